@@ -1,0 +1,61 @@
+/* cli: what every cmd_*.c handler gets, and the shared argp helpers.
+ *
+ * A handler is `int cmd_NAME(struct vb_cli *cli, int argc, char **argv)`:
+ * argv[0] is the command name, the rest its own arguments; it returns an
+ * exit code from vb_error.h.  Handlers parse with cli_parse_args() (argp,
+ * errors turned into usage errors that honour -j), print through cli->out
+ * (json_out.h), and report failures with cli_fail().  Commands are listed
+ * once in cli_commands.def.
+ */
+#ifndef VB_CLI_H
+#define VB_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+
+#include "bdf.h"
+#include "json_out.h"
+#include "sysfs.h"
+#include "vb_error.h"
+
+struct vb_cli {
+	struct vb_out *out;
+	struct vb_sys sys;
+	bool json, pretty, quiet;
+	int verbose;
+};
+
+typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);
+
+#define VB_COMMAND(name, summary) int cmd_##name(struct vb_cli *cli, int argc, char **argv);
+#include "cli_commands.def"
+#undef VB_COMMAND
+
+/* Parse a subcommand's arguments with argp.  --help prints and exits 0; a
+ * usage error prints one line (and the JSON error object under -j) and
+ * returns VB_EXIT_USAGE.  Returns 0 when parsing succeeded. */
+int cli_parse_args(struct vb_cli *cli, const struct argp *argp, int argc, char **argv,
+		   void *input);
+
+/* Device selection shared by every command: positional BDFs plus lspci-style
+ * -d VENDOR:DEVICE and -c CLASS.  Add cli_devsel_child to an argp's
+ * children with input = struct cli_devsel *. */
+struct cli_devsel {
+	struct vb_selector sel;
+	struct vb_bdf bdfs[64];
+	int nbdfs;
+	struct vb_err err; /* first parse error, exit_code != 0 when set */
+};
+extern const struct argp cli_devsel_argp;
+#define CLI_DEVSEL_CHILD(input_index) { &cli_devsel_argp, 0, "Device selection:", (input_index) }
+
+/* Parse a device address given on the command line: a usage error naming the
+ * text when malformed.  Returns 0 or -1 (e filled). */
+int cli_parse_bdf(const char *text, struct vb_bdf *out, struct vb_err *e);
+/* Add a positional device to a selection (usage error on bad text/too many). */
+int cli_devsel_add(struct cli_devsel *ds, const char *text);
+
+/* Report e through cli->out and return its exit code. */
+int cli_fail(struct vb_cli *cli, const struct vb_err *e);
+
+#endif

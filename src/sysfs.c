@@ -1,0 +1,180 @@
+/* sysfs: root-aware path building and attribute I/O (see sysfs.h). */
+#include "sysfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e)
+{
+	struct stat st;
+	char tmp[PATH_MAX];
+
+	memset(s, 0, sizeof(*s));
+	if (!sysfs_root || !*sysfs_root) {
+		snprintf(s->sysfs, sizeof(s->sysfs), "/sys");
+		return 0;
+	}
+	if (strlen(sysfs_root) >= sizeof(s->sysfs) - 64)
+		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, NULL,
+				  "sysfs root '%.200s' is too long", sysfs_root);
+	if (stat(sysfs_root, &st) < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, errno, NULL,
+				  "cannot use sysfs root '%s'", sysfs_root);
+	if (!S_ISDIR(st.st_mode))
+		return vb_err_set(e, VB_EXIT_USAGE, ENOTDIR, NULL,
+				  "cannot use sysfs root '%s'", sysfs_root);
+	if (access(sysfs_root, R_OK | X_OK) < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, errno, NULL,
+				  "cannot read sysfs root '%s'", sysfs_root);
+	snprintf(s->sysfs, sizeof(s->sysfs), "%s", sysfs_root);
+	/* strip trailing slashes */
+	for (size_t l = strlen(s->sysfs); l > 1 && s->sysfs[l - 1] == '/'; l--)
+		s->sysfs[l - 1] = '\0';
+	snprintf(tmp, sizeof(tmp), "%s", s->sysfs);
+	snprintf(s->root, sizeof(s->root), "%s", dirname(tmp));
+	if (strcmp(s->root, "/") == 0)
+		s->root[0] = '\0';
+	s->fake = strcmp(s->sysfs, "/sys") != 0;
+	return 0;
+}
+
+static int vpath(char *buf, size_t n, const char *prefix, const char *sep,
+		 const char *fmt, va_list ap)
+{
+	int a, b;
+
+	a = snprintf(buf, n, "%s%s", prefix, sep);
+	if (a < 0 || (size_t)a >= n)
+		return -1;
+	b = vsnprintf(buf + a, n - a, fmt, ap);
+	if (b < 0 || (size_t)b >= n - a) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int vb_sys_path(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vpath(buf, n, s->sysfs, "/", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int vb_root_path(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vpath(buf, n, s->root, "", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int vb_read_file(const char *path, char *buf, size_t n)
+{
+	int fd, err;
+	ssize_t got;
+	size_t len;
+
+	if (n == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, buf, n - 1);
+	err = errno;
+	close(fd);
+	if (got < 0)
+		return -err;
+	len = (size_t)got;
+	buf[len] = '\0';
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+int vb_write_file(const char *path, const char *value)
+{
+	int fd, err = 0;
+	size_t len = strlen(value);
+	ssize_t put;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	put = write(fd, value, len);
+	if (put < 0)
+		err = errno;
+	else if ((size_t)put != len)
+		err = EIO;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err ? -err : 0;
+}
+
+#define WITH_SYS_PATH(path, fmt)                                       \
+	char path[PATH_MAX];                                           \
+	do {                                                           \
+		va_list ap_;                                           \
+		int r_;                                                \
+		va_start(ap_, fmt);                                    \
+		r_ = vpath(path, sizeof(path), s->sysfs, "/", fmt, ap_); \
+		va_end(ap_);                                           \
+		if (r_ < 0)                                            \
+			return -ENAMETOOLONG;                          \
+	} while (0)
+
+int vb_sys_read(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+{
+	WITH_SYS_PATH(path, fmt);
+	return vb_read_file(path, buf, n);
+}
+
+int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+{
+	char target[PATH_MAX];
+	ssize_t len;
+	const char *base;
+
+	WITH_SYS_PATH(path, fmt);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return -errno;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= n)
+		return -ENAMETOOLONG;
+	strcpy(buf, base);
+	return (int)strlen(buf);
+}
+
+int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...)
+{
+	WITH_SYS_PATH(path, fmt);
+	return vb_write_file(path, value);
+}
+
+bool vb_sys_exists(const struct vb_sys *s, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vpath(path, sizeof(path), s->sysfs, "/", fmt, ap);
+	va_end(ap);
+	return r == 0 && access(path, F_OK) == 0;
+}

@@ -1,0 +1,60 @@
+/* sysfs: every path the tool reads or writes goes through here, so that
+ * --sysfs-root DIR (or VFIOBUF_SYSFS_ROOT) redirects all of them.
+ *
+ * Rule: DIR stands for /sys.  Paths outside /sys (/proc, /dev, /run, /etc)
+ * are taken relative to DIR's parent directory, so a fixture laid out as
+ * TREE/sys, TREE/proc/cpuinfo, TREE/run/vfiobuf ... is a whole fake root.
+ * With the real /sys the prefix is empty and paths are the real ones.
+ */
+#ifndef VB_SYSFS_H
+#define VB_SYSFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vb_error.h"
+
+struct vb_sys {
+	char sysfs[PATH_MAX]; /* "/sys" or the --sysfs-root directory */
+	char root[PATH_MAX];  /* "" or the fake root (parent of sysfs) */
+	bool fake;            /* true when a --sysfs-root was given */
+};
+
+/* sysfs_root NULL or "" means the real /sys.  Fails (usage exit code) when
+ * the directory cannot be read. */
+int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e);
+
+/* Build DIR/<rel> where rel is printf-formatted and relative to /sys
+ * (e.g. "bus/pci/devices/%s/driver").  Returns 0, or -1 (ENAMETOOLONG). */
+int vb_sys_path(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Build ROOT<abs> for an absolute path outside /sys ("/proc/cpuinfo"). */
+int vb_root_path(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Read a sysfs attribute into buf (NUL-terminated, trailing newline
+ * stripped).  Returns its length, or -errno. */
+int vb_sys_read(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Basename of a symlink's target ("nvme" for .../driver).  Returns the
+ * length, or -errno (-ENOENT when the link does not exist). */
+int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Write value (as given, no newline added) to a sysfs attribute in one
+ * write(2).  Returns 0 or -errno. */
+int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* True when the sysfs path exists. */
+bool vb_sys_exists(const struct vb_sys *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Plain-path helpers (absolute paths already resolved by the above). */
+int vb_read_file(const char *path, char *buf, size_t n);           /* -errno */
+int vb_write_file(const char *path, const char *value);            /* -errno */
+
+#endif
