@@ -27,11 +27,18 @@ struct vb_cli {
 
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);
 
-#define VB_COMMAND(name, summary) int cmd_##name(struct vb_cli *cli, int argc, char **argv);
+#define VB_COMMAND(name, summary)                                      \
+	int cmd_##name(struct vb_cli *cli, int argc, char **argv);     \
+	extern const struct argp cmd_##name##_argp;
 #include "cli_commands.def"
 #undef VB_COMMAND
 
-/* Parse a subcommand's arguments with argp.  --help prints and exits 0; a
+/* Parse a subcommand's arguments with argp (ARGP_IN_ORDER: an option that
+ * takes the rest of the line, like --exec CMD ARGS..., copies
+ * state->argv[state->next..] and sets state->next = state->argc).  A parser
+ * with children (e.g. CLI_DEVSEL_CHILD) sets state->child_inputs[] in
+ * ARGP_KEY_INIT as usual.  The global options (-j -p -q -v --sysfs-root) are
+ * accepted after the command name too.  --help prints and exits 0; a
  * usage error prints one line (and the JSON error object under -j) and
  * returns VB_EXIT_USAGE.  Returns 0 when parsing succeeded. */
 int cli_parse_args(struct vb_cli *cli, const struct argp *argp, int argc, char **argv,
@@ -54,6 +61,15 @@ extern const struct argp cli_devsel_argp;
 int cli_parse_bdf(const char *text, struct vb_bdf *out, struct vb_err *e);
 /* Add a positional device to a selection (usage error on bad text/too many). */
 int cli_devsel_add(struct cli_devsel *ds, const char *text);
+
+/* Run argp_parse (IN_ORDER, NO_EXIT, NO_HELP) collecting whatever argp and
+ * getopt would print on stderr into *errtext (malloc'd, NULL when none).
+ * Returns 0, or EINVAL when parsing failed or complained. */
+int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext);
+/* Turn collected argp text into one usage error (exit code 2). */
+int cli_usage_error(struct vb_cli *cli, char *errtext, const char *prog);
+/* Print help for the state's argp on stdout and exit 0. */
+void cli_help_exit(struct argp_state *state, unsigned flags) __attribute__((noreturn));
 
 /* Report e through cli->out and return its exit code. */
 int cli_fail(struct vb_cli *cli, const struct vb_err *e);

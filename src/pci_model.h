@@ -103,4 +103,10 @@ const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct
 /* The memory/IO BAR with that index, or NULL. */
 const struct vb_bar *vb_device_bar(const struct vb_device *d, int index);
 
+
+
+/* "root-port", "endpoint", … for a PCIe port type; NULL for -1/unknown. */
+const char *vb_pcie_type_name(int type);
+/* "SV RR CR UF" for ACS control/capability bits, into buf. */
+const char *vb_acs_bits_string(uint16_t bits, char *buf, size_t n);
 #endif

@@ -1,0 +1,19 @@
+/* cli_device: printing a vb_device, shared by list, show and others. */
+#ifndef VB_CLI_DEVICE_H
+#define VB_CLI_DEVICE_H
+
+#include "cli.h"
+#include "json_out.h"
+#include "pci_model.h"
+
+/* JSON fields common to every device object (bdf, ids, names, driver,
+ * iommu_group, numa_node, vfio, bars, parent).  JSON mode only. */
+void cli_device_json_fields(struct vb_out *o, const struct vb_device *d);
+
+/* "2:16M(64,pf) 4:4K" — memory/IO BARs in one short column. */
+const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n);
+
+/* Open the inventory for a command: names when the output shows them. */
+struct vb_pci *cli_pci_open(struct vb_cli *cli, unsigned flags, struct vb_err *e);
+
+#endif

@@ -1,0 +1,139 @@
+/* cmd_list: `vfiobuf list [DEVICE…] [-d V:D] [-c CLASS] [-n]`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_device.h"
+#include "pci_model.h"
+
+struct list_args {
+	struct cli_devsel sel;
+	bool numeric;
+	bool vfio_only;
+};
+
+static const struct argp_option list_options[] = {
+	{ "numeric", 'n', 0, 0, "Show numeric IDs only (do not load the name database)", 0 },
+	{ "vfio", 'V', 0, 0, "Only functions bound to a VFIO driver", 0 },
+	{ 0 }
+};
+
+static error_t list_parser(int key, char *arg, struct argp_state *state)
+{
+	struct list_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->sel;
+		return 0;
+	case 'n':
+		a->numeric = true;
+		return 0;
+	case 'V':
+		a->vfio_only = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (cli_devsel_add(&a->sel, arg) < 0)
+			argp_error(state, "%s", a->sel.err.msg);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child list_children[] = { CLI_DEVSEL_CHILD(0), { 0 } };
+
+const struct argp cmd_list_argp = {
+	list_options, list_parser, "[DEVICE...]",
+	"List PCI functions: IDs and names, class, driver, IOMMU group, NUMA node, VFIO nodes "
+	"and memory BARs.",
+	list_children, NULL, NULL
+};
+
+static bool selected(const struct list_args *a, const struct vb_device *d)
+{
+	if (a->vfio_only && !d->vfio_group_node[0] && !d->vfio_cdev_node[0])
+		return false;
+	if (!vb_selector_match(&a->sel.sel, d->vendor_id, d->device_id, d->class_code))
+		return false;
+	if (a->sel.nbdfs == 0)
+		return true;
+	for (int i = 0; i < a->sel.nbdfs; i++)
+		if (vb_bdf_equal(&a->sel.bdfs[i], &d->bdf))
+			return true;
+	return false;
+}
+
+static void print_row(struct vb_out *o, const struct vb_device *d, bool numeric)
+{
+	char ids[16], cls[8], group[16], numa[16], bars[160], name[320];
+	const char *vfio = d->vfio_cdev_node[0] ? d->vfio_cdev_node : d->vfio_group_node;
+
+	if (out_is_json(o)) {
+		out_open_object(o, NULL);
+		cli_device_json_fields(o, d);
+		out_close_object(o);
+		return;
+	}
+	snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
+	snprintf(cls, sizeof(cls), "%04x", d->class_code >> 8);
+	snprintf(group, sizeof(group), "%d", d->iommu_group);
+	snprintf(numa, sizeof(numa), "%d", d->numa_node);
+	cli_bars_short(d, bars, sizeof(bars));
+	if (numeric || (!d->vendor_name[0] && !d->device_name[0]))
+		snprintf(name, sizeof(name), "-");
+	else
+		snprintf(name, sizeof(name), "%s %s", d->vendor_name, d->device_name);
+	out_text(o, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n", d->name, ids, cls,
+		 d->driver[0] ? d->driver : "-", d->iommu_group >= 0 ? group : "-",
+		 d->numa_node >= 0 ? numa : "-", vfio[0] ? vfio : "-", bars, name);
+}
+
+int cmd_list(struct vb_cli *cli, int argc, char **argv)
+{
+	struct list_args a = { 0 };
+	struct vb_devlist l = { 0 };
+	struct vb_err e = { 0 };
+	struct vb_pci *p;
+	int rc, shown = 0;
+
+	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
+	if (rc)
+		return rc;
+	p = cli_pci_open(cli, a.numeric ? 0 : VB_PCI_NAMES, &e);
+	if (!p)
+		return cli_fail(cli, &e);
+	if (vb_pci_scan(p, &l, &e) < 0) {
+		vb_pci_close(p);
+		return cli_fail(cli, &e);
+	}
+	for (int i = 0; i < a.sel.nbdfs; i++) {
+		if (!vb_devlist_find(&l, &a.sel.bdfs[i])) {
+			vb_bdf_format(&a.sel.bdfs[i], e.device);
+			vb_err_set(&e, VB_EXIT_NOTFOUND, 0, e.device, "no such PCI device");
+			vb_devlist_free(&l);
+			vb_pci_close(p);
+			return cli_fail(cli, &e);
+		}
+	}
+	out_open_array(cli->out, NULL);
+	if (!cli->quiet)
+		out_text(cli->out, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n",
+			 "DEVICE", "ID", "CLS", "DRIVER", "GROUP", "NUMA", "VFIO", "BARS", "NAME");
+	for (size_t i = 0; i < l.n; i++) {
+		if (!selected(&a, &l.v[i]))
+			continue;
+		shown++;
+		if (!cli->quiet)
+			print_row(cli->out, &l.v[i], a.numeric);
+	}
+	out_close_array(cli->out);
+	vb_devlist_free(&l);
+	vb_pci_close(p);
+	if (!shown && !vb_selector_empty(&a.sel.sel)) {
+		out_discard(cli->out);
+		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
+		return cli_fail(cli, &e);
+	}
+	return 0;
+}
