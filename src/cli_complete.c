@@ -146,6 +146,8 @@ int cli_complete(struct vb_cli *cli, int argc, char **argv)
 
 		if (argv[i][0] == '-') {
 			o = find_option(cmd, !have_cmd, argv[i]);
+			if (o && o->name && strcmp(o->name, "sysfs-root") == 0 && i + 1 < argc - 1)
+				vb_sys_init(&cli->sys, argv[i + 1], NULL);
 			if (o && o->arg && !(o->flags & OPTION_ARG_OPTIONAL))
 				i++;
 			continue;

@@ -152,7 +152,7 @@ static void print_path(struct vb_out *o, const struct vb_device *chain, int n)
 
 	out_open_array(o, "path");
 	for (int i = 0; i < n; i++)
-		out_str(o, NULL, NULL, chain[i].name);
+		out_str(o, OUT_ITEM, NULL, chain[i].name);
 	out_close_array(o);
 	out_open_array(o, "upstream");
 	out_text(o, "  upstream path (ACS):\n");

@@ -8,7 +8,8 @@
  *   out_text(o, "\n");                                // text only
  *   out_close_object(o);
  *
- * key == NULL: text only.  fmt == NULL: JSON only.  In JSON mode the tree is
+ * key == NULL: text only.  fmt == NULL: JSON only.  Inside a JSON array
+ * pass OUT_ITEM ("") as the key to append an element.  In JSON mode the tree is
  * built with jansson and written by out_flush() (or out_free()); for event
  * streams out_flush() after each top-level object gives JSON Lines.
  */
@@ -22,6 +23,8 @@
 #include "vb_error.h"
 
 struct vb_out;
+
+#define OUT_ITEM "" /* key for an element of the enclosing JSON array */
 
 struct vb_out *out_new(FILE *fp, bool json, bool pretty);
 void out_free(struct vb_out *o); /* flushes what is pending */

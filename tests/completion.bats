@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# Completion scripts, loaded in real shells.
+
+load helpers/common
+
+# Run the bash completion function for a command line ending at the cursor.
+bash_complete() {
+	bash -c '
+		source "$1/completions/vfiobuf.bash"
+		shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_vfiobuf
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$VFIOBUF_TOP" "$@"
+}
+
+@test "bash: commands complete from a prefix" {
+	run bash_complete vfiobuf li
+	[ "$status" -eq 0 ]
+	[ "$output" = "list" ]
+}
+
+@test "bash: every command in --help is offered" {
+	run bash_complete vfiobuf ""
+	for c in $("$VB" --help | awk '/^Commands:/{f=1;next} f&&/^  [a-z]/{print $1}'); do
+		grep -qx "$c" <<<"$output"
+	done
+}
+
+@test "bash: command options come from the option table" {
+	run bash_complete vfiobuf list --
+	grep -qx -- --numeric <<<"$output"
+	grep -qx -- --device-id <<<"$output"
+	grep -qx -- --json <<<"$output"
+	! grep -qx -- --batch <<<"$output"
+}
+
+@test "bash: --sysfs-root completes directories" {
+	cd "$BATS_TEST_TMPDIR" && mkdir -p sysroot && touch sysfile
+	run bash_complete vfiobuf --sysfs-root sys
+	[ "$output" = "sysroot" ]
+}
+
+@test "bash: show completes device addresses from the sysfs root" {
+	root="$BATS_TEST_TMPDIR/fake"
+	mkdir -p "$root/sys/bus/pci/devices/0000:03:00.0" "$root/sys/bus/pci/devices/0000:04:00.0"
+	run bash_complete vfiobuf --sysfs-root "$root/sys" show 0000:03
+	[ "$output" = "0000:03:00.0" ]
+}
+
+@test "zsh: completion file loads under compinit" {
+	command -v zsh >/dev/null || skip "zsh not installed"
+	run zsh -f -c "fpath=($VFIOBUF_TOP/completions \$fpath); autoload -U compinit; compinit -u -D; autoload -U _vfiobuf && whence -w _vfiobuf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"_vfiobuf: function"* ]]
+}
+
+@test "fish: completion offers commands and options" {
+	command -v fish >/dev/null || skip "fish not installed"
+	run fish --no-config -c "set -p PATH $VFIOBUF_TOP; source $VFIOBUF_TOP/completions/vfiobuf.fish; complete -C 'vfiobuf sh'; complete -C 'vfiobuf list --nu'"
+	[ "$status" -eq 0 ]
+	grep -q '^show' <<<"$output"
+	grep -q '^--numeric' <<<"$output"
+}
