@@ -128,6 +128,14 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			print_row(cli->out, &l.v[i], a.numeric);
 	}
 	out_close_array(cli->out);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.v[i].config_broken || !selected(&a, &l.v[i]))
+			continue;
+		/* listed with what sysfs gave, but say so and fail */
+		fprintf(stderr, "vfiobuf: %s: cannot read the configuration header from sysfs "
+				"(config file truncated or unreadable)\n", l.v[i].name);
+		rc = VB_EXIT_FAIL;
+	}
 	vb_devlist_free(&l);
 	vb_pci_close(p);
 	if (!shown && !vb_selector_empty(&a.sel.sel)) {
@@ -135,5 +143,5 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
 		return cli_fail(cli, &e);
 	}
-	return 0;
+	return rc;
 }

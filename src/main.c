@@ -160,8 +160,15 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	c = find_command(argv[0], &e);
 	if (!c)
 		return cli_fail(cli, &e);
-	argv[0] = (char *)c->name;
-	return c->fn(cli, argc, argv);
+	{
+		char *typed = argv[0];
+		int rc;
+
+		argv[0] = (char *)c->name; /* handlers see the full name */
+		rc = c->fn(cli, argc, argv);
+		argv[0] = typed;
+		return rc;
+	}
 }
 
 /* One command per line; blank lines and # comments skipped; shell-like
@@ -183,6 +190,7 @@ static int run_batch(struct vb_cli *cli, const char *path)
 		char *p = line;
 
 		lineno++;
+		p[strcspn(p, "\r\n")] = '\0';
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '#' || *p == '\n' || *p == '\0')

@@ -92,7 +92,10 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 	pci_set_param(p->acc, "sysfs.path", p->pci_path);
 	if (flags & VB_PCI_NAMES) {
 		/* Reuse lspci's caches and database; never go to the network. */
-		p->acc->id_lookup_mode = PCI_LOOKUP_NO_NUMBERS;
+		p->acc->id_lookup_mode = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+		/* pci.ids only: the udev hwdb fallback leaks in libudev and
+		 * costs a database open per miss. */
+		pci_set_param(p->acc, "hwdb.disable", "1");
 	}
 	if (guarded_init(p) < 0) {
 		vb_err_set(e, VB_EXIT_FAIL, 0, NULL, "libpci: %s", p->libpci_msg);
@@ -244,7 +247,12 @@ static void read_config(struct pci_dev *d, struct vb_device *v)
 
 static void read_bridge(struct pci_dev *d, struct vb_device *v)
 {
+	u8 hdr[64];
+
 	v->secondary_bus = v->subordinate_bus = -1;
+	v->config_broken = !pci_read_block(d, 0, hdr, sizeof(hdr));
+	if (v->config_broken)
+		return;
 	v->header_type = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
 	v->is_bridge = v->header_type == PCI_HEADER_TYPE_BRIDGE;
 	if (v->is_bridge) {
@@ -351,6 +359,10 @@ int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *
 	fill_device(p, d, out);
 	pci_free_dev(d);
 	libpci_caller = NULL;
+	if (out->config_broken)
+		return vb_err_set(e, VB_EXIT_FAIL, 0, name,
+				  "cannot read the 64-byte configuration header from sysfs "
+				  "(config file truncated or unreadable)");
 	return 0;
 }
 

@@ -61,6 +61,8 @@ struct vb_device {
 					   5 upstream, 6 downstream, ...), -1 not PCIe
 					   or config unreadable */
 	int cfg_size;                   /* config bytes readable: 64 (not root), 256, 4096 */
+	bool config_broken;             /* even the 64-byte header is unreadable
+					   (truncated or missing config file) */
 	bool is_vf;
 	struct vb_bdf physfn;           /* valid when is_vf */
 	bool has_parent;
@@ -93,7 +95,9 @@ void vb_pci_close(struct vb_pci *p);
 /* Every function on the system, sorted by BDF. */
 int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e);
 
-/* One function, without scanning the bus.  VB_EXIT_NOTFOUND when absent. */
+/* One function, without scanning the bus.  VB_EXIT_NOTFOUND when absent,
+ * VB_EXIT_FAIL when its configuration header cannot be read.  (A scan keeps
+ * such devices, flagged config_broken, so the rest can still be listed.) */
 int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *out,
 		  struct vb_err *e);
 

@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# The CLI frame: global options, dispatch, errors, batch mode, and list/show
+# on this machine's real /sys (read-only).
+
+load helpers/common
+
+@test "--version prints the version" {
+	run "$VB" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^vfiobuf\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "--help lists the commands and exit codes" {
+	run "$VB" --help
+	[ "$status" -eq 0 ]
+	grep -q '^  list ' <<<"$output"
+	grep -q '^  show ' <<<"$output"
+	grep -q '6 busy or in use' <<<"$output"
+}
+
+@test "command --help works and exits 0" {
+	run "$VB" list --help
+	[ "$status" -eq 0 ]
+	grep -q 'Usage: vfiobuf list' <<<"$output"
+}
+
+@test "no command is a usage error" {
+	run "$VB"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no command given"* ]]
+}
+
+@test "unknown command: exit 2, names the command" {
+	run "$VB" frobnicate
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfiobuf: unknown command 'frobnicate' (see 'vfiobuf --help')" ]
+}
+
+@test "unambiguous prefix selects the command" {
+	run "$VB" li -q
+	[ "$status" -eq 0 ]
+	run "$VB" sh --help
+	[ "$status" -eq 0 ]
+	grep -q 'Usage: vfiobuf show' <<<"$output"
+}
+
+@test "unknown option: exit 2, one line on stderr" {
+	run --separate-stderr "$VB" list --frob
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "vfiobuf: unrecognized option '--frob'" ]
+}
+
+@test "unknown global option under -j gives a JSON error object" {
+	run --separate-stderr "$VB" -j --frob list
+	[ "$status" -eq 2 ]
+	echo "$output" | jq -e '.error.exit_code == 2 and (.error.message | test("--frob"))'
+}
+
+@test "malformed device address: exit 2 naming the text" {
+	run --separate-stderr "$VB" show 0000:03:20.0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid device address '0000:03:20.0'"* ]]
+}
+
+@test "malformed address under -j: JSON error on stdout, line on stderr" {
+	run --separate-stderr "$VB" show -j zz:00.0
+	[ "$status" -eq 2 ]
+	echo "$output" | jq -e '.error.exit_code == 2 and .error.errno == 0'
+	[[ "$stderr" == *"'zz:00.0'"* ]]
+}
+
+@test "unknown device: exit 3 with the device in the JSON error" {
+	run --separate-stderr "$VB" -j show 0000:7f:1f.7
+	[ "$status" -eq 3 ]
+	echo "$output" | jq -e '.error.device == "0000:7f:1f.7" and .error.exit_code == 3'
+	[ "$stderr" = "vfiobuf: 0000:7f:1f.7: no such PCI device" ]
+}
+
+@test "malformed -d and -c filters are usage errors" {
+	run "$VB" list -d 12345:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid -d '12345:1'"* ]]
+	run "$VB" list -c 0x01
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid -c '0x01'"* ]]
+}
+
+@test "a filter that matches nothing exits 3" {
+	run "$VB" list -d ffff:fffe
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"no PCI function matches"* ]]
+}
+
+@test "missing sysfs root: exit 2 with the errno text" {
+	run --separate-stderr "$VB" --sysfs-root /nonexistent/sys list
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfiobuf: cannot use sysfs root '/nonexistent/sys': No such file or directory" ]
+}
+
+@test "VFIOBUF_SYSFS_ROOT is honoured" {
+	VFIOBUF_SYSFS_ROOT=/nonexistent/sys run "$VB" list
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"/nonexistent/sys"* ]]
+}
+
+@test "a sysfs root without bus/pci says so" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty/sys"
+	run "$VB" --sysfs-root "$BATS_TEST_TMPDIR/empty/sys" list
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"cannot read the PCI device list"* ]]
+}
+
+@test "list on this machine: every sysfs function, valid JSON" {
+	n=$(ls /sys/bus/pci/devices | wc -l)
+	run "$VB" list -j
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --argjson n "$n" 'length == $n'
+	echo "$output" | jq -e 'all(.[]; (.bdf | test("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")))'
+}
+
+@test "list on this machine agrees with sysfs on drivers and BAR sizes" {
+	for d in /sys/bus/pci/devices/*; do
+		bdf=$(basename "$d")
+		drv=null
+		[ -L "$d/driver" ] && drv="\"$(basename "$(readlink "$d/driver")")\""
+		"$VB" list -j "$bdf" | jq -e --argjson drv "$drv" '.[0].driver == $drv'
+		# BAR 0 size from the resource file
+		read -r start end _ < <(head -1 "$d/resource")
+		if [ $((end)) -gt $((start)) ]; then
+			size=$((end - start + 1))
+			"$VB" list -j "$bdf" | jq -e --argjson s "$size" '.[0].bars[] | select(.index == 0) | .size == $s'
+		fi
+	done
+}
+
+@test "show 00:03.0 on this machine" {
+	[ -e /sys/bus/pci/devices/0000:00:03.0 ] || skip "no 00:03.0 here"
+	run "$VB" show 00:03.0
+	[ "$status" -eq 0 ]
+	grep -q '^0000:00:03.0 ' <<<"$output"
+	run "$VB" -j show 00:03.0
+	echo "$output" | jq -e '.bdf == "0000:00:03.0" and (.path | .[0] == "0000:00:03.0")'
+}
+
+@test "pretty JSON is indented and equal to compact JSON" {
+	a=$("$VB" -j list | jq -S .)
+	b=$("$VB" -p list | jq -S .)
+	[ "$a" = "$b" ]
+	"$VB" -p list | grep -q '^  {'
+}
+
+@test "global options are accepted after the command" {
+	a=$("$VB" -j list)
+	b=$("$VB" list -j)
+	[ "$a" = "$b" ]
+}
+
+@test "batch mode runs each line and stops at the first failure" {
+	printf '# comment\nlist -q\n\nshow zz\nlist\n' >"$BATS_TEST_TMPDIR/batch"
+	run "$VB" --batch "$BATS_TEST_TMPDIR/batch"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid device address 'zz'"* ]]
+	! grep -q '^DEVICE' <<<"$output"
+}
+
+@test "batch file that does not exist: exit 2" {
+	run "$VB" --batch /nonexistent/batch
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"cannot open batch file '/nonexistent/batch'"* ]]
+}
+
+@test "list runs clean under valgrind" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$VB" list -j
+	[ "$status" -eq 0 ]
+}
