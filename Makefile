@@ -107,6 +107,9 @@ DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
 	    bash-completion zsh fish python3 graphviz hwloc-nox \
 	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang
+# Areas may add packages and targets in their own fragments.
+-include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk
+
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_DEPS)
