@@ -67,7 +67,7 @@ static bool selected(const struct list_args *a, const struct vb_device *d)
 static void print_row(struct vb_out *o, const struct vb_device *d, bool numeric)
 {
 	char ids[16], cls[8], group[16], numa[16], bars[160], name[320];
-	const char *vfio = d->vfio_cdev_node[0] ? d->vfio_cdev_node : d->vfio_group_node;
+	const char *vfio = d->vfio_group_node[0] ? d->vfio_group_node : d->vfio_cdev_node;
 
 	if (out_is_json(o)) {
 		out_open_object(o, NULL);
@@ -83,7 +83,8 @@ static void print_row(struct vb_out *o, const struct vb_device *d, bool numeric)
 	if (numeric || (!d->vendor_name[0] && !d->device_name[0]))
 		snprintf(name, sizeof(name), "-");
 	else
-		snprintf(name, sizeof(name), "%s %s", d->vendor_name, d->device_name);
+		snprintf(name, sizeof(name), "%s%s%s", d->vendor_name,
+			 d->vendor_name[0] && d->device_name[0] ? " " : "", d->device_name);
 	out_text(o, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n", d->name, ids, cls,
 		 d->driver[0] ? d->driver : "-", d->iommu_group >= 0 ? group : "-",
 		 d->numa_node >= 0 ? numa : "-", vfio[0] ? vfio : "-", bars, name);
