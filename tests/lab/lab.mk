@@ -1,0 +1,2 @@
+# The QEMU lab's packages (make deps).
+DEB_DEPS += bc

@@ -1,0 +1,48 @@
+# bats helpers for suites that run inside the QEMU lab guest.
+# Device IDs of the lab topology (tests/lab/lab-run, topology "default").
+LAB_NVME_ID=1b36:0010     # 03:00.0 behind the switch (16 MiB CMB), 07:00.0 on root port 00:05.0
+LAB_IVSHMEM_ID=1af4:1110  # 04:00.0 behind the switch, BAR2 16 MiB
+LAB_EDU_ID=1234:11e8      # 05:00.0 on root port 00:03.0
+LAB_TESTDEV_ID=1b36:0005  # 06:00.0 and 06:00.1 on root port 00:04.0 (I/O BAR 1)
+
+VFIOBUF_TOP=${VFIOBUF_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VB="$VFIOBUF_TOP/vfiobuf"
+bats_require_minimum_version 1.5.0
+
+# Lab suites only ever run in the guest: on any other machine they skip.
+skip_unless_in_lab() {
+	[ "${LAB_GUEST:-}" = 1 ] && [ "$(hostname)" = vfiobuf-lab ] || skip "only inside the QEMU lab guest"
+}
+
+# BDFs with a vendor:device ID, one per line.
+lab_find() {
+	lspci -D -n -d "$1" | awk '{print $1}'
+}
+
+lab_driver() {
+	local l=/sys/bus/pci/devices/$1/driver
+	[ -L "$l" ] && basename "$(readlink "$l")" || echo none
+}
+
+# Plain sysfs bind to vfio-pci (for suites that need a device on vfio-pci
+# regardless of `vfiobuf bind`).
+lab_bind_vfio() {
+	local bdf=$1 d=/sys/bus/pci/devices/$1
+	modprobe vfio-pci
+	echo vfio-pci >"$d/driver_override"
+	[ -L "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	[ "$(lab_driver "$bdf")" = vfio-pci ]
+}
+
+lab_unbind_vfio() {
+	local bdf=$1 d=/sys/bus/pci/devices/$1
+	echo >"$d/driver_override"
+	[ -L "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	true
+}
+
+lab_group() {
+	basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
+}
