@@ -45,7 +45,8 @@ run_unit_dir() {
 	for t in "$dir"/tests/test_*; do
 		[ -x "$t" ] && [ "${t%.d}" = "$t" ] || continue
 		local tout
-		tout=$($wrapper "$t" 2>&1)
+		# shellcheck disable=SC2086
+		tout=$(timeout -k 5 "${VFIOBUF_UNIT_TIMEOUT:-120}" $wrapper "$t" 2>&1)
 		local rc=$?
 		# renumber into one stream
 		while IFS= read -r line; do
@@ -83,7 +84,7 @@ echo "== bats suites (host, fixture trees)"
 for f in tests/*.bats; do
 	[ -e "$f" ] || continue
 	name=$(basename "$f" .bats)
-	bats --tap "$f" >"$RESULTS/bats-$name.tap" 2>&1
+	timeout -k 10 "${VFIOBUF_BATS_TIMEOUT:-900}" bats --tap "$f" >"$RESULTS/bats-$name.tap" 2>&1
 	count "$RESULTS/bats-$name.tap" "bats-$name"
 done
 
@@ -107,7 +108,7 @@ for extra in tests/suites/*.sh; do
 	[ -x "$extra" ] || continue
 	name=$(basename "$extra" .sh)
 	echo "== $name"
-	"$extra" >"$RESULTS/$name.tap" 2>&1
+	timeout -k 10 "${VFIOBUF_SUITE_TIMEOUT:-1200}" "$extra" >"$RESULTS/$name.tap" 2>&1
 	count "$RESULTS/$name.tap" "$name"
 done
 
