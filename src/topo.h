@@ -1,0 +1,38 @@
+/* topo: the P2P topology model of a system, built from the device inventory
+ * (pci_model) and /proc/cpuinfo, both read through struct vb_sys. */
+#ifndef VB_TOPO_H
+#define VB_TOPO_H
+
+#include "p2p.h"
+#include "pci_model.h"
+#include "sysfs.h"
+#include "vb_error.h"
+
+struct vb_cpu_info {
+	char vendor[32]; /* "AuthenticAMD" */
+	int family;      /* -1 when unknown */
+};
+
+struct vb_topo {
+	struct vb_devlist devs;      /* node i of the model is devs.v[i] */
+	struct vb_p2p_model model;
+	struct vb_cpu_info cpu;
+};
+
+/* Scan the bus (with extended config for ACS) and build the model. */
+int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,
+		 struct vb_err *e);
+/* Build the model from an inventory already read (takes ownership). */
+int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cpu_info *cpu,
+		  struct vb_err *e);
+void vb_topo_free(struct vb_topo *t);
+
+/* Node index of a BDF, or -1. */
+int vb_topo_index(const struct vb_topo *t, const struct vb_bdf *bdf);
+
+/* vendor_id and cpu family of the first processor in cpuinfo. */
+int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c);
+/* The kernel's cpu_supports_p2pdma(): x86 AMD family >= 0x17. */
+bool vb_cpu_p2p_capable(const struct vb_cpu_info *c);
+
+#endif
