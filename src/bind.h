@@ -1,0 +1,66 @@
+/* bind: hand PCI functions (whole IOMMU groups) to vfio-pci and back,
+ * through driver_override + unbind + drivers_probe, verifying the driver
+ * link after every step, rolling a failed multi-device bind back to the
+ * exact previous drivers.  Never uses vfio-pci's global new_id. */
+#ifndef VB_BIND_H
+#define VB_BIND_H
+
+#include <stdbool.h>
+
+#include "bdf.h"
+#include "bind_state.h"
+#include "sysfs.h"
+#include "vb_error.h"
+
+#define VB_BIND_MAX 64
+#define VB_VFIO_DRIVER "vfio-pci"
+
+struct vb_bind_dev {
+	char name[VB_BDF_STRLEN];
+	char driver[64];     /* driver before the operation ("" = none) */
+	char target[64];     /* driver wanted after it ("" = none) */
+	int group;           /* IOMMU group, -1 none */
+	bool requested;      /* named on the command line (else: group member) */
+	bool changed;        /* the operation wrote something for it */
+	char vfio_node[32];  /* /dev/vfio/N after a bind */
+	char cdev_node[64];
+};
+
+struct vb_bind_plan {
+	struct vb_bind_dev dev[VB_BIND_MAX];
+	int n;
+};
+
+/* Reports every sysfs write, before it is made (or instead, in dry-run). */
+typedef void (*vb_bind_log_fn)(void *ctx, const char *path, const char *value);
+
+struct vb_bind_opts {
+	bool group;            /* bind the whole IOMMU group */
+	bool dry_run;          /* report the writes, make none */
+	bool force;            /* skip the in-use checks */
+	const char *fault_bdf; /* test hook: make this device's probe "fail" */
+	vb_bind_log_fn log;
+	void *log_ctx;
+};
+
+/* Resolve the devices to bind: check they exist, read their drivers and
+ * groups, add the group's other non-bridge members with --group, or refuse
+ * naming them.  Nothing is written. */
+int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
+		 const struct vb_bind_opts *o, struct vb_bind_plan *p, struct vb_err *e);
+
+/* Bind every planned device to vfio-pci (already there: a no-op), all or
+ * nothing: on any failure every changed device is rolled back.  Records the
+ * original drivers in st (saved by the caller). */
+int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_bind_opts *o,
+		struct vb_bind_state *st, struct vb_err *e);
+
+/* Give devices back: target is the driver to restore (from the state file,
+ * or --driver), "" for none.  p->dev[i].target must be set by the caller. */
+int vb_unbind_run(const struct vb_sys *s, struct vb_bind_plan *p,
+		  const struct vb_bind_opts *o, struct vb_bind_state *st, struct vb_err *e);
+
+/* The driver a device is bound to now ("" when none). */
+void vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,76 @@
+/* cli_bind: output shared by the bind and unbind commands. */
+#include "cli_bind.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_writes_log(void *ctx, const char *path, const char *value)
+{
+	struct cli_writes *w = ctx;
+
+	if (w->n >= 128)
+		return;
+	snprintf(w->path[w->n], sizeof(w->path[0]), "%s", path);
+	snprintf(w->value[w->n], sizeof(w->value[0]), "%s", value);
+	w->n++;
+}
+
+void cli_print_writes(struct vb_out *o, const struct cli_writes *w)
+{
+	out_open_array(o, "writes");
+	for (int i = 0; i < w->n; i++) {
+		char shown[80];
+		size_t l;
+
+		snprintf(shown, sizeof(shown), "%s", w->value[i]);
+		l = strlen(shown);
+		if (l && shown[l - 1] == '\n')
+			snprintf(shown + l - 1, sizeof(shown) - l + 1, "\\n");
+		out_open_object(o, OUT_ITEM);
+		out_str(o, "path", NULL, w->path[i]);
+		out_str(o, "value", NULL, w->value[i]);
+		out_close_object(o);
+		out_text(o, "write '%s' to %s\n", shown, w->path[i]);
+	}
+	out_close_array(o);
+}
+
+void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p)
+{
+	out_open_array(o, "devices");
+	for (int i = 0; i < p->n; i++) {
+		const struct vb_bind_dev *d = &p->dev[i];
+
+		out_open_object(o, OUT_ITEM);
+		out_str(o, "bdf", NULL, d->name);
+		out_str_or_null(o, "old_driver", NULL, d->driver);
+		out_str_or_null(o, "new_driver", NULL, d->target);
+		out_bool(o, "changed", NULL, d->changed || strcmp(d->driver, d->target) != 0);
+		out_bool(o, "requested", NULL, d->requested);
+		if (d->group >= 0)
+			out_int(o, "iommu_group", NULL, d->group);
+		else
+			out_null(o, "iommu_group", NULL);
+		out_str_or_null(o, "vfio_group", NULL, d->vfio_node);
+		out_str_or_null(o, "vfio_cdev", NULL, d->cdev_node);
+		out_close_object(o);
+		out_text(o, "%s: %s -> %s%s%s%s%s%s\n", d->name, d->driver[0] ? d->driver : "(none)",
+			 d->target[0] ? d->target : "(none)",
+			 strcmp(d->driver, d->target) == 0 ? " (unchanged)" : "",
+			 d->vfio_node[0] ? "  " : "", d->vfio_node, d->cdev_node[0] ? " " : "",
+			 d->cdev_node);
+	}
+	out_close_array(o);
+}
+
+int cli_require_root(struct vb_cli *cli, bool dry_run, const char *what)
+{
+	struct vb_err e = { 0 };
+
+	if (dry_run || cli->sys.fake || geteuid() == 0)
+		return 0;
+	vb_err_set(&e, VB_EXIT_PERM, 0, NULL,
+		   "%s needs root: it writes driver_override, unbind and drivers_probe in sysfs", what);
+	return cli_fail(cli, &e);
+}

@@ -1,0 +1,21 @@
+/* cli_bind: printing shared by bind and unbind. */
+#ifndef VB_CLI_BIND_H
+#define VB_CLI_BIND_H
+
+#include "bind.h"
+#include "cli.h"
+
+/* Collected sysfs writes (dry-run report). */
+struct cli_writes {
+	char path[128][PATH_MAX];
+	char value[128][72];
+	int n;
+};
+
+void cli_writes_log(void *ctx, const char *path, const char *value);
+void cli_print_writes(struct vb_out *o, const struct cli_writes *w);
+void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p);
+/* Exit 4 unless root (or a fixture root, or a dry run). */
+int cli_require_root(struct vb_cli *cli, bool dry_run, const char *what);
+
+#endif

@@ -1,0 +1,115 @@
+/* cmd_bind: `vfiobuf bind DEVICE…`: hand devices (whole IOMMU groups) to
+ * vfio-pci, all or nothing, remembering their drivers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_bind.h"
+
+enum { OPT_DRY_RUN = 0x3000, OPT_PERSIST, OPT_FROM_CONFIG, OPT_STATE };
+
+struct bind_args {
+	struct cli_devsel sel;
+	bool group, dry_run, force, persist, from_config;
+	const char *state_file;
+};
+
+static const struct argp_option bind_options[] = {
+	{ "group", 'g', 0, 0, "Bind every other member of the devices' IOMMU groups too", 0 },
+	{ "dry-run", OPT_DRY_RUN, 0, 0, "Print what would be written where; change nothing", 0 },
+	{ "force", 'f', 0, 0, "Take devices the host uses (mounted, swap, up, boot VGA)", 0 },
+	{ "persist", OPT_PERSIST, 0, 0, "Also record the binding in /etc/vfiobuf/overrides", 0 },
+	{ "from-config", OPT_FROM_CONFIG, 0, 0, "Bind the devices recorded in /etc/vfiobuf/overrides", 0 },
+	{ "state-file", OPT_STATE, "FILE", 0, "State file (default /run/vfiobuf/state.json)", 0 },
+	{ 0 }
+};
+
+static error_t bind_parser(int key, char *arg, struct argp_state *state)
+{
+	struct bind_args *a = state->input;
+
+	switch (key) {
+	case 'g': a->group = true; return 0;
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case 'f': a->force = true; return 0;
+	case OPT_PERSIST: a->persist = true; return 0;
+	case OPT_FROM_CONFIG: a->from_config = true; return 0;
+	case OPT_STATE: a->state_file = arg; return 0;
+	case ARGP_KEY_ARG:
+		if (cli_devsel_add(&a->sel, arg) < 0)
+			argp_error(state, "%s", a->sel.err.msg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->sel.nbdfs && !a->from_config)
+			argp_error(state, "missing DEVICE");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp cmd_bind_argp = {
+	bind_options, bind_parser, "DEVICE...",
+	"Hand PCI functions to vfio-pci (driver_override + drivers_probe), checking after every "
+	"step that the driver really changed.  A device's IOMMU group must end up with no "
+	"host driver: other members are refused unless --group.  All or nothing: on a failure "
+	"every device goes back to its previous driver.  A device already on vfio-pci is left "
+	"alone.  The original drivers are recorded so that 'vfiobuf unbind' restores them.",
+	NULL, NULL, NULL
+};
+
+int cmd_bind(struct vb_cli *cli, int argc, char **argv)
+{
+	struct bind_args a = { 0 };
+	struct cli_writes *w = calloc(1, sizeof(*w));
+	struct vb_bind_opts o = { 0 };
+	struct vb_bind_plan p;
+	struct vb_bind_state st = { 0 };
+	struct vb_err e = { 0 };
+	int rc;
+
+	if (!w)
+		return VB_EXIT_FAIL;
+	rc = cli_parse_args(cli, &cmd_bind_argp, argc, argv, &a);
+	if (!rc)
+		rc = cli_require_root(cli, a.dry_run, "bind");
+	if (rc)
+		goto out;
+	if (a.from_config) {
+		char list[VB_BIND_MAX][16];
+		int n = vb_persist_list(&cli->sys, list, VB_BIND_MAX);
+
+		for (int i = 0; i < n; i++)
+			cli_devsel_add(&a.sel, list[i]);
+	}
+	o.group = a.group;
+	o.dry_run = a.dry_run;
+	o.force = a.force;
+	o.fault_bdf = getenv("VFIOBUF_FAULT_INJECT_BIND");
+	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
+	o.log_ctx = w;
+	if (vb_bind_plan(&cli->sys, a.sel.bdfs, a.sel.nbdfs, &o, &p, &e) < 0 ||
+	    vb_bind_state_load(&cli->sys, a.state_file, &st, &e) < 0 ||
+	    vb_bind_run(&cli->sys, &p, &o, &st, &e) < 0 ||
+	    (!a.dry_run && vb_bind_state_save(&st, &e) < 0)) {
+		rc = cli_fail(cli, &e);
+		goto out;
+	}
+	for (int i = 0; a.persist && !a.dry_run && i < p.n; i++)
+		if (vb_persist_set(&cli->sys, p.dev[i].name, VB_VFIO_DRIVER, &e) < 0) {
+			rc = cli_fail(cli, &e);
+			goto out;
+		}
+	out_open_object(cli->out, NULL);
+	out_bool(cli->out, "dry_run", NULL, a.dry_run);
+	if (o.log)
+		cli_print_writes(cli->out, w);
+	if (!cli->quiet || out_is_json(cli->out))
+		cli_print_plan(cli->out, &p);
+	out_close_object(cli->out);
+out:
+	vb_bind_state_free(&st);
+	free(w);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/* cmd_unbind: `vfiobuf unbind DEVICE…`: give devices back to the driver
+ * they had before vfiobuf bound them (or --driver NAME, or --none). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_bind.h"
+
+enum { OPT_DRY_RUN = 0x3000, OPT_PERSIST, OPT_STATE, OPT_NONE };
+
+struct unbind_args {
+	struct cli_devsel sel;
+	bool dry_run, force, persist, none;
+	const char *driver, *state_file;
+};
+
+static const struct argp_option unbind_options[] = {
+	{ "driver", 'D', "NAME", 0, "Give the devices to this driver instead of the recorded one", 0 },
+	{ "none", OPT_NONE, 0, 0, "Leave the devices without a driver", 0 },
+	{ "dry-run", OPT_DRY_RUN, 0, 0, "Print what would be written where; change nothing", 0 },
+	{ "force", 'f', 0, 0, "Unbind devices vfiobuf did not bind too", 0 },
+	{ "persist", OPT_PERSIST, 0, 0, "Also remove the devices from /etc/vfiobuf/overrides", 0 },
+	{ "state-file", OPT_STATE, "FILE", 0, "State file (default /run/vfiobuf/state.json)", 0 },
+	{ 0 }
+};
+
+static error_t unbind_parser(int key, char *arg, struct argp_state *state)
+{
+	struct unbind_args *a = state->input;
+
+	switch (key) {
+	case 'D': a->driver = arg; return 0;
+	case OPT_NONE: a->none = true; return 0;
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case 'f': a->force = true; return 0;
+	case OPT_PERSIST: a->persist = true; return 0;
+	case OPT_STATE: a->state_file = arg; return 0;
+	case ARGP_KEY_ARG:
+		if (cli_devsel_add(&a->sel, arg) < 0)
+			argp_error(state, "%s", a->sel.err.msg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->sel.nbdfs)
+			argp_error(state, "missing DEVICE");
+		if (a->driver && a->none)
+			argp_error(state, "--driver and --none exclude each other");
+		if (a->driver && (!*a->driver || strchr(a->driver, '/')))
+			argp_error(state, "invalid --driver '%s'", a->driver);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp cmd_unbind_argp = {
+	unbind_options, unbind_parser, "DEVICE...",
+	"Give PCI functions back: clear driver_override (a newline, so the original driver may "
+	"bind again), unbind from vfio-pci, and bind the driver recorded when vfiobuf bound "
+	"them (--driver to choose another, --none to leave them driverless).",
+	NULL, NULL, NULL
+};
+
+/* Fill each device's target driver from the options or the state file. */
+static int choose_targets(const struct unbind_args *a, struct vb_bind_plan *p,
+			  const struct vb_bind_state *st, struct vb_err *e)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct vb_bind_dev *d = &p->dev[i];
+
+		if (a->none)
+			d->target[0] = '\0';
+		else if (a->driver)
+			snprintf(d->target, sizeof(d->target), "%s", a->driver);
+		else if (!vb_bind_state_get(st, d->name, d->target, sizeof(d->target))) {
+			if (!a->force && strcmp(d->driver, VB_VFIO_DRIVER) == 0)
+				return vb_err_set(e, VB_EXIT_USAGE, 0, d->name,
+						  "was not bound by vfiobuf (not in %s): say --driver NAME, "
+						  "--none, or --force to let the kernel pick",
+						  st->path);
+			d->target[0] = '\0';
+			if (a->force)
+				snprintf(d->target, sizeof(d->target), "%s", "");
+		}
+	}
+	return 0;
+}
+
+int cmd_unbind(struct vb_cli *cli, int argc, char **argv)
+{
+	struct unbind_args a = { 0 };
+	struct cli_writes *w = calloc(1, sizeof(*w));
+	struct vb_bind_opts o = { 0 };
+	struct vb_bind_plan p = { 0 };
+	struct vb_bind_state st = { 0 };
+	struct vb_err e = { 0 };
+	int rc;
+
+	if (!w)
+		return VB_EXIT_FAIL;
+	rc = cli_parse_args(cli, &cmd_unbind_argp, argc, argv, &a);
+	if (!rc)
+		rc = cli_require_root(cli, a.dry_run, "unbind");
+	if (rc)
+		goto out;
+	o.dry_run = a.dry_run;
+	o.force = true; /* vfio-pci devices: the in-use checks are for host drivers */
+	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
+	o.log_ctx = w;
+	for (int i = 0; i < a.sel.nbdfs; i++) {
+		char name[VB_BDF_STRLEN];
+		struct vb_bind_dev *d = &p.dev[p.n++];
+
+		vb_bdf_format(&a.sel.bdfs[i], name);
+		if (!vb_sys_exists(&cli->sys, "bus/pci/devices/%s", name)) {
+			vb_err_set(&e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
+			rc = cli_fail(cli, &e);
+			goto out;
+		}
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		vb_current_driver(&cli->sys, name, d->driver, sizeof(d->driver));
+		d->group = -1;
+		d->requested = true;
+	}
+	if (vb_bind_state_load(&cli->sys, a.state_file, &st, &e) < 0 ||
+	    choose_targets(&a, &p, &st, &e) < 0 ||
+	    vb_unbind_run(&cli->sys, &p, &o, &st, &e) < 0 ||
+	    (!a.dry_run && vb_bind_state_save(&st, &e) < 0)) {
+		rc = cli_fail(cli, &e);
+		goto out;
+	}
+	for (int i = 0; a.persist && !a.dry_run && i < p.n; i++)
+		if (vb_persist_set(&cli->sys, p.dev[i].name, NULL, &e) < 0) {
+			rc = cli_fail(cli, &e);
+			goto out;
+		}
+	for (int i = 0; !a.dry_run && i < p.n; i++)
+		vb_current_driver(&cli->sys, p.dev[i].name, p.dev[i].target, sizeof(p.dev[i].target));
+	out_open_object(cli->out, NULL);
+	out_bool(cli->out, "dry_run", NULL, a.dry_run);
+	if (o.log)
+		cli_print_writes(cli->out, w);
+	if (!cli->quiet || out_is_json(cli->out))
+		cli_print_plan(cli->out, &p);
+	out_close_object(cli->out);
+out:
+	vb_bind_state_free(&st);
+	free(w);
+	return rc;
+}
