@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "bind_state.h"
 #include "cli_device.h"
 #include "pci_model.h"
 
@@ -64,17 +65,36 @@ static bool selected(const struct list_args *a, const struct vb_device *d)
 	return false;
 }
 
-static void print_row(struct vb_out *o, const struct vb_device *d, bool numeric)
+/* Devices vfiobuf bound carry the driver they had before. */
+static void print_bound(struct vb_out *o, const struct vb_bind_state *st,
+			const struct vb_device *d, char *mark)
 {
+	char orig[64];
+	bool bound = st->root && vb_bind_state_get(st, d->name, orig, sizeof(orig));
+
+	mark[0] = bound ? '*' : '\0';
+	mark[1] = '\0';
+	out_bool(o, "bound_by_vfiobuf", NULL, bound);
+	if (bound)
+		out_str_or_null(o, "original_driver", NULL, orig);
+}
+
+static void print_row(struct vb_out *o, const struct vb_bind_state *st,
+		      const struct vb_device *d, bool numeric)
+{
+	char mark[2], drv[72];
 	char ids[16], cls[8], group[16], numa[16], bars[160], name[320];
 	const char *vfio = d->vfio_group_node[0] ? d->vfio_group_node : d->vfio_cdev_node;
 
 	if (out_is_json(o)) {
 		out_open_object(o, NULL);
 		cli_device_json_fields(o, d);
+		print_bound(o, st, d, mark);
 		out_close_object(o);
 		return;
 	}
+	print_bound(o, st, d, mark);
+	snprintf(drv, sizeof(drv), "%s%s", d->driver[0] ? d->driver : "-", mark);
 	snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
 	snprintf(cls, sizeof(cls), "%04x", d->class_code >> 8);
 	snprintf(group, sizeof(group), "%d", d->iommu_group);
@@ -86,7 +106,7 @@ static void print_row(struct vb_out *o, const struct vb_device *d, bool numeric)
 		snprintf(name, sizeof(name), "%s%s%s", d->vendor_name,
 			 d->vendor_name[0] && d->device_name[0] ? " " : "", d->device_name);
 	out_text(o, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n", d->name, ids, cls,
-		 d->driver[0] ? d->driver : "-", d->iommu_group >= 0 ? group : "-",
+		 drv, d->iommu_group >= 0 ? group : "-",
 		 d->numa_node >= 0 ? numa : "-", vfio[0] ? vfio : "-", bars, name);
 }
 
@@ -95,8 +115,9 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	struct list_args a = { 0 };
 	struct vb_devlist l = { 0 };
 	struct vb_err e = { 0 };
+	struct vb_bind_state st = { 0 };
 	struct vb_pci *p;
-	int rc, shown = 0;
+	int rc, shown = 0, bound = 0;
 
 	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
 	if (rc)
@@ -117,6 +138,9 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			return cli_fail(cli, &e);
 		}
 	}
+	/* an unreadable state file only loses the marks */
+	if (vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
+		vb_err_clear(&e);
 	out_open_array(cli->out, NULL);
 	if (!cli->quiet)
 		out_text(cli->out, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n",
@@ -126,9 +150,13 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			continue;
 		shown++;
 		if (!cli->quiet)
-			print_row(cli->out, &l.v[i], a.numeric);
+			print_row(cli->out, &st, &l.v[i], a.numeric);
+		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[64]){ 0 }, 64);
 	}
 	out_close_array(cli->out);
+	if (bound && !cli->quiet)
+		out_text(cli->out, "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)\n");
+	vb_bind_state_free(&st);
 	for (size_t i = 0; i < l.n; i++) {
 		if (!l.v[i].config_broken || !selected(&a, &l.v[i]))
 			continue;

@@ -15,7 +15,7 @@ state() { cat /run/vfiobuf/state.json; }
 	[ -c /dev/vfio/10 ]
 	state | jq -e '.devices["0000:04:00.0"].driver == null'
 	run "$VB" list -j 04:00.0
-	echo "$output" | jq -e '.[0].vfio.group == "/dev/vfio/10"'
+	echo "$output" | jq -e '.[0].vfio.group == "/dev/vfio/10" and .[0].bound_by_vfiobuf and .[0].original_driver == null'
 }
 
 @test "lab bind: binding again is a no-op" {
