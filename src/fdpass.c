@@ -1,0 +1,284 @@
+/* fdpass: SCM_RIGHTS send/receive of one fd plus a one-line description
+ * (see fdpass.h). */
+#include "fdpass.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Room for this many fds per message, so a sender passing a few extra ones
+ * does not truncate the control data: they arrive and are closed. */
+#define FDPASS_CMSG_FDS 16
+
+int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	size_t len = strlen(text);
+	struct iovec iov[2] = { { (void *)text, len }, { (void *)"\n", 1 } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct cmsghdr *c;
+	size_t sent = 0, want = len + 1;
+	ssize_t w;
+
+	if (memchr(text, '\n', len) || want > VB_FDPASS_MAX_TEXT)
+		return vb_err_set(e, VB_EXIT_FAIL, EINVAL, NULL,
+				  "description to send is not one line of at most %d bytes",
+				  VB_FDPASS_MAX_TEXT - 1);
+	memset(&ctl, 0, sizeof(ctl));
+	if (fd >= 0) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	/* A stream socket may take the message in pieces; the fd rides on
+	 * the first one. */
+	while (sent < want) {
+		do
+			w = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
+					  "cannot send the buffer over the socket");
+		sent += (size_t)w;
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
+		while (w > 0 && msg.msg_iovlen > 0) {
+			size_t take = (size_t)w < msg.msg_iov->iov_len ? (size_t)w : msg.msg_iov->iov_len;
+
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + take;
+			msg.msg_iov->iov_len -= take;
+			w -= (ssize_t)take;
+			if (msg.msg_iov->iov_len == 0) {
+				msg.msg_iov++;
+				msg.msg_iovlen--;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Take the fds of one received control buffer: the first into *fd when
+ * *fd is still -1, every other one closed.  Returns how many arrived. */
+static int take_fds(struct msghdr *msg, int *fd)
+{
+	int count = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t nfds;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = got;
+			else
+				close(got);
+			count++;
+		}
+	}
+	return count;
+}
+
+static int sock_type(int sock)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	return type;
+}
+
+static int recv_fail(int *fd, struct vb_err *e, int errnum, const char *msg)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return vb_err_set(e, errnum == ECONNRESET ? VB_EXIT_FAIL : vb_exit_from_errno(errnum),
+			  errnum, NULL, "%s", msg);
+}
+
+int vb_fd_recv(int sock, int *fd, char *buf, size_t n, struct vb_err *e)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * FDPASS_CMSG_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	bool stream = sock_type(sock) == SOCK_STREAM;
+	size_t len = 0;
+	char *nl = NULL;
+
+	*fd = -1;
+	if (n < 2)
+		return vb_err_set(e, VB_EXIT_FAIL, EINVAL, NULL, "receive buffer too small");
+	while (!nl) {
+		struct iovec iov = { buf + len, n - 1 - len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				      .msg_controllen = sizeof(ctl.buf) };
+		ssize_t r;
+
+		if (iov.iov_len == 0)
+			return recv_fail(fd, e, EMSGSIZE, "description received is too long");
+		do
+			r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return recv_fail(fd, e, errno, "cannot receive from the socket");
+		take_fds(&msg, fd);
+		if (msg.msg_flags & MSG_CTRUNC)
+			return recv_fail(fd, e, EMSGSIZE,
+					 "control data truncated (peer sent too many fds)");
+		if (r == 0)
+			return recv_fail(fd, e, ECONNRESET,
+					 len ? "peer closed the connection in the middle of a message"
+					     : "peer closed the connection without sending anything");
+		if (!stream && (msg.msg_flags & MSG_TRUNC))
+			return recv_fail(fd, e, EMSGSIZE, "description received is too long");
+		len += (size_t)r;
+		buf[len] = '\0';
+		nl = memchr(buf, '\n', len);
+		if (!stream && !nl) {
+			nl = buf + len; /* a record without newline is whole too */
+			break;
+		}
+	}
+	*nl = '\0';
+	if (memchr(buf, '\0', (size_t)(nl - buf)))
+		return recv_fail(fd, e, EBADMSG, "description contains a NUL byte");
+	return (int)(nl - buf);
+}
+
+static int fill_addr(struct sockaddr_un *sa, const char *path, struct vb_err *e)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (!*path || strlen(path) >= sizeof(sa->sun_path))
+		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, path,
+				  "socket path must be 1 to %zu bytes long", sizeof(sa->sun_path) - 1);
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+static int connect_type(const struct sockaddr_un *sa, int type)
+{
+	int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	if (connect(s, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		int err = errno;
+
+		close(s);
+		errno = err;
+		return -1;
+	}
+	return s;
+}
+
+int vb_unix_connect(const char *path, struct vb_err *e)
+{
+	struct sockaddr_un sa;
+	int s;
+
+	if (fill_addr(&sa, path, e) < 0)
+		return -1;
+	s = connect_type(&sa, SOCK_SEQPACKET);
+	if (s < 0 && errno == EPROTOTYPE)
+		s = connect_type(&sa, SOCK_STREAM);
+	if (s < 0) {
+		int err = errno;
+
+		return vb_err_set(e, err == ENOENT ? VB_EXIT_NOTFOUND : vb_exit_from_errno(err),
+				  err, path, "cannot connect to the socket%s",
+				  err == ECONNREFUSED ? " (nobody is listening)" : "");
+	}
+	return s;
+}
+
+/* A socket file nobody listens on: connecting is refused. */
+static bool stale_socket(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int s;
+
+	if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	s = connect_type(sa, SOCK_STREAM);
+	if (s < 0 && errno == EPROTOTYPE)
+		s = connect_type(sa, SOCK_SEQPACKET);
+	if (s >= 0) {
+		close(s);
+		return false;
+	}
+	return errno == ECONNREFUSED;
+}
+
+int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
+{
+	struct sockaddr_un sa;
+	int s, err;
+
+	if (fill_addr(&sa, path, e) < 0)
+		return -1;
+	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, path, "cannot create a unix socket");
+	err = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	if (err == EADDRINUSE && stale_socket(&sa) && unlink(path) == 0)
+		err = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	if (err) {
+		close(s);
+		if (err == EADDRINUSE)
+			return vb_err_set(e, VB_EXIT_BUSY, err, path,
+					  "something is already listening on this socket "
+					  "(or the path exists and is not a socket)");
+		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
+	}
+	if (chmod(path, mode & 07777) < 0 || listen(s, 4) < 0) {
+		err = errno;
+		close(s);
+		unlink(path);
+		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot listen on the socket");
+	}
+	return s;
+}
+
+int vb_wait_peer_close(int sock)
+{
+	char drop[256];
+
+	for (;;) {
+		struct pollfd p = { sock, POLLIN, 0 };
+		ssize_t r;
+
+		if (poll(&p, 1, -1) < 0)
+			return -1;
+		r = recv(sock, drop, sizeof(drop), MSG_DONTWAIT);
+		if (r == 0)
+			return 0;
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return errno == ECONNRESET ? 0 : -1;
+		if (r < 0 && errno == EINTR)
+			return -1;
+	}
+}

@@ -1,0 +1,51 @@
+/* fdpass: hand one file descriptor and its description to another process
+ * over a unix socket (SCM_RIGHTS), in one message.
+ *
+ * Wire format (both socket types): the description is one line of text
+ * (vfiobuf sends compact JSON) followed by '\n'; the fd travels as
+ * SCM_RIGHTS ancillary data on that message.  On SOCK_SEQPACKET the line is
+ * one record; on SOCK_STREAM the receiver reads up to the newline.  Any
+ * client that can receive SCM_RIGHTS (Python's socket.recv_fds, ...) can be
+ * a consumer.
+ *
+ * The receiver takes exactly one fd: extra fds are closed, a truncated
+ * control message (MSG_CTRUNC) is an error after closing what arrived, and
+ * received fds are close-on-exec.
+ */
+#ifndef VB_FDPASS_H
+#define VB_FDPASS_H
+
+#include <stddef.h>
+
+#include "vb_error.h"
+
+/* Largest description accepted (bytes, newline included). */
+#define VB_FDPASS_MAX_TEXT 65536
+
+/* Send fd with text (must not contain '\n'; the newline is added).
+ * Returns 0, or -1 with e. */
+int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e);
+
+/* Receive one message: the description into buf (NUL-terminated, newline
+ * stripped), the fd into *fd (-1 when the message carried none).  Returns
+ * the text length, or -1 with e (nothing left open).  A peer that closes
+ * before sending anything is an error (ECONNRESET). */
+int vb_fd_recv(int sock, int *fd, char *buf, size_t n, struct vb_err *e);
+
+/* Connect to a unix socket at path: SOCK_SEQPACKET, or SOCK_STREAM when the
+ * listener is a stream socket.  Returns the socket (close-on-exec) or -1
+ * with e (ENOENT -> not found, EACCES -> permission, ECONNREFUSED -> fail). */
+int vb_unix_connect(const char *path, struct vb_err *e);
+
+/* Listen on path (SOCK_SEQPACKET or SOCK_STREAM as type), socket file mode
+ * `mode` (e.g. 0600; 0666 lets other users connect).  A stale socket file
+ * nobody listens on is replaced; anything else at path is an error.
+ * Returns the listening socket or -1 with e. */
+int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e);
+
+/* Block until the peer closes the connection (or an error, or a signal
+ * interrupts: returns -1 with errno EINTR).  Data the peer sends meanwhile
+ * is read and dropped.  Returns 0 on close. */
+int vb_wait_peer_close(int sock);
+
+#endif
