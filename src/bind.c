@@ -218,7 +218,8 @@ static void nodes_of(const struct vb_sys *s, struct vb_bind_dev *d)
 	    !(dir = opendir(path)))
 		return;
 	while ((de = readdir(dir)))
-		if (strncmp(de->d_name, "vfio", 4) == 0)
+		if (strncmp(de->d_name, "vfio", 4) == 0 &&
+		    vb_sys_exists(s, "bus/pci/devices/%s/vfio-dev/%.60s/dev", d->name, de->d_name))
 			snprintf(d->cdev_node, sizeof(d->cdev_node), "/dev/vfio/devices/%.40s",
 				 de->d_name);
 	closedir(dir);

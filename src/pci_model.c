@@ -181,8 +181,10 @@ static void read_vf_and_vfio(struct vb_pci *p, struct vb_device *v)
 		struct dirent *de;
 
 		while (dir && (de = readdir(dir))) {
-			if (strncmp(de->d_name, "vfio", 4) == 0 ||
-			    strncmp(de->d_name, "noiommu-vfio", 12) == 0) {
+			if ((strncmp(de->d_name, "vfio", 4) == 0 ||
+			     strncmp(de->d_name, "noiommu-vfio", 12) == 0) &&
+			    vb_sys_exists(p->sys, "bus/pci/devices/%s/vfio-dev/%.60s/dev", v->name,
+					  de->d_name)) {
 				snprintf(v->vfio_cdev_node, sizeof(v->vfio_cdev_node),
 					 "/dev/vfio/devices/%.40s", de->d_name);
 				break;

@@ -1,0 +1,82 @@
+/* cli_vfio: event printing, exec with an inherited fd, signal handling. */
+#include "cli_vfio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_event(struct vb_cli *cli, json_t *ev)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	if (!cli->quiet) {
+		json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	json_decref(ev);
+}
+
+static void setenv_json(const char *name, const json_t *v)
+{
+	char buf[64];
+
+	if (json_is_string(v))
+		setenv(name, json_string_value(v), 1);
+	else if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		setenv(name, buf, 1);
+	}
+}
+
+int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
+{
+	pid_t pid;
+	int status;
+	char buf[32];
+
+	pid = fork();
+	if (pid < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot fork");
+	if (pid == 0) {
+		char *text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		fcntl(fd, F_SETFD, 0); /* the one fd the child inherits */
+		snprintf(buf, sizeof(buf), "%d", fd);
+		setenv("VFIOBUF_FD", buf, 1);
+		setenv_json("VFIOBUF_SIZE", json_object_get(desc, "size"));
+		setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "device"));
+		setenv_json("VFIOBUF_BAR", json_object_get(desc, "bar"));
+		setenv_json("VFIOBUF_RANGES", json_object_get(desc, "ranges_text"));
+		setenv_json("VFIOBUF_NAME", json_object_get(desc, "name"));
+		setenv_json("VFIOBUF_INO", json_object_get(desc, "ino"));
+		if (text)
+			setenv("VFIOBUF_DESCRIPTION", text, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "vfiobuf: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "waitpid failed");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int cli_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}

@@ -1,0 +1,284 @@
+/* cmd_export: `vfiobuf export DEVICE --bar N [--range OFF:LEN]…
+ * (--exec CMD… | --send-to SOCKET | --hold)`: export BAR ranges as a dma-buf
+ * and hand it on, keeping the device open as long as the buffer must live
+ * (closing it revokes the buffer for good).  JSON Lines events on stdout. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_vfio.h"
+#include "fdpass.h"
+#include "pci_model.h"
+
+enum { OPT_MODE = 0x4000, OPT_SEND, OPT_HOLD, OPT_EXEC };
+
+struct export_args {
+	struct vb_bdf bdf;
+	bool have_bdf;
+	int bar;
+	struct vb_range ranges[VB_RANGES_MAX];
+	size_t nranges;
+	char **exec_argv;
+	const char *send_to;
+	bool hold;
+	enum vb_vfio_mode mode;
+	struct vb_err err;
+};
+
+static const struct argp_option export_options[] = {
+	{ "bar", 'b', "N", 0, "The BAR to export (0-5)", 0 },
+	{ "range", 'r', "OFFSET:LENGTH", 0,
+	  "A range of the BAR (hex or decimal, K/M/G suffixes; repeatable; default: the whole BAR)", 0 },
+	{ "exec", OPT_EXEC, "CMD", 0,
+	  "Run CMD [ARGS...] (the rest of the line) with the fd inherited, described in VFIOBUF_* variables", 0 },
+	{ "send-to", OPT_SEND, "SOCKET", 0,
+	  "Send the fd and its JSON description to a unix socket, hold until the receiver closes", 0 },
+	{ "hold", OPT_HOLD, 0, 0, "Hold the buffer until SIGINT/SIGTERM (SIGUSR1 resets the device)", 0 },
+	CLI_VFIO_MODE_OPTION(OPT_MODE),
+	{ 0 }
+};
+
+static error_t export_parser(int key, char *arg, struct argp_state *state)
+{
+	struct export_args *a = state->input;
+	char *end;
+
+	switch (key) {
+	case 'b':
+		errno = 0;
+		a->bar = (int)strtol(arg, &end, 10);
+		if (errno || *end || !*arg || a->bar < 0 || a->bar > 5)
+			argp_error(state, "invalid --bar '%s' (a BAR index 0-5)", arg);
+		return 0;
+	case 'r':
+		if (a->nranges == VB_RANGES_MAX)
+			argp_error(state, "too many --range (at most %d)", VB_RANGES_MAX);
+		else if (vb_range_parse(arg, &a->ranges[a->nranges], &a->err) < 0)
+			argp_error(state, "%s", a->err.msg);
+		else
+			a->nranges++;
+		return 0;
+	case OPT_EXEC:
+		a->exec_argv = &state->argv[state->next - 1];
+		state->next = state->argc;
+		return 0;
+	case OPT_SEND:
+		a->send_to = arg;
+		return 0;
+	case OPT_HOLD:
+		a->hold = true;
+		return 0;
+	case OPT_MODE:
+		if (vb_vfio_mode_parse(arg, &a->mode) < 0)
+			argp_error(state, "invalid --vfio-mode '%s' (expected auto, cdev or group)", arg);
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->have_bdf)
+			argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
+		else if (cli_parse_bdf(arg, &a->bdf, &a->err) < 0)
+			argp_error(state, "%s", a->err.msg);
+		a->have_bdf = true;
+		return 0;
+	case ARGP_KEY_INIT:
+		a->bar = -1;
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->have_bdf)
+			argp_error(state, "missing DEVICE");
+		else if (a->bar < 0)
+			argp_error(state, "missing --bar");
+		else if ((a->exec_argv != NULL) + (a->send_to != NULL) + a->hold != 1)
+			argp_error(state, "give exactly one of --exec, --send-to, --hold");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp cmd_export_argp = {
+	export_options, export_parser, "DEVICE",
+	"Export ranges of a memory BAR of a device bound to vfio-pci as a dma-buf fd "
+	"(VFIO_DEVICE_FEATURE_DMA_BUF) and hand it to a command, a unix socket, or hold it.  "
+	"Every range is validated before the kernel is asked.  The device stays open while the "
+	"buffer is meant to live: closing it revokes the buffer for good.",
+	NULL, NULL, NULL
+};
+
+/* The BAR as sysfs describes it: a targeted lookup, no bus scan, no names. */
+static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_info *bi,
+		    struct vb_err *e)
+{
+	struct vb_pci *p = vb_pci_open(&cli->sys, 0, e);
+	struct vb_device d;
+	const struct vb_bar *b;
+	struct vb_bdf addr;
+
+	memset(bi, 0, sizeof(*bi));
+	if (!p)
+		return -1;
+	vb_bdf_parse(bdf, &addr);
+	if (vb_pci_lookup(p, &addr, &d, e) < 0) {
+		vb_pci_close(p);
+		return -1;
+	}
+	vb_pci_close(p);
+	b = vb_device_bar(&d, bar);
+	if (b) {
+		bi->present = true;
+		bi->is_io = b->is_io;
+		bi->start = b->start;
+		bi->size = b->size;
+	}
+	return 0;
+}
+
+static json_t *describe(const struct vb_vfio_dev *d, int bar, const struct vb_range *r,
+			size_t nr, int fd, const char *name)
+{
+	struct vb_dmabuf_info info = { 0 };
+	struct vb_err e = { 0 };
+	json_t *ranges = json_array();
+	char text[4096];
+
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(ranges, json_pack("{s:I, s:I}", "offset", (json_int_t)r[i].offset,
+							"length", (json_int_t)r[i].length));
+	vb_dmabuf_info(fd, &info, &e);
+	return json_pack("{s:s, s:s, s:i, s:o, s:s, s:I, s:i, s:I, s:s, s:s, s:s, s:i}", "event",
+			 "exported", "device", d->name, "bar", bar, "ranges", ranges, "ranges_text",
+			 vb_ranges_format(r, nr, text, sizeof(text)), "size", (json_int_t)info.size,
+			 "fd", fd, "ino", (json_int_t)info.ino, "name", name, "exp_name", info.exp_name,
+			 "vfio_mode", vb_vfio_mode_name(d->mode), "pid", (int)getpid());
+}
+
+/* Wait for a signal (or the peer's close when sock >= 0).  SIGUSR1 resets
+ * the device and reports the revoke/restore.  Returns the cause. */
+static const char *hold(struct vb_cli *cli, const struct vb_vfio_dev *d, int sock)
+{
+	sigset_t set;
+	int sfd;
+	struct pollfd p[2];
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = sock, .events = POLLIN | POLLRDHUP };
+	for (;;) {
+		struct signalfd_siginfo si;
+
+		if (poll(p, sock >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (sock >= 0 && p[1].revents) {
+			char junk[64];
+
+			if (recv(sock, junk, sizeof(junk), MSG_DONTWAIT) <= 0) {
+				close(sfd);
+				return "receiver-closed";
+			}
+		}
+		if (!(p[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGUSR1) {
+			struct vb_err e = { 0 };
+
+			cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", d->name,
+						 "cause", "reset"));
+			if (vb_vfio_reset(d, &e) < 0)
+				cli_fail(cli, &e);
+			if (vb_vfio_memory_enabled(d, &e) == 1)
+				cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device",
+							 d->name, "cause", "reset"));
+			continue;
+		}
+		close(sfd);
+		return si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+	}
+	close(sfd);
+	return "error";
+}
+
+static int hand_on(struct vb_cli *cli, struct export_args *a, const struct vb_vfio_dev *d,
+		   int fd, json_t *desc, const char **cause, struct vb_err *e)
+{
+	int sock, rc;
+	char *text;
+
+	if (a->exec_argv) {
+		rc = cli_exec_with_fd(a->exec_argv, fd, desc, e);
+		*cause = "command-exited";
+		return rc;
+	}
+	if (a->hold) {
+		*cause = hold(cli, d, -1);
+		return 0;
+	}
+	sock = vb_unix_connect(a->send_to, e);
+	if (sock < 0)
+		return -1;
+	text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = text ? vb_fd_send(sock, fd, text, e) : -1;
+	free(text);
+	if (rc == 0) {
+		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "sent", "device", d->name, "socket",
+					 a->send_to));
+		*cause = hold(cli, d, sock);
+	}
+	close(sock);
+	return rc < 0 ? -1 : 0;
+}
+
+int cmd_export(struct vb_cli *cli, int argc, char **argv)
+{
+	struct export_args a = { 0 };
+	struct vb_bar_info bi;
+	struct vb_vfio_dev d;
+	struct vb_err e = { 0 };
+	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN];
+	const char *cause = "done";
+	json_t *desc;
+	int rc, fd;
+	bool validate = !getenv("VFIOBUF_SKIP_VALIDATION");
+
+	rc = cli_parse_args(cli, &cmd_export_argp, argc, argv, &a);
+	if (rc)
+		return rc;
+	vb_bdf_format(&a.bdf, bdf);
+	if (bar_info(cli, bdf, a.bar, &bi, &e) < 0)
+		return cli_fail(cli, &e);
+	if (a.nranges == 0) /* the whole BAR; an absent or I/O BAR is refused below */
+		a.ranges[a.nranges++] = vb_range_whole(&bi);
+	if (validate && vb_ranges_validate(bdf, a.bar, &bi, a.ranges, a.nranges,
+					   (uint64_t)sysconf(_SC_PAGESIZE), NULL, &e) < 0)
+		return cli_fail(cli, &e);
+	if (vb_vfio_open(&cli->sys, bdf, a.mode, &d, &e) < 0)
+		return cli_fail(cli, &e);
+	vb_dmabuf_name(bdf, a.bar, a.ranges, a.nranges, name, sizeof(name));
+	fd = vb_vfio_export(&d, (uint32_t)a.bar, a.ranges, a.nranges, name, &e);
+	if (fd < 0) {
+		vb_vfio_close(&d);
+		return cli_fail(cli, &e);
+	}
+	desc = describe(&d, a.bar, a.ranges, a.nranges, fd, name);
+	cli_event(cli, json_deep_copy(desc));
+	rc = hand_on(cli, &a, &d, fd, desc, &cause, &e);
+	json_decref(desc);
+	close(fd);
+	vb_vfio_close(&d);
+	cli_event(cli, json_pack("{s:s, s:s, s:s, s:b}", "event", "revoked", "device", bdf, "cause",
+				 "device-closed", "permanent", 1));
+	cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "closed", "device", bdf, "reason", cause));
+	if (rc < 0)
+		return cli_fail(cli, &e);
+	return rc;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# export/info/recv/reset on fixtures: every bad input is refused before any
+# kernel call, with the documented exit code.  (Real exports: tests/lab.)
+
+load helpers/common
+load fixtures/fixture_helpers
+
+vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
+
+@test "export: range errors name the device, the value and the reason" {
+	root=$(fixture qemu-lab)
+	run vb export 04:00.0 --bar 2 --range 0x123:4K --hold
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfiobuf: 0000:04:00.0: range 0x123:0x1000: offset 0x123 is not a multiple of the page size (4096)" ]
+	run vb export 04:00.0 --bar 2 --range 0:32M --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"past the end of BAR 2 (0x1000000 bytes)" ]]
+	run vb export 04:00.0 --bar 2 --range 0xfffffffffffff000:0x2000 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"offset + length overflows 64 bits" ]]
+	run vb export 04:00.0 --bar 2 --range 0:0 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"length is zero" ]]
+}
+
+@test "export: BAR index, I/O BAR, absent BAR" {
+	root=$(fixture qemu-lab)
+	run vb export 04:00.0 --bar 6 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --bar '6' (a BAR index 0-5)" ]]
+	run vb export 06:00.0 --bar 1 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"BAR 1 is an I/O-port BAR; only memory BARs can be exported" ]]
+	run vb export 06:00.0 --bar 3 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"BAR 3 is not implemented"* ]]
+}
+
+@test "export: malformed range text and option combinations" {
+	root=$(fixture qemu-lab)
+	run vb export 04:00.0 --bar 2 --range zz --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"range 'zz' is not OFFSET:LENGTH"* ]]
+	run vb export 04:00.0 --bar 2
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"give exactly one of --exec, --send-to, --hold"* ]]
+	run vb export 04:00.0 --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing --bar"* ]]
+	run vb export 04:00.0 --bar 2 --vfio-mode fast --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --vfio-mode 'fast'"* ]]
+}
+
+@test "export: a device not on vfio-pci says how to bind it (JSON too)" {
+	root=$(fixture qemu-lab)
+	run --separate-stderr vb -j export 03:00.0 --bar 2 --hold
+	[ "$status" -eq 5 ]
+	echo "$output" | jq -e '.error.device == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
+}
+
+@test "export and info: unknown device exits 3" {
+	root=$(fixture qemu-lab)
+	run vb export 09:00.0 --bar 2 --hold
+	[ "$status" -eq 3 ]
+	run vb info 09:00.0
+	[ "$status" -eq 3 ]
+	run vb reset 09:00.0
+	[ "$status" -eq 3 ]
+}
+
+@test "recv: needs --listen, refuses a path it cannot use" {
+	run "$VB" recv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing --listen SOCKET"* ]]
+	run "$VB" recv --listen /nonexistent/dir/sock
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/nonexistent/dir/sock"* ]]
+}
+
+@test "recv: a message without a dma-buf is refused" {
+	sock=$BATS_TEST_TMPDIR/s
+	"$VB" recv --listen "$sock" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	python3 - "$sock" <<'PY'
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+fd = os.memfd_create("not-a-dmabuf")
+socket.send_fds(s, [b'{"device":"x"}\n'], [fd])
+PY
+	wait $! || status=$?
+	[ "${status:-0}" -ne 0 ]
+	grep -q "is not a dma-buf" "$BATS_TEST_TMPDIR/out"
+}
