@@ -89,8 +89,8 @@ static void bridge_json(struct vb_out *o, const char *key, const struct vb_topo 
 	out_close_object(o);
 }
 
-void cli_p2p_pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
-		       const struct vb_p2p_result *r)
+static void pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
+		      const struct vb_p2p_result *r, bool brief)
 {
 	char buf[512];
 
@@ -107,8 +107,25 @@ void cli_p2p_pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
 		out_str(o, "verdict_if_redirect", NULL, vb_p2p_verdict_name(r->verdict_if_redirect));
 	out_bool(o, "host_bridge_checked", NULL, r->host_bridge_checked);
 	out_bool(o, "zen_rule", NULL, r->zen_rule);
-	bridge_json(o, "provider_host_bridge", t, r->hb_provider);
-	bridge_json(o, "client_host_bridge", t, r->hb_client);
+	if (brief) {
+		out_str(o, "provider_host_bridge", NULL, t->model.bridges[r->hb_provider].name);
+		out_str(o, "client_host_bridge", NULL, t->model.bridges[r->hb_client].name);
+	} else {
+		bridge_json(o, "provider_host_bridge", t, r->hb_provider);
+		bridge_json(o, "client_host_bridge", t, r->hb_client);
+	}
 	out_str_or_null(o, "advice", NULL, vb_p2p_advice(&t->model, r, buf, sizeof(buf)));
 	out_str(o, "reason", NULL, cli_p2p_reason(t, r, buf, sizeof(buf)));
+}
+
+void cli_p2p_pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
+		       const struct vb_p2p_result *r)
+{
+	pair_json(o, t, a, b, r, false);
+}
+
+void cli_p2p_pair_json_brief(struct vb_out *o, const struct vb_topo *t, int a, int b,
+			     const struct vb_p2p_result *r)
+{
+	pair_json(o, t, a, b, r, true);
 }

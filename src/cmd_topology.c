@@ -355,7 +355,7 @@ static void print_json(struct vb_out *o, const struct view *v)
 		for (int j = i + 1; j < v->neps; j++) {
 			vb_p2p_pair(m, v->eps[i], v->eps[j], &r);
 			out_open_object(o, OUT_ITEM);
-			cli_p2p_pair_json(o, t, v->eps[i], v->eps[j], &r);
+			cli_p2p_pair_json_brief(o, t, v->eps[i], v->eps[j], &r);
 			out_close_object(o);
 		}
 	out_close_array(o);

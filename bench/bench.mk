@@ -1,0 +1,2 @@
+# Benchmarks (make bench): tools they need.
+DEB_DEPS += hwloc-nox bc
