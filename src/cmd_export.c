@@ -111,31 +111,21 @@ const struct argp cmd_export_argp = {
 	NULL, NULL, NULL
 };
 
-/* The BAR as sysfs describes it: a targeted lookup, no bus scan, no names. */
+/* The BAR as sysfs describes it: one read of `resource`, no bus scan, no
+ * name database, not even libpci. */
 static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_info *bi,
 		    struct vb_err *e)
 {
-	struct vb_pci *p = vb_pci_open(&cli->sys, 0, e);
-	struct vb_device d;
-	const struct vb_bar *b;
-	struct vb_bdf addr;
+	struct vb_bar b;
+	bool present;
 
 	memset(bi, 0, sizeof(*bi));
-	if (!p)
+	if (vb_pci_read_bar(&cli->sys, bdf, bar, &b, &present, e) < 0)
 		return -1;
-	vb_bdf_parse(bdf, &addr);
-	if (vb_pci_lookup(p, &addr, &d, e) < 0) {
-		vb_pci_close(p);
-		return -1;
-	}
-	vb_pci_close(p);
-	b = vb_device_bar(&d, bar);
-	if (b) {
-		bi->present = true;
-		bi->is_io = b->is_io;
-		bi->start = b->start;
-		bi->size = b->size;
-	}
+	bi->present = present;
+	bi->is_io = b.is_io;
+	bi->start = b.start;
+	bi->size = b.size;
 	return 0;
 }
 

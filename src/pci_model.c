@@ -430,3 +430,33 @@ const char *vb_acs_bits_string(uint16_t bits, char *buf, size_t n)
 		snprintf(buf, n, "-");
 	return buf;
 }
+
+int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct vb_bar *out,
+		    bool *present, struct vb_err *e)
+{
+	char buf[2048], *line;
+	unsigned long long start, end, flags;
+	int n = vb_sys_read(s, buf, sizeof(buf), "bus/pci/devices/%s/resource", bdf);
+
+	*present = false;
+	memset(out, 0, sizeof(*out));
+	if (n < 0)
+		return vb_err_set(e, n == -ENOENT ? VB_EXIT_NOTFOUND : VB_EXIT_FAIL, -n, bdf,
+				  n == -ENOENT ? "no such PCI device" : "cannot read its resource file");
+	line = buf;
+	for (int i = 0; i < index && line; i++) {
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	if (!line || sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3 || end <= start)
+		return 0;
+	out->index = index;
+	out->start = start;
+	out->size = end - start + 1;
+	out->is_io = (flags & 0x100) != 0;
+	out->is_64bit = (flags & 0x100000) != 0;
+	out->prefetchable = (flags & 0x2000) != 0;
+	*present = true;
+	return 0;
+}

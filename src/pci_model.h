@@ -104,6 +104,12 @@ int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *
 void vb_devlist_free(struct vb_devlist *l);
 const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct vb_bdf *bdf);
 
+/* One BAR straight from the device's sysfs `resource` file (one read, no
+ * libpci): for paths that must stay cheap (export).  *present is false
+ * for an unimplemented BAR.  VB_EXIT_NOTFOUND when the device is absent. */
+int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct vb_bar *out,
+		    bool *present, struct vb_err *e);
+
 /* The memory/IO BAR with that index, or NULL. */
 const struct vb_bar *vb_device_bar(const struct vb_device *d, int index);
 
