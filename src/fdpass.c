@@ -215,24 +215,6 @@ int vb_unix_connect(const char *path, struct vb_err *e)
 	return s;
 }
 
-/* A socket file nobody listens on: connecting is refused. */
-static bool stale_socket(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int s;
-
-	if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return false;
-	s = connect_type(sa, SOCK_STREAM);
-	if (s < 0 && errno == EPROTOTYPE)
-		s = connect_type(sa, SOCK_SEQPACKET);
-	if (s >= 0) {
-		close(s);
-		return false;
-	}
-	return errno == ECONNREFUSED;
-}
-
 int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
 {
 	struct sockaddr_un sa;
@@ -243,15 +225,15 @@ int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
 	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, path, "cannot create a unix socket");
+	/* No probing of an existing socket file: a test connection would be
+	 * a spurious client for a live listener. */
 	err = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
-	if (err == EADDRINUSE && stale_socket(&sa) && unlink(path) == 0)
-		err = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
 	if (err) {
 		close(s);
 		if (err == EADDRINUSE)
 			return vb_err_set(e, VB_EXIT_BUSY, err, path,
-					  "something is already listening on this socket "
-					  "(or the path exists and is not a socket)");
+					  "the path already exists (another listener, or a stale "
+					  "socket file: remove it)");
 		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
 	}
 	if (chmod(path, mode & 07777) < 0 || listen(s, 4) < 0) {

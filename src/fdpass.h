@@ -38,9 +38,9 @@ int vb_fd_recv(int sock, int *fd, char *buf, size_t n, struct vb_err *e);
 int vb_unix_connect(const char *path, struct vb_err *e);
 
 /* Listen on path (SOCK_SEQPACKET or SOCK_STREAM as type), socket file mode
- * `mode` (e.g. 0600; 0666 lets other users connect).  A stale socket file
- * nobody listens on is replaced; anything else at path is an error.
- * Returns the listening socket or -1 with e. */
+ * `mode` (e.g. 0600; 0666 lets other users connect).  An existing file at
+ * path is an error (busy): it is never probed nor replaced.  The caller
+ * unlinks path when done.  Returns the listening socket or -1 with e. */
 int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e);
 
 /* Block until the peer closes the connection (or an error, or a signal

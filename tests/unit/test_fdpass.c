@@ -194,9 +194,7 @@ static void test_listen_connect(void)
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "socket file mode 0600");
 	ok(vb_unix_listen(path, SOCK_SEQPACKET, 0600, &e) < 0 && e.exit_code == VB_EXIT_BUSY,
 	   "second listener on a live socket: busy");
-	/* the liveness probe left a closed connection in the backlog */
-	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	close(a);
+	/* nothing probed the live listener: the next connection accepted is ours */
 	c = vb_unix_connect(path, &e);
 	ok(c >= 0, "connect");
 	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
@@ -217,10 +215,13 @@ static void test_listen_connect(void)
 	close(l);
 
 	/* the listener is gone: the file is stale, connect is refused, a new
-	 * listener replaces it */
+	 * listener refuses to take the path over until it is removed */
 	ok(vb_unix_connect(path, &e) < 0 && e.errnum == ECONNREFUSED, "stale socket: ECONNREFUSED");
+	ok(vb_unix_listen(path, SOCK_STREAM, 0666, &e) < 0 && e.exit_code == VB_EXIT_BUSY &&
+	   strstr(e.msg, "stale"), "stale socket file is not replaced silently");
+	unlink(path);
 	l = vb_unix_listen(path, SOCK_STREAM, 0666, &e);
-	ok(l >= 0, "stale socket file replaced by a new (stream) listener");
+	ok(l >= 0, "new (stream) listener once the path is free");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0666, "socket file mode 0666");
 	c = vb_unix_connect(path, &e);
 	ok(c >= 0, "connect falls back to SOCK_STREAM");
