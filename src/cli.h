@@ -71,6 +71,12 @@ int cli_usage_error(struct vb_cli *cli, char *errtext, const char *prog);
 /* Print help for the state's argp on stdout and exit 0. */
 void cli_help_exit(struct argp_state *state, unsigned flags) __attribute__((noreturn));
 
+/* For parsers taking exactly one DEVICE: on ARGP_KEY_ARG parse it into *bdf
+ * (usage error on bad text or a second device); on ARGP_KEY_END complain
+ * when none was given.  Returns 0 (argp's "handled"). */
+int cli_one_device_arg(struct argp_state *state, const char *arg, struct vb_bdf *bdf, bool *have);
+void cli_one_device_end(struct argp_state *state, bool have);
+
 /* Report e through cli->out and return its exit code. */
 int cli_fail(struct vb_cli *cli, const struct vb_err *e);
 

@@ -230,3 +230,21 @@ int cli_fail(struct vb_cli *cli, const struct vb_err *e)
 {
 	return out_error(cli->out, e);
 }
+
+int cli_one_device_arg(struct argp_state *state, const char *arg, struct vb_bdf *bdf, bool *have)
+{
+	struct vb_err e = { 0 };
+
+	if (*have)
+		argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
+	else if (cli_parse_bdf(arg, bdf, &e) < 0)
+		argp_error(state, "%s", e.msg);
+	*have = true;
+	return 0;
+}
+
+void cli_one_device_end(struct argp_state *state, bool have)
+{
+	if (!have)
+		argp_error(state, "missing DEVICE");
+}

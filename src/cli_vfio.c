@@ -80,3 +80,32 @@ int cli_signalfd(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
+
+error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_vfio_mode *mode)
+{
+	if (vb_vfio_mode_parse(arg, mode) < 0)
+		argp_error(state, "invalid --vfio-mode '%s' (expected auto, cdev or group)", arg);
+	return 0;
+}
+
+const struct argp_option cli_vfio_target_options[] = {
+	CLI_VFIO_MODE_OPTION(CLI_VFIO_MODE_KEY),
+	{ 0 }
+};
+
+error_t cli_vfio_target_parser(int key, char *arg, struct argp_state *state)
+{
+	struct cli_vfio_target *t = state->input;
+
+	switch (key) {
+	case CLI_VFIO_MODE_KEY:
+		return cli_vfio_mode_option(state, arg, &t->mode);
+	case ARGP_KEY_ARG:
+		return cli_one_device_arg(state, arg, &t->bdf, &t->have);
+	case ARGP_KEY_END:
+		cli_one_device_end(state, t->have);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}

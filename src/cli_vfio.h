@@ -8,9 +8,21 @@
 #include "dmabuf_info.h"
 #include "vfio_dev.h"
 
+#define CLI_VFIO_MODE_KEY 0x4000
 #define CLI_VFIO_MODE_OPTION(key) \
 	{ "vfio-mode", (key), "auto|cdev|group", 0, \
 	  "How to open the device: cdev + iommufd, legacy group + container, or auto", 0 }
+
+/* Arguments of commands that open one device: DEVICE [--vfio-mode M]. */
+struct cli_vfio_target {
+	struct vb_bdf bdf;
+	bool have;
+	enum vb_vfio_mode mode;
+};
+extern const struct argp_option cli_vfio_target_options[];
+error_t cli_vfio_target_parser(int key, char *arg, struct argp_state *state);
+/* Handles --vfio-mode (key) into *mode; ARGP_ERR_UNKNOWN otherwise. */
+error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_vfio_mode *mode);
 
 /* A JSON Lines event on stdout, flushed at once. */
 void cli_event(struct vb_cli *cli, json_t *ev);

@@ -76,16 +76,9 @@ static error_t export_parser(int key, char *arg, struct argp_state *state)
 		a->hold = true;
 		return 0;
 	case OPT_MODE:
-		if (vb_vfio_mode_parse(arg, &a->mode) < 0)
-			argp_error(state, "invalid --vfio-mode '%s' (expected auto, cdev or group)", arg);
-		return 0;
+		return cli_vfio_mode_option(state, arg, &a->mode);
 	case ARGP_KEY_ARG:
-		if (a->have_bdf)
-			argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
-		else if (cli_parse_bdf(arg, &a->bdf, &a->err) < 0)
-			argp_error(state, "%s", a->err.msg);
-		a->have_bdf = true;
-		return 0;
+		return cli_one_device_arg(state, arg, &a->bdf, &a->have_bdf);
 	case ARGP_KEY_INIT:
 		a->bar = -1;
 		return 0;

@@ -6,44 +6,8 @@
 #include "cli.h"
 #include "cli_vfio.h"
 
-enum { OPT_MODE = 0x4000 };
-
-struct info_args {
-	struct vb_bdf bdf;
-	bool have;
-	enum vb_vfio_mode mode;
-	struct vb_err err;
-};
-
-static const struct argp_option info_options[] = { CLI_VFIO_MODE_OPTION(OPT_MODE), { 0 } };
-
-static error_t info_parser(int key, char *arg, struct argp_state *state)
-{
-	struct info_args *a = state->input;
-
-	switch (key) {
-	case OPT_MODE:
-		if (vb_vfio_mode_parse(arg, &a->mode) < 0)
-			argp_error(state, "invalid --vfio-mode '%s' (expected auto, cdev or group)", arg);
-		return 0;
-	case ARGP_KEY_ARG:
-		if (a->have)
-			argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
-		else if (cli_parse_bdf(arg, &a->bdf, &a->err) < 0)
-			argp_error(state, "%s", a->err.msg);
-		a->have = true;
-		return 0;
-	case ARGP_KEY_END:
-		if (!a->have)
-			argp_error(state, "missing DEVICE");
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
 const struct argp cmd_info_argp = {
-	info_options, info_parser, "DEVICE",
+	cli_vfio_target_options, cli_vfio_target_parser, "DEVICE",
 	"Open a device bound to vfio-pci and report how it was opened, its regions (sizes and "
 	"flags), whether VFIO_DEVICE_FEATURE_DMA_BUF is supported, reset support and whether "
 	"memory decode is enabled (buffers are revoked while it is off).",
@@ -59,7 +23,7 @@ static const char *region_name(uint32_t i)
 
 int cmd_info(struct vb_cli *cli, int argc, char **argv)
 {
-	struct info_args a = { 0 };
+	struct cli_vfio_target a = { 0 };
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 }, pe = { 0 };
 	struct vb_out *o;

@@ -6,44 +6,8 @@
 #include "cli.h"
 #include "cli_vfio.h"
 
-enum { OPT_MODE = 0x4200 };
-
-struct reset_args {
-	struct vb_bdf bdf;
-	bool have;
-	enum vb_vfio_mode mode;
-	struct vb_err err;
-};
-
-static const struct argp_option reset_options[] = { CLI_VFIO_MODE_OPTION(OPT_MODE), { 0 } };
-
-static error_t reset_parser(int key, char *arg, struct argp_state *state)
-{
-	struct reset_args *a = state->input;
-
-	switch (key) {
-	case OPT_MODE:
-		if (vb_vfio_mode_parse(arg, &a->mode) < 0)
-			argp_error(state, "invalid --vfio-mode '%s' (expected auto, cdev or group)", arg);
-		return 0;
-	case ARGP_KEY_ARG:
-		if (a->have)
-			argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
-		else if (cli_parse_bdf(arg, &a->bdf, &a->err) < 0)
-			argp_error(state, "%s", a->err.msg);
-		a->have = true;
-		return 0;
-	case ARGP_KEY_END:
-		if (!a->have)
-			argp_error(state, "missing DEVICE");
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
 const struct argp cmd_reset_argp = {
-	reset_options, reset_parser, "DEVICE",
+	cli_vfio_target_options, cli_vfio_target_parser, "DEVICE",
 	"Reset a device bound to vfio-pci with VFIO_DEVICE_RESET.  The kernel revokes every "
 	"dma-buf of the device before the reset and restores them after it when memory decode "
 	"is enabled; both are reported as JSON Lines events.  (Resets done outside VFIO, e.g. "
@@ -55,7 +19,7 @@ const struct argp cmd_reset_argp = {
 
 int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 {
-	struct reset_args a = { 0 };
+	struct cli_vfio_target a = { 0 };
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 };
 	char bdf[VB_BDF_STRLEN];

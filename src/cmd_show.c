@@ -13,7 +13,6 @@
 struct show_args {
 	struct vb_bdf bdf;
 	bool have_bdf;
-	struct vb_err err;
 };
 
 static error_t show_parser(int key, char *arg, struct argp_state *state)
@@ -22,15 +21,9 @@ static error_t show_parser(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_ARG:
-		if (a->have_bdf)
-			argp_error(state, "only one DEVICE may be given (got '%s' too)", arg);
-		else if (cli_parse_bdf(arg, &a->bdf, &a->err) < 0)
-			argp_error(state, "%s", a->err.msg);
-		a->have_bdf = true;
-		return 0;
+		return cli_one_device_arg(state, arg, &a->bdf, &a->have_bdf);
 	case ARGP_KEY_END:
-		if (!a->have_bdf)
-			argp_error(state, "missing DEVICE");
+		cli_one_device_end(state, a->have_bdf);
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
