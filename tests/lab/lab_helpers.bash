@@ -24,11 +24,24 @@ lab_driver() {
 	[ -L "$l" ] && basename "$(readlink "$l")" || echo none
 }
 
+# The only BDF with a vendor:device ID (fails unless there is exactly one).
+lab_find_one() {
+	local l
+	l=$(lab_find "$1")
+	[ -n "$l" ] && [ "$(wc -l <<<"$l")" -eq 1 ] || { echo "lab: expected one $1, got: ${l:-none}" >&2; return 1; }
+	echo "$l"
+}
+
+# vfio-pci and the type1 IOMMU backend, loaded (idempotent).
+lab_load_vfio() {
+	modprobe vfio-pci && modprobe vfio_iommu_type1 && [ -c /dev/vfio/vfio ]
+}
+
 # Plain sysfs bind to vfio-pci (for suites that need a device on vfio-pci
 # regardless of `vfiobuf bind`).
 lab_bind_vfio() {
 	local bdf=$1 d=/sys/bus/pci/devices/$1
-	modprobe vfio-pci
+	lab_load_vfio || return 1
 	echo vfio-pci >"$d/driver_override"
 	[ -L "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
 	echo "$bdf" >/sys/bus/pci/drivers_probe
