@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +39,45 @@ static void setenv_json(const char *name, const json_t *v)
 	}
 }
 
+/* posix_spawn (vfork-like: no copy of our page tables) with the one fd
+ * made inheritable, the description in the environment and a clean signal
+ * mask, even where the caller blocks SIGINT/SIGTERM for a signalfd. */
 int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
 {
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
 	pid_t pid;
-	int status;
-	char buf[32];
+	int status, err;
+	char buf[32], *text;
 
-	pid = fork();
-	if (pid < 0)
-		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot fork");
-	if (pid == 0) {
-		char *text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		fcntl(fd, F_SETFD, 0); /* the one fd the child inherits */
-		snprintf(buf, sizeof(buf), "%d", fd);
-		setenv("VFIOBUF_FD", buf, 1);
-		setenv_json("VFIOBUF_SIZE", json_object_get(desc, "size"));
-		setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "device"));
-		setenv_json("VFIOBUF_BAR", json_object_get(desc, "bar"));
-		setenv_json("VFIOBUF_RANGES", json_object_get(desc, "ranges_text"));
-		setenv_json("VFIOBUF_NAME", json_object_get(desc, "name"));
-		setenv_json("VFIOBUF_INO", json_object_get(desc, "ino"));
-		if (text)
-			setenv("VFIOBUF_DESCRIPTION", text, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "vfiobuf: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
+	snprintf(buf, sizeof(buf), "%d", fd);
+	setenv("VFIOBUF_FD", buf, 1);
+	setenv_json("VFIOBUF_SIZE", json_object_get(desc, "size"));
+	setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "device"));
+	setenv_json("VFIOBUF_BAR", json_object_get(desc, "bar"));
+	setenv_json("VFIOBUF_RANGES", json_object_get(desc, "ranges_text"));
+	setenv_json("VFIOBUF_NAME", json_object_get(desc, "name"));
+	setenv_json("VFIOBUF_INO", json_object_get(desc, "ino"));
+	text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text)
+		setenv("VFIOBUF_DESCRIPTION", text, 1);
+	free(text);
+	posix_spawn_file_actions_init(&fa);
+	/* dup2 onto itself clears close-on-exec (glibc >= 2.29) */
+	posix_spawn_file_actions_adddup2(&fa, fd, fd);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		vb_err_set(e, VB_EXIT_FAIL, err, NULL, "cannot run '%s'", argv[0]);
+		e->exit_code = 127; /* what a shell returns for a command it cannot run */
+		return -1;
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -28,7 +28,9 @@ error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_
 void cli_event(struct vb_cli *cli, json_t *ev);
 
 /* Run argv with fd inherited and the buffer described in VFIOBUF_* variables;
- * returns the child's exit status (128+signal when killed). */
+ * returns the child's exit status (128+signal when killed), or -1 with e
+ * (exit code 127) when it cannot be started.  The child gets an empty
+ * signal mask. */
 int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e);
 
 /* Block SIGINT/SIGTERM and return a signalfd for them. */

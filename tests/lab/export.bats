@@ -21,7 +21,8 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 @test "lab info: group mode, dma-buf supported, regions" {
 	run "$VB" info -j 04:00.0
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.vfio_mode == "group" and .node == "/dev/vfio/10" and .dmabuf_export == true
+	group=$(basename "$(readlink /sys/bus/pci/devices/0000:04:00.0/iommu_group)")
+	echo "$output" | jq -e --arg node "/dev/vfio/$group" '.vfio_mode == "group" and .node == $node and .dmabuf_export == true
 		and .memory_enabled == true and (.regions[] | select(.index == 2) | .size == 16777216)'
 }
 
@@ -56,6 +57,24 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 @test "lab export: the child's exit status is the command's" {
 	run "$VB" export 04:00.0 --bar 2 --exec sh -c 'exit 7'
 	[ "$status" -eq 7 ]
+}
+
+@test "lab export: a command that cannot start exits 127, the device is released" {
+	run --separate-stderr "$VB" export 04:00.0 --bar 2 --exec /nonexistent/cmd
+	[ "$status" -eq 127 ]
+	[[ "$stderr" == *"cannot run '/nonexistent/cmd'"* ]]
+	# released: the next export opens the group again
+	run "$VB" export 04:00.0 --bar 2 --exec true
+	[ "$status" -eq 0 ]
+}
+
+@test "lab export: the child gets the dma-buf fd, none of the VFIO fds, an empty signal mask" {
+	run "$VB" export 04:00.0 --bar 2 --exec sh -c 'grep SigBlk /proc/$$/status; for f in /proc/$$/fd/*; do echo "link $(readlink $f)"; done; echo "fd=$VFIOBUF_FD"'
+	[ "$status" -eq 0 ]
+	grep -q '^SigBlk:	0000000000000000$' <<<"$output"
+	grep -q '^link /dmabuf:0000:04:00.0/bar2+0x0$' <<<"$output"
+	! grep -q '^link /dev/vfio' <<<"$output"
+	! grep -q '^link anon_inode:\[vfio' <<<"$output"
 }
 
 @test "lab export --send-to -> recv across two processes and two users" {
