@@ -1,9 +1,13 @@
 /* Baseline for bench/export: only the open + ioctls an export needs, on the
  * legacy group path: container, group, viability, type1v2, device fd,
  * VFIO_DEVICE_FEATURE_DMA_BUF for a whole BAR, close.  No validation, no
- * sysfs reads beyond the group link, no output.
- *   export-min BDF GROUP BAR SIZE */
+ * sysfs reads beyond the group link, no output.  With a fifth argument
+ * "exec" it also hands the fd to `true` (posix_spawn, fd inherited), the
+ * same hand-on vfiobuf does for --exec true.
+ *   export-min BDF GROUP BAR SIZE [exec] */
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <linux/vfio.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +26,7 @@ int main(int argc, char **argv)
 	struct vfio_device_feature_dma_buf *db = (struct vfio_device_feature_dma_buf *)f->data;
 	int c, g, d, fd;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 		return 2;
 	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[2]);
@@ -45,6 +49,19 @@ int main(int argc, char **argv)
 	fd = ioctl(d, VFIO_DEVICE_FEATURE, f);
 	if (fd < 0)
 		return 1;
+	if (argc == 6) {
+		extern char **environ;
+		char *targv[] = { "true", NULL };
+		posix_spawn_file_actions_t fa;
+		pid_t pid;
+		int status;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fd, fd);
+		if (posix_spawnp(&pid, "true", &fa, NULL, targv, environ) != 0 ||
+		    waitpid(pid, &status, 0) < 0)
+			return 1;
+	}
 	close(fd);
 	close(d);
 	close(g);
