@@ -231,7 +231,6 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 	const char *cause = "done";
 	json_t *desc;
 	int rc, fd;
-	bool validate = !getenv("VFIOBUF_SKIP_VALIDATION");
 
 	rc = cli_parse_args(cli, &cmd_export_argp, argc, argv, &a);
 	if (rc)
@@ -241,8 +240,8 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	if (a.nranges == 0) /* the whole BAR; an absent or I/O BAR is refused below */
 		a.ranges[a.nranges++] = vb_range_whole(&bi);
-	if (validate && vb_ranges_validate(bdf, a.bar, &bi, a.ranges, a.nranges,
-					   (uint64_t)sysconf(_SC_PAGESIZE), NULL, &e) < 0)
+	if (vb_ranges_validate(bdf, a.bar, &bi, a.ranges, a.nranges,
+			       (uint64_t)sysconf(_SC_PAGESIZE), NULL, &e) < 0)
 		return cli_fail(cli, &e);
 	if (vb_vfio_open(&cli->sys, bdf, a.mode, &d, &e) < 0)
 		return cli_fail(cli, &e);

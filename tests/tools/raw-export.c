@@ -1,0 +1,80 @@
+/* raw-export: test-only (never part of the vfiobuf binary).  Opens a device on
+ * the legacy group path and issues VFIO_DEVICE_FEATURE_DMA_BUF with exactly
+ * the ranges given, without any validation, so the lab can check that the
+ * kernel refuses every range vfiobuf refuses.
+ *   raw-export BDF BAR OFFSET LENGTH [OFFSET LENGTH ...]
+ * Prints "exported size=N" (exit 0) or "refused errno=NAME (text)" (exit 1);
+ * exit 2 when the device cannot be opened. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "../../src/vfio_uapi.h"
+
+static int open_device(const char *bdf)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char link[256], target[256], node[64];
+	ssize_t n;
+	int c, g;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	snprintf(node, sizeof(node), "/dev/vfio/%s", basename(target));
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	g = open(node, O_RDWR | O_CLOEXEC);
+	if (c < 0 || g < 0 || ioctl(g, VFIO_GROUP_GET_STATUS, &st) < 0 ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE) || ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) < 0 ||
+	    ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+		return -1;
+	return ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf);
+}
+
+int main(int argc, char **argv)
+{
+	struct vfio_device_feature *f;
+	struct vfio_device_feature_dma_buf *db;
+	size_t nr, sz;
+	int dev, fd;
+
+	if (argc < 5 || (argc - 3) % 2) {
+		fprintf(stderr, "usage: raw-export BDF BAR OFFSET LENGTH [OFFSET LENGTH ...]\n");
+		return 2;
+	}
+	nr = (size_t)(argc - 3) / 2;
+	dev = open_device(argv[1]);
+	if (dev < 0) {
+		printf("cannot open %s: %s\n", argv[1], strerror(errno));
+		return 2;
+	}
+	sz = VB_FEATURE_HDR_SIZE + VB_DMABUF_HDR_SIZE + nr * VB_DMA_RANGE_SIZE;
+	f = calloc(1, sz);
+	if (!f)
+		return 2;
+	f->argsz = (uint32_t)sz;
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db = (struct vfio_device_feature_dma_buf *)f->data;
+	db->region_index = (uint32_t)strtoul(argv[2], NULL, 0);
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = (uint32_t)nr;
+	for (size_t i = 0; i < nr; i++) {
+		db->dma_ranges[i].offset = strtoull(argv[3 + 2 * i], NULL, 0);
+		db->dma_ranges[i].length = strtoull(argv[4 + 2 * i], NULL, 0);
+	}
+	fd = ioctl(dev, VFIO_DEVICE_FEATURE, f);
+	if (fd < 0) {
+		printf("refused errno=%s (%s)\n", strerrorname_np(errno), strerror(errno));
+		return 1;
+	}
+	printf("exported size=%lld\n", (long long)lseek(fd, 0, SEEK_END));
+	return 0;
+}
