@@ -102,7 +102,7 @@ uninstall:
 	      $(DESTDIR)$(ZSHCOMPDIR)/_vfiobuf $(DESTDIR)$(FISHCOMPDIR)/vfiobuf.fish
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 
-# Debian build and test dependencies (needs root).
+# Debian build and test dependencies (root, or sudo).
 DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
 	    bash-completion zsh fish python3 graphviz hwloc-nox \
@@ -110,9 +110,11 @@ DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev \
 # Areas may add packages and targets in their own fragments.
 -include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk
 
+# root runs apt-get directly; anyone else through sudo
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_DEPS)
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_DEPS)
 
 clean:
 	rm -rf build vfiobuf
