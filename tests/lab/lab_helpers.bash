@@ -1,4 +1,5 @@
 # bats helpers for suites that run inside the QEMU lab guest.
+# shellcheck disable=SC2034 # variables for the suites that load this file
 # Device IDs of the lab topology (tests/lab/lab-run, topology "default").
 LAB_NVME_ID=1b36:0010     # 03:00.0 behind the switch (16 MiB CMB), 07:00.0 on root port 00:05.0
 LAB_IVSHMEM_ID=1af4:1110  # 04:00.0 behind the switch, BAR2 16 MiB
