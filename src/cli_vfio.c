@@ -13,12 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
-void cli_event(struct vb_cli *cli, json_t *ev)
+void cli_event_stamp(json_t *ev)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+}
+
+void cli_event(struct vb_cli *cli, json_t *ev)
+{
+	cli_event_stamp(ev);
 	if (!cli->quiet) {
 		json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);

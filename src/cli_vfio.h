@@ -24,6 +24,8 @@ error_t cli_vfio_target_parser(int key, char *arg, struct argp_state *state);
 /* Handles --vfio-mode (key) into *mode; ARGP_ERR_UNKNOWN otherwise. */
 error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_vfio_mode *mode);
 
+/* Add "time" (seconds since the epoch, real) to an event. */
+void cli_event_stamp(json_t *ev);
 /* A JSON Lines event on stdout, flushed at once. */
 void cli_event(struct vb_cli *cli, json_t *ev);
 

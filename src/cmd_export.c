@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_broker.h"
 #include "cli_vfio.h"
 #include "fdpass.h"
 #include "pci_model.h"
 
-enum { OPT_MODE = 0x4000, OPT_SEND, OPT_HOLD, OPT_EXEC };
+enum { OPT_MODE = 0x4000, OPT_SEND, OPT_HOLD, OPT_EXEC, OPT_SERVER };
 
 struct export_args {
 	struct vb_bdf bdf;
@@ -28,6 +29,7 @@ struct export_args {
 	char **exec_argv;
 	const char *send_to;
 	bool hold;
+	const char *server;
 	enum vb_vfio_mode mode;
 	struct vb_err err;
 };
@@ -42,6 +44,7 @@ static const struct argp_option export_options[] = {
 	  "Send the fd and its JSON description to a unix socket, hold until the receiver closes", 0 },
 	{ "hold", OPT_HOLD, 0, 0, "Hold the buffer until SIGINT/SIGTERM (SIGUSR1 resets the device)", 0 },
 	CLI_VFIO_MODE_OPTION(OPT_MODE),
+	CLI_SERVER_OPTION(OPT_SERVER),
 	{ 0 }
 };
 
@@ -77,6 +80,9 @@ static error_t export_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_MODE:
 		return cli_vfio_mode_option(state, arg, &a->mode);
+	case OPT_SERVER:
+		a->server = arg;
+		return 0;
 	case ARGP_KEY_ARG:
 		return cli_one_device_arg(state, arg, &a->bdf, &a->have_bdf);
 	case ARGP_KEY_INIT:
@@ -122,7 +128,7 @@ static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_
 	return 0;
 }
 
-static json_t *describe(const struct vb_vfio_dev *d, int bar, const struct vb_range *r,
+static json_t *describe(const char *bdf, const char *mode, int bar, const struct vb_range *r,
 			size_t nr, int fd, const char *name)
 {
 	struct vb_dmabuf_info info = { 0 };
@@ -135,19 +141,62 @@ static json_t *describe(const struct vb_vfio_dev *d, int bar, const struct vb_ra
 							"length", (json_int_t)r[i].length));
 	vb_dmabuf_info(fd, &info, &e);
 	return json_pack("{s:s, s:s, s:i, s:o, s:s, s:I, s:i, s:I, s:s, s:s, s:s, s:i}", "event",
-			 "exported", "device", d->name, "bar", bar, "ranges", ranges, "ranges_text",
+			 "exported", "device", bdf, "bar", bar, "ranges", ranges, "ranges_text",
 			 vb_ranges_format(r, nr, text, sizeof(text)), "size", (json_int_t)info.size,
 			 "fd", fd, "ino", (json_int_t)info.ino, "name", name, "exp_name", info.exp_name,
-			 "vfio_mode", vb_vfio_mode_name(d->mode), "pid", (int)getpid());
+			 "vfio_mode", mode, "pid", (int)getpid());
 }
 
-/* Wait for a signal (or the peer's close when sock >= 0).  SIGUSR1 resets
- * the device and reports the revoke/restore.  Returns the cause. */
-static const char *hold(struct vb_cli *cli, const struct vb_vfio_dev *d, int sock)
+/* Who holds the buffer: the device itself (local mode) or a daemon
+ * connection (--server), and the receiver's connection (--send-to). */
+struct holding {
+	struct vb_cli *cli;
+	const struct vb_vfio_dev *d; /* NULL with --server */
+	int peer;                    /* --send-to connection, or -1 */
+	int broker;                  /* --server connection, or -1 */
+};
+
+static void reset_held(struct holding *h)
+{
+	struct vb_err e = { 0 };
+
+	if (!h->d)
+		return; /* through a daemon: `vfiobuf reset --server` */
+	cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", h->d->name,
+				    "cause", "reset"));
+	if (vb_vfio_reset(h->d, &e) < 0)
+		cli_fail(h->cli, &e);
+	if (vb_vfio_memory_enabled(h->d, &e) == 1)
+		cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device",
+					    h->d->name, "cause", "reset"));
+}
+
+/* A message from the daemon: print pushed events.  False when it is gone. */
+static bool broker_message(struct holding *h)
+{
+	struct vb_err e = { 0 };
+	json_t *msg = NULL;
+	int rc = vb_broker_read(h->broker, 0, &msg, NULL, &e);
+
+	if (rc == 1)
+		cli_broker_print_event(h->cli, msg, true);
+	json_decref(msg);
+	return rc >= 0;
+}
+
+static bool peer_closed(int sock)
+{
+	char junk[64];
+
+	return recv(sock, junk, sizeof(junk), MSG_DONTWAIT) <= 0;
+}
+
+/* Wait for a signal, the receiver's close or the daemon's.  SIGUSR1 resets
+ * the device (local mode).  Returns the cause. */
+static const char *hold(struct holding *h)
 {
 	sigset_t set;
 	int sfd;
-	struct pollfd p[2];
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -155,33 +204,26 @@ static const char *hold(struct vb_cli *cli, const struct vb_vfio_dev *d, int soc
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = sock, .events = POLLIN | POLLRDHUP };
 	for (;;) {
+		struct pollfd p[3] = { { sfd, POLLIN, 0 },
+				       { h->peer, POLLIN | POLLRDHUP, 0 },
+				       { h->broker, POLLIN, 0 } };
 		struct signalfd_siginfo si;
 
-		if (poll(p, sock >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
-		if (sock >= 0 && p[1].revents) {
-			char junk[64];
-
-			if (recv(sock, junk, sizeof(junk), MSG_DONTWAIT) <= 0) {
-				close(sfd);
-				return "receiver-closed";
-			}
+		if (h->peer >= 0 && p[1].revents && peer_closed(h->peer)) {
+			close(sfd);
+			return "receiver-closed";
+		}
+		if (h->broker >= 0 && p[2].revents && !broker_message(h)) {
+			close(sfd);
+			return "server-closed";
 		}
 		if (!(p[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGUSR1) {
-			struct vb_err e = { 0 };
-
-			cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", d->name,
-						 "cause", "reset"));
-			if (vb_vfio_reset(d, &e) < 0)
-				cli_fail(cli, &e);
-			if (vb_vfio_memory_enabled(d, &e) == 1)
-				cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device",
-							 d->name, "cause", "reset"));
+			reset_held(h);
 			continue;
 		}
 		close(sfd);
@@ -191,10 +233,10 @@ static const char *hold(struct vb_cli *cli, const struct vb_vfio_dev *d, int soc
 	return "error";
 }
 
-static int hand_on(struct vb_cli *cli, struct export_args *a, const struct vb_vfio_dev *d,
-		   int fd, json_t *desc, const char **cause, struct vb_err *e)
+static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *desc,
+		   const char **cause, struct vb_err *e)
 {
-	int sock, rc;
+	int rc;
 	char *text;
 
 	if (a->exec_argv) {
@@ -203,32 +245,100 @@ static int hand_on(struct vb_cli *cli, struct export_args *a, const struct vb_vf
 		return rc;
 	}
 	if (a->hold) {
-		*cause = hold(cli, d, -1);
+		*cause = hold(h);
 		return 0;
 	}
-	sock = vb_unix_connect(a->send_to, e);
-	if (sock < 0)
+	h->peer = vb_unix_connect(a->send_to, e);
+	if (h->peer < 0)
 		return -1;
 	text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	rc = text ? vb_fd_send(sock, fd, text, e) : -1;
+	rc = text ? vb_fd_send(h->peer, fd, text, e) : -1;
 	free(text);
 	if (rc == 0) {
-		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "sent", "device", d->name, "socket",
-					 a->send_to));
-		*cause = hold(cli, d, sock);
+		cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "sent", "device",
+					    json_string_value(json_object_get(desc, "device")),
+					    "socket", a->send_to));
+		*cause = hold(h);
 	}
-	close(sock);
+	close(h->peer);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Open the device ourselves and export.  Returns the fd or -1 with e. */
+static int export_local(struct vb_cli *cli, struct export_args *a, const char *bdf,
+			struct vb_vfio_dev *d, char *name, struct vb_err *e)
+{
+	struct vb_bar_info bi;
+	int fd;
+
+	if (bar_info(cli, bdf, a->bar, &bi, e) < 0)
+		return -1;
+	if (a->nranges == 0) /* the whole BAR; an absent or I/O BAR is refused below */
+		a->ranges[a->nranges++] = vb_range_whole(&bi);
+	if (vb_ranges_validate(bdf, a->bar, &bi, a->ranges, a->nranges,
+			       (uint64_t)sysconf(_SC_PAGESIZE), NULL, e) < 0)
+		return -1;
+	if (vb_vfio_open(&cli->sys, bdf, a->mode, d, e) < 0)
+		return -1;
+	vb_dmabuf_name(bdf, a->bar, a->ranges, a->nranges, name, VB_DMABUF_NAME_LEN);
+	fd = vb_vfio_export(d, (uint32_t)a->bar, a->ranges, a->nranges, name, e);
+	if (fd < 0)
+		vb_vfio_close(d);
+	return fd;
+}
+
+/* Ask the daemon: it validates, checks its policy and exports.  The ranges
+ * it used (the whole BAR by default) come back in the reply. */
+static int export_remote(struct vb_cli *cli, struct export_args *a, const char *bdf,
+			 int *broker, char *name, char *mode, json_int_t *lease, struct vb_err *e)
+{
+	json_t *req = vb_proto_request(VB_OP_EXPORT, -1), *ranges = json_array(), *reply = NULL, *r;
+	size_t i;
+	int fd = -1;
+
+	*broker = cli_broker_open(a->server, e);
+	if (*broker < 0) {
+		json_decref(req);
+		json_decref(ranges);
+		return -1;
+	}
+	for (i = 0; i < a->nranges; i++)
+		json_array_append_new(ranges, json_pack("{s:I, s:I}", "offset",
+							(json_int_t)a->ranges[i].offset, "length",
+							(json_int_t)a->ranges[i].length));
+	json_object_set_new(req, "device", json_string(bdf));
+	json_object_set_new(req, "bar", json_integer(a->bar));
+	json_object_set_new(req, "ranges", ranges);
+	if (cli_broker_call(cli, *broker, req, &reply, &fd, e) < 0)
+		return -1;
+	if (fd < 0) {
+		json_decref(reply);
+		return vb_err_set(e, VB_EXIT_FAIL, EPROTO, bdf, "the daemon replied without an fd");
+	}
+	a->nranges = 0;
+	json_array_foreach(json_object_get(reply, "ranges"), i, r) {
+		if (a->nranges == VB_RANGES_MAX)
+			break;
+		a->ranges[a->nranges++] = (struct vb_range){
+			(uint64_t)json_integer_value(json_object_get(r, "offset")),
+			(uint64_t)json_integer_value(json_object_get(r, "length")) };
+	}
+	snprintf(name, VB_DMABUF_NAME_LEN, "%s", json_string_value(json_object_get(reply, "name")));
+	snprintf(mode, 16, "%s", json_string_value(json_object_get(reply, "vfio_mode")));
+	*lease = json_integer_value(json_object_get(reply, "lease"));
+	json_decref(reply);
+	return fd;
 }
 
 int cmd_export(struct vb_cli *cli, int argc, char **argv)
 {
 	struct export_args a = { 0 };
-	struct vb_bar_info bi;
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 };
-	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN];
+	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN] = "", mode[16] = "";
+	struct holding h = { cli, NULL, -1, -1 };
 	const char *cause = "done";
+	json_int_t lease = 0;
 	json_t *desc;
 	int rc, fd;
 
@@ -236,29 +346,35 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	vb_bdf_format(&a.bdf, bdf);
-	if (bar_info(cli, bdf, a.bar, &bi, &e) < 0)
-		return cli_fail(cli, &e);
-	if (a.nranges == 0) /* the whole BAR; an absent or I/O BAR is refused below */
-		a.ranges[a.nranges++] = vb_range_whole(&bi);
-	if (vb_ranges_validate(bdf, a.bar, &bi, a.ranges, a.nranges,
-			       (uint64_t)sysconf(_SC_PAGESIZE), NULL, &e) < 0)
-		return cli_fail(cli, &e);
-	if (vb_vfio_open(&cli->sys, bdf, a.mode, &d, &e) < 0)
-		return cli_fail(cli, &e);
-	vb_dmabuf_name(bdf, a.bar, a.ranges, a.nranges, name, sizeof(name));
-	fd = vb_vfio_export(&d, (uint32_t)a.bar, a.ranges, a.nranges, name, &e);
+	if (a.server)
+		fd = export_remote(cli, &a, bdf, &h.broker, name, mode, &lease, &e);
+	else
+		fd = export_local(cli, &a, bdf, &d, name, &e);
 	if (fd < 0) {
-		vb_vfio_close(&d);
+		if (h.broker >= 0)
+			close(h.broker);
 		return cli_fail(cli, &e);
 	}
-	desc = describe(&d, a.bar, a.ranges, a.nranges, fd, name);
+	h.d = a.server ? NULL : &d;
+	desc = describe(bdf, a.server ? mode : vb_vfio_mode_name(d.mode), a.bar, a.ranges,
+			a.nranges, fd, name);
+	if (a.server) {
+		json_object_set_new(desc, "lease", json_integer(lease));
+		json_object_set_new(desc, "server", json_string(a.server));
+	}
 	cli_event(cli, json_deep_copy(desc));
-	rc = hand_on(cli, &a, &d, fd, desc, &cause, &e);
+	rc = hand_on(&a, &h, fd, desc, &cause, &e);
 	json_decref(desc);
 	close(fd);
-	vb_vfio_close(&d);
-	cli_event(cli, json_pack("{s:s, s:s, s:s, s:b}", "event", "revoked", "device", bdf, "cause",
-				 "device-closed", "permanent", 1));
+	if (a.server) {
+		close(h.broker); /* the daemon releases the lease */
+		cli_event(cli, json_pack("{s:s, s:s, s:I, s:s}", "event", "released", "device", bdf,
+					 "lease", lease, "cause", "client-closed"));
+	} else {
+		vb_vfio_close(&d);
+		cli_event(cli, json_pack("{s:s, s:s, s:s, s:b}", "event", "revoked", "device", bdf,
+					 "cause", "device-closed", "permanent", 1));
+	}
 	cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "closed", "device", bdf, "reason", cause));
 	if (rc < 0)
 		return cli_fail(cli, &e);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "bind_state.h"
+#include "cli_broker.h"
 #include "cli_device.h"
 #include "pci_model.h"
 
@@ -11,11 +12,16 @@ struct list_args {
 	struct cli_devsel sel;
 	bool numeric;
 	bool vfio_only;
+	const char *server;
 };
+
+#define OPT_SERVER 0x4300
 
 static const struct argp_option list_options[] = {
 	{ "numeric", 'n', 0, 0, "Show numeric IDs only (do not load the name database)", 0 },
 	{ "vfio", 'V', 0, 0, "Only functions bound to a VFIO driver", 0 },
+	{ "server", OPT_SERVER, "SOCKET", 0,
+	  "List the devices the vfiobuf serve daemon on SOCKET owns: state, leases, what you may export", 0 },
 	{ 0 }
 };
 
@@ -32,6 +38,9 @@ static error_t list_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'V':
 		a->vfio_only = true;
+		return 0;
+	case OPT_SERVER:
+		a->server = arg;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (cli_devsel_add(&a->sel, arg) < 0)
@@ -122,6 +131,8 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
 	if (rc)
 		return rc;
+	if (a.server)
+		return cli_broker_list(cli, a.server);
 	p = cli_pci_open(cli, a.numeric ? 0 : VB_PCI_NAMES, &e);
 	if (!p)
 		return cli_fail(cli, &e);

@@ -3,23 +3,76 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+#include "cli_broker.h"
 #include "cli_vfio.h"
 
+#define OPT_SERVER 0x4300
+
+struct reset_args {
+	struct cli_vfio_target t; /* first: cli_vfio_target_parser's input */
+	const char *server;
+};
+
+static const struct argp_option reset_options[] = {
+	CLI_VFIO_MODE_OPTION(CLI_VFIO_MODE_KEY),
+	CLI_SERVER_OPTION(OPT_SERVER),
+	{ 0 }
+};
+
+static error_t reset_parser(int key, char *arg, struct argp_state *state)
+{
+	struct reset_args *a = state->input;
+
+	if (key != OPT_SERVER)
+		return cli_vfio_target_parser(key, arg, state);
+	a->server = arg;
+	return 0;
+}
+
 const struct argp cmd_reset_argp = {
-	cli_vfio_target_options, cli_vfio_target_parser, "DEVICE",
+	reset_options, reset_parser, "DEVICE",
 	"Reset a device bound to vfio-pci with VFIO_DEVICE_RESET.  The kernel revokes every "
 	"dma-buf of the device before the reset and restores them after it when memory decode "
 	"is enabled; both are reported as JSON Lines events.  (Resets done outside VFIO, e.g. "
 	"through sysfs 'reset', do not revoke and are not safe with exported buffers.)  The "
 	"device must not be open elsewhere: reset a device held by 'vfiobuf export --hold' with "
-	"SIGUSR1 to that process, or through the broker.",
+	"SIGUSR1 to that process, or through the daemon that owns it with --server.",
 	NULL, NULL, NULL
 };
 
+/* Through the daemon that owns the device: it revokes, resets, restores,
+ * and tells the lease holders. */
+static int reset_remote(struct vb_cli *cli, const char *server, const char *bdf)
+{
+	struct vb_err e = { 0 };
+	json_t *req = vb_proto_request(VB_OP_RESET, -1), *reply = NULL;
+	int sock = cli_broker_open(server, &e);
+
+	if (sock < 0) {
+		json_decref(req);
+		return cli_fail(cli, &e);
+	}
+	json_object_set_new(req, "device", json_string(bdf));
+	if (cli_broker_call(cli, sock, req, &reply, NULL, &e) < 0) {
+		close(sock);
+		return cli_fail(cli, &e);
+	}
+	close(sock);
+	cli_event(cli, json_pack("{s:s, s:s, s:s, s:s}", "event", "revoked", "device", bdf, "cause",
+				 "reset", "server", server));
+	if (json_is_true(json_object_get(reply, "restored")))
+		cli_event(cli, json_pack("{s:s, s:s, s:s, s:s}", "event", "restored", "device", bdf,
+					 "cause", "reset", "server", server));
+	json_decref(reply);
+	return 0;
+}
+
 int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 {
-	struct cli_vfio_target a = { 0 };
+	struct reset_args a = { 0 };
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 };
 	char bdf[VB_BDF_STRLEN];
@@ -28,7 +81,10 @@ int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 	rc = cli_parse_args(cli, &cmd_reset_argp, argc, argv, &a);
 	if (rc)
 		return rc;
-	if (vb_vfio_open(&cli->sys, vb_bdf_format(&a.bdf, bdf), a.mode, &d, &e) < 0)
+	vb_bdf_format(&a.t.bdf, bdf);
+	if (a.server)
+		return reset_remote(cli, a.server, bdf);
+	if (vb_vfio_open(&cli->sys, bdf, a.t.mode, &d, &e) < 0)
 		return cli_fail(cli, &e);
 	cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", bdf, "cause", "reset"));
 	rc = vb_vfio_reset(&d, &e);

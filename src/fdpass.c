@@ -236,7 +236,7 @@ int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
 					  "socket file: remove it)");
 		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
 	}
-	if (chmod(path, mode & 07777) < 0 || listen(s, 4) < 0) {
+	if (chmod(path, mode & 07777) < 0 || listen(s, SOMAXCONN) < 0) {
 		err = errno;
 		close(s);
 		unlink(path);
@@ -263,4 +263,91 @@ int vb_wait_peer_close(int sock)
 		if (r < 0 && errno == EINTR)
 			return -1;
 	}
+}
+
+ssize_t vb_msg_send(int sock, const void *buf, size_t len, int fd, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t w;
+
+	memset(&ctl, 0, sizeof(ctl));
+	if (fd >= 0) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		w = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
+ssize_t vb_msg_recv(int sock, void *buf, size_t cap, int *fd, int *nfds, int *msg_flags, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * FDPASS_CMSG_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	int got = -1, count;
+	ssize_t r;
+
+	do
+		r = recvmsg(sock, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	count = take_fds(&msg, &got);
+	if (fd)
+		*fd = got;
+	else if (got >= 0)
+		close(got);
+	if (nfds)
+		*nfds = count;
+	if (msg_flags)
+		*msg_flags = msg.msg_flags;
+	return r;
+}
+
+int vb_unix_listen_takeover(const char *path, int type, unsigned mode, struct vb_err *e)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int s, live;
+
+	s = vb_unix_listen(path, type, mode, e);
+	if (s >= 0 || e->errnum != EADDRINUSE)
+		return s;
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return vb_err_set(e, VB_EXIT_BUSY, EEXIST, path,
+				  "the path exists and is not a socket: not replacing it");
+	if (fill_addr(&sa, path, e) < 0)
+		return -1;
+	live = connect_type(&sa, type);
+	if (live >= 0 || errno != ECONNREFUSED) {
+		int err = live >= 0 ? EADDRINUSE : errno;
+
+		if (live >= 0)
+			close(live);
+		return vb_err_set(e, VB_EXIT_BUSY, err, path,
+				  "another process is listening on this socket");
+	}
+	/* Nobody listens: a stale socket left by a crashed server. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, path,
+				  "cannot remove the stale socket");
+	vb_err_clear(e);
+	return vb_unix_listen(path, type, mode, e);
 }

@@ -16,6 +16,7 @@
 #define VB_FDPASS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "vb_error.h"
 
@@ -47,5 +48,21 @@ int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e);
  * interrupts: returns -1 with errno EINTR).  Data the peer sends meanwhile
  * is read and dropped.  Returns 0 on close. */
 int vb_wait_peer_close(int sock);
+
+/* One record (SOCK_SEQPACKET message) with an optional fd (fd < 0: none).
+ * flags are sendmsg flags (MSG_DONTWAIT...; MSG_NOSIGNAL is added).
+ * Returns what sendmsg returns (-1 with errno). */
+ssize_t vb_msg_send(int sock, const void *buf, size_t len, int fd, int flags);
+/* Receive one record into buf (cap bytes).  Returns the record's real
+ * length (greater than cap when it was truncated: MSG_TRUNC in
+ * *msg_flags), 0 at end of stream, -1 with errno.  The first fd that came
+ * with it goes to *fd (-1 when none; fd == NULL: closed at once), any
+ * other is closed; *nfds (may be NULL) says how many arrived; MSG_CTRUNC
+ * in *msg_flags says some were lost.  flags: recvmsg flags. */
+ssize_t vb_msg_recv(int sock, void *buf, size_t cap, int *fd, int *nfds, int *msg_flags, int flags);
+/* Like vb_unix_listen, but a socket file nobody listens on (a crashed
+ * server's, ECONNREFUSED on connect) is removed and replaced.  A live
+ * listener or a non-socket file at path is an error (busy). */
+int vb_unix_listen_takeover(const char *path, int type, unsigned mode, struct vb_err *e);
 
 #endif

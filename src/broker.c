@@ -1,0 +1,537 @@
+/* broker: lifecycle, the epoll loop and client I/O.  See broker.h. */
+#include "broker_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "sdnotify.h"
+
+#define EPOLL_BATCH 64
+#define MSGS_PER_WAKE 16 /* requests taken from one client per loop turn */
+
+static void event_time(json_t *ev)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+}
+
+json_t *client_json(const struct client *c)
+{
+	return json_pack("{s:I, s:i, s:i, s:i}", "id", (json_int_t)c->id, "pid", (int)c->peer.pid,
+			 "uid", (int)c->peer.uid, "gid", (int)c->peer.gid);
+}
+
+void broker_emit(struct vb_broker *b, json_t *ev)
+{
+	event_time(ev);
+	if (b->opts.on_event)
+		b->opts.on_event(ev, b->opts.ctx);
+	for (struct client *c = b->clients; c; c = c->next)
+		if (c->subscribed && !c->dead)
+			client_push_event(b, c, ev);
+	json_decref(ev);
+}
+
+void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
+{
+	client_send(b, c, json_deep_copy(ev), -1);
+}
+
+static void epoll_mod(struct vb_broker *b, struct client *c, bool want_out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c };
+
+	epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void kill_client(struct client *c, const char *reason)
+{
+	if (!c->dead) {
+		c->dead = true;
+		c->drop_reason = reason;
+	}
+}
+
+/* Send what is queued; false when the peer is gone. */
+static bool client_flush(struct vb_broker *b, struct client *c)
+{
+	while (c->qlen) {
+		struct outmsg *m = &c->queue[c->qhead];
+		ssize_t w = vb_msg_send(c->fd, m->text, m->len, m->fd, MSG_DONTWAIT);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			epoll_mod(b, c, true);
+			return true;
+		}
+		if (w < 0) {
+			kill_client(c, "connection-error");
+			return false;
+		}
+		free(m->text);
+		if (m->fd >= 0)
+			close(m->fd);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	epoll_mod(b, c, false);
+	return true;
+}
+
+static bool queue_push(struct client *c, char *text, size_t len, int fd)
+{
+	if (c->qlen == c->qcap) {
+		size_t cap = c->qcap ? c->qcap * 2 : 4;
+		struct outmsg *q;
+
+		if (cap > CLIENT_QUEUE_MAX)
+			return false;
+		q = malloc(cap * sizeof(*q));
+		if (!q)
+			return false;
+		for (size_t i = 0; i < c->qlen; i++)
+			q[i] = c->queue[(c->qhead + i) % c->qcap];
+		free(c->queue);
+		c->queue = q;
+		c->qcap = cap;
+		c->qhead = 0;
+	}
+	c->queue[(c->qhead + c->qlen) % c->qcap] = (struct outmsg){ text, len, fd };
+	c->qlen++;
+	return true;
+}
+
+void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd)
+{
+	size_t len = 0;
+	char *text = c->dead ? NULL : vb_proto_encode(msg, &len);
+
+	json_decref(msg);
+	if (!text || !queue_push(c, text, len, fd)) {
+		free(text);
+		if (fd >= 0)
+			close(fd);
+		kill_client(c, text ? "too-slow" : "connection-error");
+		return;
+	}
+	if (c->qlen == 1)
+		client_flush(b, c);
+}
+
+static void client_free_queue(struct client *c)
+{
+	for (; c->qlen; c->qlen--, c->qhead = (c->qhead + 1) % c->qcap) {
+		free(c->queue[c->qhead].text);
+		if (c->queue[c->qhead].fd >= 0)
+			close(c->queue[c->qhead].fd);
+	}
+	free(c->queue);
+	c->queue = NULL;
+}
+
+static void client_drop(struct vb_broker *b, struct client *c)
+{
+	json_t *ev = vb_proto_event("client-disconnected");
+	uint64_t had = c->nleases;
+
+	client_release_all(b, c, "client-disconnected");
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	client_free_queue(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		b->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	b->nclients--;
+	json_object_set_new(ev, "client", client_json(c));
+	json_object_set_new(ev, "reason", json_string(c->drop_reason ? c->drop_reason : "closed"));
+	json_object_set_new(ev, "leases_released", json_integer((json_int_t)had));
+	free(c);
+	if (!b->stopping)
+		broker_emit(b, ev);
+	else
+		json_decref(ev);
+}
+
+static void reap_dead_clients(struct vb_broker *b)
+{
+	struct client *c = b->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->dead)
+			client_drop(b, c);
+	}
+}
+
+static void peer_credentials(int fd, struct vb_peer *p)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred), glen = sizeof(p->groups);
+
+	memset(p, 0, sizeof(*p));
+	p->uid = (uid_t)-1;
+	p->gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		p->pid = cred.pid;
+		p->uid = cred.uid;
+		p->gid = cred.gid;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) == 0)
+		p->ngroups = (int)(glen / sizeof(gid_t));
+}
+
+static void accept_clients(struct vb_broker *b)
+{
+	for (;;) {
+		int fd = accept4(b->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct client *c;
+		json_t *e;
+
+		if (fd < 0)
+			return; /* EAGAIN, or EMFILE: try again on the next wake */
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->tag.kind = EP_CLIENT;
+		c->fd = fd;
+		c->id = ++b->next_client_id;
+		peer_credentials(fd, &c->peer);
+		ev.data.ptr = c;
+		if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = b->clients;
+		if (b->clients)
+			b->clients->prev = c;
+		b->clients = c;
+		b->nclients++;
+		e = vb_proto_event("client-connected");
+		json_object_set_new(e, "client", client_json(c));
+		broker_emit(b, e);
+	}
+}
+
+static void refuse_message(struct vb_broker *b, struct client *c, int errnum, const char *why)
+{
+	struct vb_err e = { 0 };
+
+	vb_err_set(&e, VB_EXIT_USAGE, errnum, NULL, "%s", why);
+	b->errors++;
+	client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
+}
+
+/* Read up to MSGS_PER_WAKE requests; fds a client sends are closed at once. */
+static void client_readable(struct vb_broker *b, struct client *c)
+{
+	for (int i = 0; i < MSGS_PER_WAKE && !c->dead; i++) {
+		int nfds = 0, flags = 0;
+		ssize_t n = vb_msg_recv(c->fd, b->rxbuf, VB_PROTO_MAX_MSG, NULL, &nfds, &flags,
+					MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			kill_client(c, n == 0 ? "closed" : "connection-error");
+			return;
+		}
+		b->requests++;
+		if (nfds || (flags & MSG_CTRUNC))
+			refuse_message(b, c, EBADMSG,
+				       "file descriptors sent to the daemon are not accepted (closed)");
+		else if ((size_t)n > VB_PROTO_MAX_MSG || (flags & MSG_TRUNC))
+			refuse_message(b, c, EMSGSIZE, "request over the 65536-byte message limit");
+		else
+			broker_handle_request(b, c, b->rxbuf, (size_t)n);
+	}
+}
+
+static int reload_policy(struct vb_broker *b)
+{
+	struct vb_err e = { 0 };
+	json_t *ev;
+
+	vb_sd_notify("RELOADING=1");
+	if (!b->opts.config_path)
+		ev = vb_proto_event("config-reloaded");
+	else if (vb_policy_load(b->opts.config_path, &b->policy, &e) < 0 &&
+		 !(b->opts.config_optional && e.errnum == ENOENT)) {
+		ev = vb_proto_event("config-error");
+		json_object_set_new(ev, "message", json_string(e.msg));
+		json_object_set_new(ev, "kept", json_string("the previous policy"));
+	} else
+		ev = vb_proto_event("config-reloaded");
+	json_object_set_new(ev, "rules", json_integer((json_int_t)b->policy.nrules));
+	json_object_set_new(ev, "quotas", json_integer((json_int_t)b->policy.nquotas));
+	broker_emit(b, ev);
+	vb_sd_notify("READY=1");
+	return 0;
+}
+
+/* True when the loop must stop. */
+static bool on_signal(struct vb_broker *b)
+{
+	struct signalfd_siginfo si;
+
+	while (read(b->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload_policy(b);
+		else {
+			json_t *ev = vb_proto_event("stopping");
+
+			json_object_set_new(ev, "signal",
+					    json_string(si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM"));
+			broker_emit(b, ev);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void on_uevents(struct vb_broker *b)
+{
+	struct vb_uevent ev;
+	struct vb_err e = { 0 };
+	int rc;
+
+	while ((rc = vb_uevent_read(b->uevents, &ev, &e)) != 0) {
+		if (rc < 0) {
+			json_t *j = vb_proto_event("uevent-error");
+
+			json_object_set_new(j, "message", json_string(e.msg));
+			broker_emit(b, j);
+			return;
+		}
+		if (!strcmp(ev.subsystem, "pci"))
+			device_on_uevent(b, &ev);
+	}
+}
+
+static void dispatch(struct vb_broker *b, struct epoll_event *ev, bool *stop)
+{
+	struct ep_tag *t = ev->data.ptr;
+	struct device *d;
+	struct client *c;
+
+	switch (t->kind) {
+	case EP_LISTEN:
+		accept_clients(b);
+		break;
+	case EP_SIGNAL:
+		*stop = on_signal(b);
+		break;
+	case EP_UEVENT:
+		on_uevents(b);
+		break;
+	case EP_DEV_REQ:
+		d = (struct device *)((char *)t - offsetof(struct device, req_tag));
+		device_on_request(b, d);
+		break;
+	case EP_DEV_ERR:
+		d = (struct device *)((char *)t - offsetof(struct device, err_tag));
+		device_on_error(b, d);
+		break;
+	case EP_CLIENT:
+		c = (struct client *)t;
+		if (ev->events & EPOLLOUT)
+			client_flush(b, c);
+		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			client_readable(b, c);
+		break;
+	}
+}
+
+int vb_broker_run(struct vb_broker *b, struct vb_err *e)
+{
+	struct epoll_event evs[EPOLL_BATCH];
+	bool stop = false;
+
+	vb_sd_notify("READY=1");
+	while (!stop) {
+		int n = epoll_wait(b->epfd, evs, EPOLL_BATCH, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "epoll_wait failed");
+		for (int i = 0; i < n && !stop; i++)
+			dispatch(b, &evs[i], &stop);
+		reap_dead_clients(b);
+	}
+	return 0;
+}
+
+static int add_watch(struct vb_broker *b, int fd, struct ep_tag *tag, struct vb_err *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "epoll_ctl failed");
+	return 0;
+}
+
+static int setup_signals(struct vb_broker *b, struct vb_err *e)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	b->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (b->sig_fd < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "signalfd failed");
+	b->sig_tag.kind = EP_SIGNAL;
+	return add_watch(b, b->sig_fd, &b->sig_tag, e);
+}
+
+static int make_socket_dir(const char *path, struct vb_err *e)
+{
+	char dir[256];
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, path, "socket path too long");
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, dir,
+				  "cannot create the socket's directory");
+	return 0;
+}
+
+static int setup_listener(struct vb_broker *b, struct vb_err *e)
+{
+	const char *path = b->opts.socket_path;
+
+	if (b->opts.listen_fd >= 0) {
+		b->listen_fd = b->opts.listen_fd;
+	} else {
+		if (make_socket_dir(path, e) < 0)
+			return -1;
+		b->listen_fd = vb_unix_listen_takeover(path, SOCK_SEQPACKET, b->policy.socket_mode, e);
+		if (b->listen_fd < 0)
+			return -1;
+		b->own_socket = true;
+		if (b->policy.has_socket_group && chown(path, (uid_t)-1, b->policy.socket_gid) < 0)
+			return vb_err_set(e, vb_exit_from_errno(errno), errno, path,
+					  "cannot give the socket to group %u",
+					  (unsigned)b->policy.socket_gid);
+	}
+	fcntl(b->listen_fd, F_SETFL, fcntl(b->listen_fd, F_GETFL) | O_NONBLOCK);
+	b->listen_tag.kind = EP_LISTEN;
+	return add_watch(b, b->listen_fd, &b->listen_tag, e);
+}
+
+/* 1,000 clients need more than the usual soft limit of 1,024 fds. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max > 65536 ? 65536 : r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+static int load_config(struct vb_broker *b, struct vb_err *e)
+{
+	vb_policy_init(&b->policy);
+	if (!b->opts.config_path)
+		return 0;
+	if (vb_policy_load(b->opts.config_path, &b->policy, e) == 0)
+		return 0;
+	if (b->opts.config_optional && e->errnum == ENOENT) {
+		vb_err_clear(e);
+		return 0;
+	}
+	return -1;
+}
+
+static int setup_uevents(struct vb_broker *b, struct vb_err *e)
+{
+	b->uevents = vb_uevent_open(e);
+	if (!b->uevents)
+		return -1;
+	b->uevent_tag.kind = EP_UEVENT;
+	return add_watch(b, vb_uevent_fd(b->uevents), &b->uevent_tag, e);
+}
+
+struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e)
+{
+	struct vb_broker *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	b->opts = *o;
+	b->listen_fd = b->sig_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &b->started);
+	b->rxbuf = malloc(VB_PROTO_MAX_MSG + 1);
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!b->rxbuf || b->epfd < 0) {
+		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot set up the event loop");
+		goto fail;
+	}
+	raise_fd_limit();
+	if (load_config(b, e) < 0 || setup_signals(b, e) < 0 || setup_uevents(b, e) < 0 ||
+	    devices_open_all(b, e) < 0 || setup_listener(b, e) < 0)
+		goto fail;
+	return b;
+fail:
+	vb_broker_free(b);
+	return NULL;
+}
+
+void vb_broker_free(struct vb_broker *b)
+{
+	if (!b)
+		return;
+	b->stopping = true;
+	vb_sd_notify("STOPPING=1");
+	devices_close_all(b, "device-closed");
+	for (struct client *c = b->clients; c; c = c->next)
+		if (!c->dead) {
+			client_send(b, c, vb_proto_event("shutdown"), -1);
+			kill_client(c, "shutdown");
+		}
+	reap_dead_clients(b);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	if (b->own_socket)
+		unlink(b->opts.socket_path);
+	if (b->sig_fd >= 0)
+		close(b->sig_fd);
+	vb_uevent_close(b->uevents);
+	if (b->epfd >= 0)
+		close(b->epfd);
+	free(b->devs);
+	free(b->rxbuf);
+	vb_policy_free(&b->policy);
+	free(b);
+}

@@ -1,0 +1,365 @@
+/* broker_devices: the devices a broker owns, the leases on them, and what
+ * revokes them (own resets, the VFIO request and error eventfds, uevents). */
+#include "broker_impl.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct device *device_find(struct vb_broker *b, const char *bdf)
+{
+	for (size_t i = 0; i < b->ndevs; i++)
+		if (!strcmp(b->devs[i].bdf, bdf))
+			return &b->devs[i];
+	return NULL;
+}
+
+static int watch_irq(struct vb_broker *b, struct device *d, uint32_t index, int *efd,
+		     struct ep_tag *tag, enum ep_kind kind, struct vb_err *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	*efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (*efd < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, d->bdf, "eventfd failed");
+	tag->kind = kind;
+	if (vb_vfio_set_irq_eventfd(&d->vd, index, *efd, e) < 0 ||
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, *efd, &ev) < 0) {
+		close(*efd);
+		*efd = -1;
+		return e->msg[0] ? -1 : vb_err_set(e, VB_EXIT_FAIL, errno, d->bdf, "epoll_ctl failed");
+	}
+	return 0;
+}
+
+static void unwatch_irq(struct vb_broker *b, int *efd)
+{
+	if (*efd < 0)
+		return;
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, *efd, NULL);
+	close(*efd);
+	*efd = -1;
+}
+
+static void read_bars(struct vb_broker *b, struct device *d)
+{
+	struct vb_err e = { 0 };
+
+	for (int i = 0; i < VB_MAX_BARS; i++)
+		if (vb_pci_read_bar(b->opts.sys, d->bdf, i, &d->bars[i], &d->bar_present[i], &e) < 0)
+			d->bar_present[i] = false;
+}
+
+static void device_closed(struct vb_broker *b, struct device *d, const char *reason)
+{
+	unwatch_irq(b, &d->req_efd);
+	unwatch_irq(b, &d->err_efd);
+	if (d->state == DEV_OPEN)
+		vb_vfio_close(&d->vd);
+	d->state = DEV_CLOSED;
+	d->revoked = false;
+	snprintf(d->closed_reason, sizeof(d->closed_reason), "%s", reason);
+}
+
+int device_open(struct vb_broker *b, struct device *d, struct vb_err *e)
+{
+	struct vb_err ignored = { 0 };
+
+	if (vb_vfio_open(b->opts.sys, d->bdf, b->opts.mode, &d->vd, e) < 0)
+		return -1;
+	d->state = DEV_OPEN;
+	d->closed_reason[0] = '\0';
+	read_bars(b, d);
+	if (watch_irq(b, d, VFIO_PCI_REQ_IRQ_INDEX, &d->req_efd, &d->req_tag, EP_DEV_REQ, e) < 0) {
+		device_closed(b, d, "error");
+		return -1;
+	}
+	/* Not every device has AER: an error eventfd is a bonus. */
+	watch_irq(b, d, VFIO_PCI_ERR_IRQ_INDEX, &d->err_efd, &d->err_tag, EP_DEV_ERR, &ignored);
+	d->revoked = vb_vfio_memory_enabled(&d->vd, &ignored) == 0;
+	return 0;
+}
+
+static int add_device(struct vb_broker *b, const char *bdf, size_t cap)
+{
+	struct vb_bdf parsed;
+	struct device *d;
+
+	if (vb_bdf_parse(bdf, &parsed) < 0)
+		return -1;
+	if (b->ndevs == cap)
+		return 0;
+	d = &b->devs[b->ndevs];
+	memset(d, 0, sizeof(*d));
+	vb_bdf_format(&parsed, d->bdf);
+	if (device_find(b, d->bdf))
+		return 0; /* listed twice */
+	d->state = DEV_CLOSED;
+	d->req_efd = d->err_efd = -1;
+	b->ndevs++;
+	return 0;
+}
+
+int devices_open_all(struct vb_broker *b, struct vb_err *e)
+{
+	size_t cap = b->opts.ndevices + b->policy.ndevices;
+
+	b->devs = calloc(cap ? cap : 1, sizeof(*b->devs));
+	if (!b->devs)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < b->opts.ndevices; i++)
+		if (add_device(b, b->opts.devices[i], cap) < 0)
+			return vb_err_set(e, VB_EXIT_USAGE, 0, b->opts.devices[i],
+					  "not a PCI address");
+	for (size_t i = 0; i < b->policy.ndevices; i++)
+		add_device(b, b->policy.devices[i], cap);
+	for (size_t i = 0; i < b->ndevs; i++) {
+		json_t *ev;
+
+		if (device_open(b, &b->devs[i], e) < 0) {
+			for (size_t j = 0; j < i; j++)
+				device_closed(b, &b->devs[j], "error");
+			return -1;
+		}
+		ev = vb_proto_event("device-opened");
+		json_object_set_new(ev, "device", json_string(b->devs[i].bdf));
+		json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(b->devs[i].vd.mode)));
+		json_object_set_new(ev, "group", json_integer(b->devs[i].vd.group));
+		broker_emit(b, ev);
+	}
+	return 0;
+}
+
+static json_t *lease_ids(struct vb_broker *b, struct device *d, const struct client *only)
+{
+	json_t *ids = json_array();
+
+	for (struct client *c = b->clients; c; c = c->next) {
+		if (only && c != only)
+			continue;
+		for (struct lease *l = c->leases; l; l = l->next)
+			if (l->dev == d)
+				json_array_append_new(ids, json_integer((json_int_t)l->id));
+	}
+	return ids;
+}
+
+/* An event about d: to the log and subscribers with every lease, and to
+ * each unsubscribed lease holder with its own. */
+static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
+{
+	for (struct client *c = b->clients; c; c = c->next) {
+		json_t *mine;
+
+		if (c->subscribed || c->dead)
+			continue;
+		mine = lease_ids(b, d, c);
+		if (json_array_size(mine)) {
+			json_t *copy = json_deep_copy(ev);
+
+			json_object_set_new(copy, "leases", mine);
+			client_push_event(b, c, copy);
+			json_decref(copy);
+		} else
+			json_decref(mine);
+	}
+	json_object_set_new(ev, "leases", lease_ids(b, d, NULL));
+	broker_emit(b, ev);
+}
+
+static void release_device_leases(struct vb_broker *b, struct device *d, const char *cause)
+{
+	for (struct client *c = b->clients; c; c = c->next) {
+		struct lease *l = c->leases, *next;
+
+		for (; l; l = next) {
+			next = l->next;
+			if (l->dev == d)
+				lease_release(b, l, cause);
+		}
+	}
+}
+
+void device_revoke(struct vb_broker *b, struct device *d, const char *cause, bool permanent)
+{
+	json_t *ev = vb_proto_event("revoked");
+
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "cause", json_string(cause));
+	json_object_set_new(ev, "permanent", json_boolean(permanent));
+	emit_device_event(b, d, ev);
+	if (!permanent) {
+		d->revoked = true;
+		return;
+	}
+	release_device_leases(b, d, "device-closed");
+	device_closed(b, d, cause);
+	ev = vb_proto_event("device-closed");
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "reason", json_string(cause));
+	broker_emit(b, ev);
+}
+
+void device_restore(struct vb_broker *b, struct device *d, const char *cause)
+{
+	json_t *ev = vb_proto_event("restored");
+
+	d->revoked = false;
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "cause", json_string(cause));
+	emit_device_event(b, d, ev);
+}
+
+void devices_close_all(struct vb_broker *b, const char *cause)
+{
+	for (size_t i = 0; i < b->ndevs; i++)
+		if (b->devs[i].state == DEV_OPEN)
+			device_revoke(b, &b->devs[i], cause, true);
+}
+
+/* Someone unbinds (or removes) the device: the kernel waits for us to
+ * close it.  Revoke, tell the holders, close; keep serving the rest. */
+void device_on_request(struct vb_broker *b, struct device *d)
+{
+	uint64_t count = 0;
+
+	if (read(d->req_efd, &count, sizeof(count)) != sizeof(count) || d->state != DEV_OPEN)
+		return;
+	device_revoke(b, d, "unbind-requested", true);
+}
+
+void device_on_error(struct vb_broker *b, struct device *d)
+{
+	uint64_t count = 0;
+	json_t *ev;
+
+	if (read(d->err_efd, &count, sizeof(count)) != sizeof(count))
+		return;
+	ev = vb_proto_event("aer-error");
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "count", json_integer((json_int_t)count));
+	broker_emit(b, ev);
+}
+
+void device_on_uevent(struct vb_broker *b, const struct vb_uevent *u)
+{
+	struct device *d = u->slot[0] ? device_find(b, u->slot) : NULL;
+	struct vb_err e = { 0 };
+	json_t *ev;
+
+	if (!d)
+		return;
+	ev = vb_proto_event("uevent");
+	json_object_set_new(ev, "action", json_string(u->action));
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "driver", u->driver[0] ? json_string(u->driver) : json_null());
+	json_object_set_new(ev, "seqnum", json_integer((json_int_t)u->seqnum));
+	broker_emit(b, ev);
+	if (!strcmp(u->action, "remove")) {
+		if (d->state == DEV_OPEN)
+			device_revoke(b, d, "removed", true);
+		snprintf(d->closed_reason, sizeof(d->closed_reason), "removed");
+		return;
+	}
+	/* Back on vfio-pci after an unbind: serve it again. */
+	if (!strcmp(u->action, "bind") && !strcmp(u->driver, "vfio-pci") && d->state == DEV_CLOSED) {
+		if (device_open(b, d, &e) < 0) {
+			snprintf(d->last_error, sizeof(d->last_error), "%s", e.msg);
+			ev = vb_proto_event("device-error");
+			json_object_set_new(ev, "device", json_string(d->bdf));
+			json_object_set_new(ev, "error", vb_proto_error_object(&e));
+		} else {
+			ev = vb_proto_event("device-opened");
+			json_object_set_new(ev, "device", json_string(d->bdf));
+			json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
+			json_object_set_new(ev, "group", json_integer(d->vd.group));
+		}
+		broker_emit(b, ev);
+	}
+}
+
+static const char *state_name(const struct device *d)
+{
+	if (d->state == DEV_CLOSED)
+		return "closed";
+	return d->revoked ? "revoked" : "open";
+}
+
+json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer)
+{
+	json_t *bars = json_array();
+	json_t *j = json_pack("{s:s, s:s}", "device", d->bdf, "state", state_name(d));
+
+	json_object_set_new(j, "closed_reason",
+			    d->state == DEV_CLOSED ? json_string(d->closed_reason) : json_null());
+	json_object_set_new(j, "vfio_mode",
+			    d->state == DEV_OPEN ? json_string(vb_vfio_mode_name(d->vd.mode)) : json_null());
+	json_object_set_new(j, "group", d->state == DEV_OPEN ? json_integer(d->vd.group) : json_null());
+	json_object_set_new(j, "leases", json_integer((json_int_t)d->nleases));
+	json_object_set_new(j, "may_reset", json_boolean(vb_policy_may_reset(&b->policy, peer, d->bdf)));
+	for (int i = 0; i < VB_MAX_BARS; i++) {
+		const struct vb_bar *bar = &d->bars[i];
+
+		if (!d->bar_present[i] || bar->is_io)
+			continue;
+		json_array_append_new(
+			bars, json_pack("{s:i, s:I, s:b, s:b, s:b}", "bar", i, "size",
+					(json_int_t)bar->size, "prefetchable", bar->prefetchable,
+					"is_64bit", bar->is_64bit, "may_export",
+					vb_policy_may_export_some(&b->policy, peer, d->bdf, i)));
+	}
+	json_object_set_new(j, "bars", bars);
+	return j;
+}
+
+struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
+			uint64_t size, unsigned long ino)
+{
+	struct lease *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	*l = (struct lease){ ++b->next_lease_id, c, d, bar, size, ino, c->leases };
+	c->leases = l;
+	c->nleases++;
+	c->bytes += size;
+	d->nleases++;
+	b->nleases++;
+	b->bytes += size;
+	return l;
+}
+
+void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
+{
+	struct client *c = l->owner;
+	json_t *ev = vb_proto_event("released");
+
+	for (struct lease **p = &c->leases; *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	c->nleases--;
+	c->bytes -= l->size;
+	l->dev->nleases--;
+	b->nleases--;
+	b->bytes -= l->size;
+	json_object_set_new(ev, "lease", json_integer((json_int_t)l->id));
+	json_object_set_new(ev, "device", json_string(l->dev->bdf));
+	json_object_set_new(ev, "bar", json_integer(l->bar));
+	json_object_set_new(ev, "size", json_integer((json_int_t)l->size));
+	json_object_set_new(ev, "client", client_json(c));
+	json_object_set_new(ev, "cause", json_string(cause));
+	free(l);
+	broker_emit(b, ev);
+}
+
+void client_release_all(struct vb_broker *b, struct client *c, const char *cause)
+{
+	while (c->leases)
+		lease_release(b, c->leases, cause);
+}

@@ -1,0 +1,119 @@
+/* broker_impl: the broker's internal state, shared by broker.c (loop,
+ * clients, I/O), broker_devices.c (devices, leases, revocation) and
+ * broker_ops.c (one handler per protocol op).  Not a public interface. */
+#ifndef VB_BROKER_IMPL_H
+#define VB_BROKER_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "broker.h"
+#include "pci_model.h"
+#include "policy.h"
+#include "proto.h"
+#include "uevent.h"
+
+/* What an epoll registration points at. */
+enum ep_kind { EP_LISTEN, EP_SIGNAL, EP_UEVENT, EP_CLIENT, EP_DEV_REQ, EP_DEV_ERR };
+struct ep_tag {
+	enum ep_kind kind;
+};
+
+struct outmsg {
+	char *text;
+	size_t len;
+	int fd; /* sent with the message, then closed; -1 when none */
+};
+
+#define CLIENT_QUEUE_MAX 256 /* queued messages before a client counts as stuck */
+
+struct lease;
+
+struct client {
+	struct ep_tag tag;
+	int fd;
+	uint64_t id;
+	struct vb_peer peer;
+	bool subscribed;
+	bool dead;              /* to be dropped at the end of this loop turn */
+	const char *drop_reason;
+	struct lease *leases;   /* this client's, newest first */
+	uint64_t nleases, bytes;
+	struct outmsg *queue;   /* pending messages, oldest first */
+	size_t qhead, qlen, qcap;
+	struct client *prev, *next;
+};
+
+enum dev_state { DEV_OPEN, DEV_CLOSED };
+
+struct device {
+	char bdf[VB_BDF_STRLEN];
+	enum dev_state state;
+	bool revoked;           /* buffers revoked while open (memory disabled) */
+	char closed_reason[32]; /* why it is closed: unbind-requested, removed, ... */
+	struct vb_vfio_dev vd;
+	struct vb_bar bars[VB_MAX_BARS];
+	bool bar_present[VB_MAX_BARS];
+	struct ep_tag req_tag, err_tag;
+	int req_efd, err_efd;
+	uint64_t nleases;
+	char last_error[512];
+};
+
+struct lease {
+	uint64_t id;
+	struct client *owner;
+	struct device *dev;
+	int bar;
+	uint64_t size;
+	unsigned long ino;
+	struct lease *next; /* in the owner's list */
+};
+
+struct vb_broker {
+	struct vb_broker_opts opts;
+	struct vb_policy policy;
+	int epfd, listen_fd, sig_fd;
+	bool own_socket;        /* we created the socket file: remove it at exit */
+	struct ep_tag listen_tag, sig_tag, uevent_tag;
+	struct vb_uevent_sock *uevents;
+	struct device *devs;
+	size_t ndevs;
+	struct client *clients;
+	uint64_t nclients, next_client_id, next_lease_id;
+	uint64_t nleases, bytes;
+	uint64_t requests, errors;
+	struct timespec started;
+	bool stopping;
+	char *rxbuf;            /* one receive buffer for every client */
+};
+
+/* broker.c */
+void broker_emit(struct vb_broker *b, json_t *ev);   /* log + subscribers; steals ev */
+void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd); /* steals msg, fd */
+void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev);
+json_t *client_json(const struct client *c);
+
+/* broker_devices.c */
+int devices_open_all(struct vb_broker *b, struct vb_err *e);
+void devices_close_all(struct vb_broker *b, const char *cause);
+struct device *device_find(struct vb_broker *b, const char *bdf);
+int device_open(struct vb_broker *b, struct device *d, struct vb_err *e);
+/* Revoke: emit "revoked" with the leases (holders get it pushed);
+ * permanent closes the device and releases its leases. */
+void device_revoke(struct vb_broker *b, struct device *d, const char *cause, bool permanent);
+void device_restore(struct vb_broker *b, struct device *d, const char *cause);
+void device_on_request(struct vb_broker *b, struct device *d);
+void device_on_error(struct vb_broker *b, struct device *d);
+void device_on_uevent(struct vb_broker *b, const struct vb_uevent *ev);
+json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer);
+struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
+			uint64_t size, unsigned long ino);
+void lease_release(struct vb_broker *b, struct lease *l, const char *cause);
+void client_release_all(struct vb_broker *b, struct client *c, const char *cause);
+
+/* broker_ops.c */
+void broker_handle_request(struct vb_broker *b, struct client *c, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,285 @@
+/* broker_ops: one handler per protocol op (proto.h).  Each either queues
+ * a reply (with the dma-buf fd for export) or an error reply; nothing here
+ * ends a connection. */
+#include "broker_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef int (*op_fn)(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		     json_t *reply, int *fd, struct vb_err *e);
+
+static int op_hello(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		    json_t *reply, int *fd, struct vb_err *e)
+{
+	json_t *ops = json_array();
+
+	(void)b, (void)rq, (void)fd, (void)e;
+	for (int i = 0; i < VB_OP_COUNT; i++)
+		json_array_append_new(ops, json_string(vb_op_name((enum vb_op)i)));
+	json_object_set_new(reply, "protocol", json_integer(VB_PROTO_VERSION));
+	json_object_set_new(reply, "server", json_string("vfiobuf " VFIOBUF_VERSION));
+	json_object_set_new(reply, "ops", ops);
+	json_object_set_new(reply, "client", client_json(c));
+	return 0;
+}
+
+static int op_list(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		   json_t *reply, int *fd, struct vb_err *e)
+{
+	json_t *devs = json_array();
+
+	(void)rq, (void)fd, (void)e;
+	for (size_t i = 0; i < b->ndevs; i++)
+		json_array_append_new(devs, device_json(b, &b->devs[i], &c->peer));
+	json_object_set_new(reply, "devices", devs);
+	return 0;
+}
+
+static struct device *served_device(struct vb_broker *b, const char *bdf, struct vb_err *e)
+{
+	struct device *d = device_find(b, bdf);
+
+	if (!d) {
+		vb_err_set(e, VB_EXIT_NOTFOUND, 0, bdf, "not served by this daemon");
+		return NULL;
+	}
+	if (d->state != DEV_OPEN) {
+		vb_err_set(e, VB_EXIT_BUSY, 0, bdf, "closed by the daemon (%s)%s%s", d->closed_reason,
+			   d->last_error[0] ? ": " : "", d->last_error);
+		return NULL;
+	}
+	return d;
+}
+
+static bool quota_allows(struct vb_broker *b, const struct client *c, uint64_t size,
+			 const char *bdf, struct vb_err *e)
+{
+	uint64_t max_leases, max_bytes;
+
+	vb_policy_quota(&b->policy, &c->peer, &max_leases, &max_bytes);
+	if (c->nleases >= max_leases) {
+		vb_err_set(e, VB_EXIT_BUSY, EDQUOT, bdf, "quota: this client holds %llu leases (at most %llu)",
+			   (unsigned long long)c->nleases, (unsigned long long)max_leases);
+		return false;
+	}
+	if (size > max_bytes || c->bytes > max_bytes - size) {
+		vb_err_set(e, VB_EXIT_BUSY, EDQUOT, bdf,
+			   "quota: %llu more bytes would pass this client's %llu-byte limit",
+			   (unsigned long long)size, (unsigned long long)max_bytes);
+		return false;
+	}
+	return true;
+}
+
+static void bar_info_of(const struct device *d, int bar, struct vb_bar_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->present = d->bar_present[bar];
+	bi->is_io = d->bars[bar].is_io;
+	bi->start = d->bars[bar].start;
+	bi->size = d->bars[bar].size;
+}
+
+static json_t *ranges_json(const struct vb_range *r, size_t nr)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(a, json_pack("{s:I, s:I}", "offset", (json_int_t)r[i].offset,
+						   "length", (json_int_t)r[i].length));
+	return a;
+}
+
+static int op_export(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		     json_t *reply, int *fd, struct vb_err *e)
+{
+	struct device *d = served_device(b, rq->device, e);
+	struct vb_range whole[1];
+	const struct vb_range *r = rq->ranges;
+	size_t nr = rq->nranges;
+	struct vb_bar_info bi;
+	char why[160], name[VB_DMABUF_NAME_LEN];
+	uint64_t total = 0;
+	struct lease *l;
+	struct stat st;
+
+	if (!d)
+		return -1;
+	bar_info_of(d, rq->bar, &bi);
+	if (nr == 0) {
+		whole[0] = vb_range_whole(&bi);
+		r = whole;
+		nr = 1;
+	}
+	if (vb_ranges_validate(d->bdf, rq->bar, &bi, r, nr, (uint64_t)sysconf(_SC_PAGESIZE), &total,
+			       e) < 0)
+		return -1;
+	if (!vb_policy_may_export(&b->policy, &c->peer, d->bdf, rq->bar, bi.size, r, nr, why,
+				  sizeof(why)))
+		return vb_err_set(e, VB_EXIT_PERM, EACCES, d->bdf, "%s", why);
+	if (!quota_allows(b, c, total, d->bdf, e))
+		return -1;
+	vb_dmabuf_name(d->bdf, rq->bar, r, nr, name, sizeof(name));
+	*fd = vb_vfio_export(&d->vd, (uint32_t)rq->bar, r, nr, name, e);
+	if (*fd < 0)
+		return -1;
+	l = lease_add(b, c, d, rq->bar, total, fstat(*fd, &st) == 0 ? (unsigned long)st.st_ino : 0);
+	if (!l) {
+		close(*fd);
+		*fd = -1;
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, d->bdf, "out of memory");
+	}
+	json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
+	json_object_set_new(reply, "device", json_string(d->bdf));
+	json_object_set_new(reply, "bar", json_integer(rq->bar));
+	json_object_set_new(reply, "ranges", ranges_json(r, nr));
+	json_object_set_new(reply, "size", json_integer((json_int_t)total));
+	json_object_set_new(reply, "name", json_string(name));
+	json_object_set_new(reply, "ino", json_integer((json_int_t)l->ino));
+	json_object_set_new(reply, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
+	json_object_set_new(reply, "revoked", json_boolean(d->revoked));
+	return 0;
+}
+
+static void emit_exported(struct vb_broker *b, struct client *c, const json_t *reply)
+{
+	json_t *ev = vb_proto_event("exported");
+	const char *keys[] = { "lease", "device", "bar", "ranges", "size", "name", "ino" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set(ev, keys[i], json_object_get(reply, keys[i]));
+	json_object_set_new(ev, "client", client_json(c));
+	broker_emit(b, ev);
+}
+
+static int op_release(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		      json_t *reply, int *fd, struct vb_err *e)
+{
+	(void)fd;
+	for (struct lease *l = c->leases; l; l = l->next)
+		if (l->id == rq->lease) {
+			json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
+			lease_release(b, l, "client-request");
+			return 0;
+		}
+	return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
+			  (unsigned long long)rq->lease);
+}
+
+static int op_reset(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		    json_t *reply, int *fd, struct vb_err *e)
+{
+	struct device *d;
+	struct vb_err me = { 0 };
+	int enabled;
+
+	(void)fd;
+	if (!vb_policy_may_reset(&b->policy, &c->peer, rq->device))
+		return vb_err_set(e, VB_EXIT_PERM, EACCES, rq->device,
+				  "uid %u may not reset this device (no allow ... reset rule)",
+				  (unsigned)c->peer.uid);
+	d = served_device(b, rq->device, e);
+	if (!d)
+		return -1;
+	device_revoke(b, d, "reset", false);
+	if (vb_vfio_reset(&d->vd, e) < 0)
+		return -1; /* still revoked: the next reset or memory enable restores */
+	enabled = vb_vfio_memory_enabled(&d->vd, &me);
+	if (enabled == 1)
+		device_restore(b, d, "reset");
+	json_object_set_new(reply, "device", json_string(d->bdf));
+	json_object_set_new(reply, "restored", json_boolean(enabled == 1));
+	if (enabled != 1)
+		json_object_set_new(reply, "revoked_cause", json_string("memory-disabled"));
+	return 0;
+}
+
+static int op_subscribe(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+			json_t *reply, int *fd, struct vb_err *e)
+{
+	(void)b, (void)rq, (void)reply, (void)fd, (void)e;
+	c->subscribed = true;
+	return 0;
+}
+
+static json_t *limit_json(uint64_t v)
+{
+	return v == VB_QUOTA_UNLIMITED ? json_null() : json_integer((json_int_t)v);
+}
+
+static int op_status(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+		     json_t *reply, int *fd, struct vb_err *e)
+{
+	struct timespec now;
+	uint64_t ql, qb;
+	json_t *devs = json_array();
+
+	(void)rq, (void)fd, (void)e;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vb_policy_quota(&b->policy, &c->peer, &ql, &qb);
+	for (size_t i = 0; i < b->ndevs; i++)
+		json_array_append_new(devs, json_pack("{s:s, s:s, s:I}", "device", b->devs[i].bdf,
+						      "state",
+						      b->devs[i].state == DEV_CLOSED ? "closed"
+						      : b->devs[i].revoked ? "revoked" : "open",
+						      "leases", (json_int_t)b->devs[i].nleases));
+	json_object_set_new(reply, "pid", json_integer(getpid()));
+	json_object_set_new(reply, "server", json_string("vfiobuf " VFIOBUF_VERSION));
+	json_object_set_new(reply, "uptime", json_real((double)(now.tv_sec - b->started.tv_sec) +
+						   (now.tv_nsec - b->started.tv_nsec) / 1e9));
+	json_object_set_new(reply, "clients", json_integer((json_int_t)b->nclients));
+	json_object_set_new(reply, "leases", json_integer((json_int_t)b->nleases));
+	json_object_set_new(reply, "bytes", json_integer((json_int_t)b->bytes));
+	json_object_set_new(reply, "requests", json_integer((json_int_t)b->requests));
+	json_object_set_new(reply, "errors", json_integer((json_int_t)b->errors));
+	json_object_set_new(reply, "devices", devs);
+	json_object_set_new(reply, "you",
+			    json_pack("{s:I, s:i, s:i, s:i, s:I, s:I, s:o, s:o, s:b}", "client",
+				      (json_int_t)c->id, "pid", (int)c->peer.pid, "uid",
+				      (int)c->peer.uid, "gid", (int)c->peer.gid, "leases",
+				      (json_int_t)c->nleases, "bytes", (json_int_t)c->bytes,
+				      "quota_leases", limit_json(ql), "quota_bytes", limit_json(qb),
+				      "subscribed", c->subscribed));
+	return 0;
+}
+
+static const op_fn handlers[VB_OP_COUNT] = {
+	[VB_OP_HELLO] = op_hello,   [VB_OP_LIST] = op_list,       [VB_OP_EXPORT] = op_export,
+	[VB_OP_RELEASE] = op_release, [VB_OP_RESET] = op_reset,   [VB_OP_SUBSCRIBE] = op_subscribe,
+	[VB_OP_STATUS] = op_status,
+};
+
+void broker_handle_request(struct vb_broker *b, struct client *c, const char *buf, size_t len)
+{
+	struct vb_request *rq = malloc(sizeof(*rq));
+	struct vb_err e = { 0 };
+	json_t *reply;
+	int fd = -1;
+
+	if (!rq) {
+		vb_err_set(&e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+		client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
+		return;
+	}
+	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
+		b->errors++;
+		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+		free(rq);
+		return;
+	}
+	reply = vb_proto_reply(rq);
+	if (handlers[rq->op](b, c, rq, reply, &fd, &e) < 0) {
+		b->errors++;
+		json_decref(reply);
+		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+	} else {
+		if (rq->op == VB_OP_EXPORT)
+			emit_exported(b, c, reply);
+		client_send(b, c, reply, fd);
+	}
+	free(rq);
+}

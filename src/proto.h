@@ -1,0 +1,89 @@
+/* proto: the broker protocol codec (`vfiobuf serve` and its clients).
+ * Pure: JSON text in, structs out, and back; no sockets, no kernel.
+ *
+ * Transport: a SOCK_SEQPACKET unix socket, one JSON object per message
+ * (no framing, no newline needed), at most VB_PROTO_MAX_MSG bytes.
+ *
+ *   request  {"op":"export","id":7,"device":"0000:04:00.0","bar":2,
+ *             "ranges":[{"offset":0,"length":4096},"0x1000:64K"]}
+ *   reply    {"id":7,"op":"export","ok":true,"lease":3,...}     (+ the fd)
+ *   error    {"id":7,"op":"export","ok":false,"error":{"message":...,
+ *             "errno":...,"errno_name":...,"device":...,"exit_code":...}}
+ *   event    {"event":"revoked","device":...,"cause":"reset","leases":[3]}
+ *
+ * Requests are strict: an unknown op, a field the op does not take, or a
+ * field of the wrong type is an error reply (exit_code 2), and the
+ * connection stays usable.  Replies carry the request's id and op; pushed
+ * events carry "event" and never "ok".  The schema is documented in
+ * vfiobuf-serve(1), PROTOCOL.
+ */
+#ifndef VB_PROTO_H
+#define VB_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bdf.h"
+#include "ranges.h"
+#include "vb_error.h"
+
+#define VB_PROTO_VERSION 1
+/* Largest message either side sends or accepts, in bytes. */
+#define VB_PROTO_MAX_MSG 65536
+
+enum vb_op {
+	VB_OP_HELLO,
+	VB_OP_LIST,
+	VB_OP_EXPORT,
+	VB_OP_RELEASE,
+	VB_OP_RESET,
+	VB_OP_SUBSCRIBE,
+	VB_OP_STATUS,
+	VB_OP_COUNT
+};
+
+struct vb_request {
+	enum vb_op op;
+	bool has_id;
+	json_int_t id;               /* echoed in the reply (integer >= 0) */
+	int version;                 /* hello: the client's protocol version */
+	char device[VB_BDF_STRLEN];  /* export, reset: canonical "0000:04:00.0" */
+	int bar;                     /* export: 0..5 */
+	struct vb_range ranges[VB_RANGES_MAX];
+	size_t nranges;              /* export: 0 = the whole BAR */
+	uint64_t lease;              /* release */
+};
+
+const char *vb_op_name(enum vb_op op);
+
+/* Parse one request message (len bytes, need not be NUL-terminated).  On
+ * error e says what is wrong (exit code 2) and rq->op / rq->id are filled
+ * as far as they could be read, so the error reply can echo them. */
+int vb_proto_parse_request(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e);
+
+/* A success reply skeleton {"id":..,"op":..,"ok":true} for rq. */
+json_t *vb_proto_reply(const struct vb_request *rq);
+/* An error reply for rq (may be NULL: no id/op known). */
+json_t *vb_proto_error_reply(const struct vb_request *rq, const struct vb_err *e);
+/* The error object {"message","errno","errno_name","device","exit_code"},
+ * the same the CLI prints under -j. */
+json_t *vb_proto_error_object(const struct vb_err *e);
+/* An event skeleton {"event":name}. */
+json_t *vb_proto_event(const char *name);
+
+/* Compact text of msg (malloc'd, NUL-terminated), NULL when it would
+ * exceed VB_PROTO_MAX_MSG. */
+char *vb_proto_encode(const json_t *msg, size_t *len);
+
+/* Client side: parse a message from the server.  Returns 0 for a success
+ * reply, 1 for an event, -1 with e for an error reply (e from its error
+ * object) or a malformed message.  *msg is the parsed object (caller
+ * decrefs), NULL when malformed. */
+int vb_proto_parse_message(const char *buf, size_t len, json_t **msg, struct vb_err *e);
+
+/* Build a request: {"op":name,"id":id} (id < 0: none). */
+json_t *vb_proto_request(enum vb_op op, json_int_t id);
+
+#endif
