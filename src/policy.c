@@ -166,12 +166,14 @@ static int parse_limit(struct parse_ctx *c, const char *tok, const char *key, ui
 {
 	struct vb_err se = { 0 };
 	const char *v = tok + strlen(key);
+	char what[16];
 
 	if (!strcmp(v, "unlimited")) {
 		*out = VB_QUOTA_UNLIMITED;
 		return 0;
 	}
-	if (vb_parse_size(v, key, out, &se) < 0)
+	snprintf(what, sizeof(what), "%.*s", (int)strlen(key) - 1, key);
+	if (vb_parse_size(v, what, out, &se) < 0)
 		return perr(c, "%.150s", se.msg);
 	return 0;
 }

@@ -1,0 +1,152 @@
+/* Unit tests for proto.c: request parsing (strict fields and types, every
+ * op), error replies, message classification on the client side. */
+#include <errno.h>
+#include <string.h>
+
+#include "proto.h"
+#include "tap.h"
+
+static int parse(const char *text, struct vb_request *rq, struct vb_err *e)
+{
+	vb_err_clear(e);
+	return vb_proto_parse_request(text, strlen(text), rq, e);
+}
+
+static const char *msg_of(const char *text)
+{
+	static struct vb_request rq;
+	static struct vb_err e;
+
+	return parse(text, &rq, &e) == 0 ? "(ok)" : e.msg;
+}
+
+static void test_ops(void)
+{
+	struct vb_request rq;
+	struct vb_err e;
+
+	is_int(parse("{\"op\":\"hello\",\"id\":3,\"version\":1}", &rq, &e), 0, "hello parses");
+	is_int(rq.op, VB_OP_HELLO, "hello op");
+	ok(rq.has_id && rq.id == 3, "id kept");
+	is_int(rq.version, 1, "version kept");
+	is_int(parse("{\"op\":\"list\"}", &rq, &e), 0, "list without id");
+	ok(!rq.has_id, "no id");
+	is_int(parse("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2}", &rq, &e), 0, "export");
+	is_str(rq.device, "0000:04:00.0", "device canonical");
+	is_int(rq.bar, 2, "bar");
+	is_int(rq.nranges, 0, "no ranges = whole BAR");
+	is_int(parse("{\"op\":\"export\",\"device\":\"0000:04:00.0\",\"bar\":2,\"ranges\":"
+		     "[{\"offset\":4096,\"length\":8192},\"0x10000:64K\",{\"offset\":\"1M\",\"length\":\"4K\"}]}",
+		     &rq, &e), 0, "export with three ranges of both forms");
+	is_int(rq.nranges, 3, "three ranges");
+	ok(rq.ranges[0].offset == 4096 && rq.ranges[0].length == 8192, "object range");
+	ok(rq.ranges[1].offset == 0x10000 && rq.ranges[1].length == 65536, "string range");
+	ok(rq.ranges[2].offset == 1 << 20 && rq.ranges[2].length == 4096, "object with size strings");
+	is_int(parse("{\"op\":\"release\",\"lease\":17}", &rq, &e), 0, "release");
+	ok(rq.lease == 17, "lease id");
+	is_int(parse("{\"op\":\"reset\",\"device\":\"0000:03:00.0\"}", &rq, &e), 0, "reset");
+	is_int(parse("{\"op\":\"subscribe\"}", &rq, &e), 0, "subscribe");
+	is_int(parse("{\"op\":\"status\",\"id\":0}", &rq, &e), 0, "status, id 0");
+}
+
+static void test_errors(void)
+{
+	struct vb_request rq;
+	struct vb_err e;
+	char big[VB_PROTO_MAX_MSG + 2];
+
+	ok(strstr(msg_of("{bad"), "malformed JSON") != NULL, "malformed JSON");
+	is_str(msg_of("[1,2]"), "a request must be a JSON object", "not an object");
+	is_str(msg_of("{}"), "request has no \"op\"", "no op");
+	is_str(msg_of("{\"op\":7}"), "\"op\" must be a string", "op of wrong type");
+	is_str(msg_of("{\"op\":\"frob\"}"), "unknown op 'frob'", "unknown op");
+	is_str(msg_of("{\"op\":\"list\",\"id\":-1}"), "\"id\" must be a non-negative integer", "negative id");
+	is_str(msg_of("{\"op\":\"list\",\"id\":\"x\"}"), "\"id\" must be a non-negative integer", "string id");
+	is_str(msg_of("{\"op\":\"list\",\"device\":\"04:00.0\"}"), "op 'list' takes no field \"device\"",
+	       "field the op does not take");
+	is_str(msg_of("{\"op\":\"export\",\"bar\":2}"), "request has no \"device\"", "export without device");
+	is_str(msg_of("{\"op\":\"export\",\"device\":4,\"bar\":2}"), "\"device\" must be a string",
+	       "device of wrong type");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"zz\",\"bar\":2}"),
+	       "\"device\" 'zz' is not a PCI address", "bad address");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\"}"), "request has no \"bar\"", "no bar");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":6}"), "\"bar\" must be an integer 0-5",
+	       "bar out of range");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":\"2\"}"),
+	       "\"bar\" must be an integer 0-5", "bar as a string");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":{}}"),
+	       "\"ranges\" must be an array", "ranges not an array");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}"),
+	       "a range needs \"offset\" and \"length\"", "range without length");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,"
+		      "\"length\":1,\"x\":1}]}"),
+	       "unknown range field \"x\"", "range with an extra field");
+	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":-1,"
+		      "\"length\":1}]}"),
+	       "range offset must be a non-negative integer or a size string", "negative offset");
+	is_str(msg_of("{\"op\":\"release\",\"lease\":0}"), "\"lease\" must be an integer 1-9223372036854775807",
+	       "lease 0");
+	is_str(msg_of("{\"op\":\"list\",\"op\":\"list\"}"),
+	       "malformed JSON at byte 17: duplicate object key near '\"op\"'", "duplicate key");
+	memset(big, ' ', sizeof(big));
+	is_int(vb_proto_parse_request(big, sizeof(big), &rq, &e), -1, "over the size cap");
+	is_int(e.errnum, EMSGSIZE, "EMSGSIZE for the size cap");
+	parse("{\"id\":5,\"op\":\"frob\"}", &rq, &e);
+	ok(rq.has_id && rq.id == 5, "id is known even when the op is not");
+	{
+		char many[8 * 1024];
+		size_t n = (size_t)snprintf(many, sizeof(many),
+					    "{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[");
+		for (int i = 0; i <= VB_RANGES_MAX; i++)
+			n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"0:4K\"", i ? "," : "");
+		snprintf(many + n, sizeof(many) - n, "]}");
+		is_str(msg_of(many), "too many ranges (257, at most 256)", "range count cap");
+	}
+}
+
+static void test_replies(void)
+{
+	struct vb_request rq;
+	struct vb_err e = { 0 }, got = { 0 };
+	json_t *r, *msg;
+	char *text;
+	size_t len;
+
+	parse("{\"op\":\"status\",\"id\":9}", &rq, &e);
+	r = vb_proto_reply(&rq);
+	text = vb_proto_encode(r, &len);
+	is_str(text, "{\"id\":9,\"op\":\"status\",\"ok\":true}", "reply skeleton");
+	is_int(vb_proto_parse_message(text, len, &msg, &got), 0, "client sees a reply");
+	json_decref(msg);
+	free(text);
+	json_decref(r);
+	vb_err_set(&e, VB_EXIT_NOTFOUND, 0, "0000:04:00.0", "not served by this daemon");
+	r = vb_proto_error_reply(&rq, &e);
+	text = vb_proto_encode(r, &len);
+	is_int(vb_proto_parse_message(text, len, &msg, &got), -1, "client sees an error reply");
+	is_int(got.exit_code, VB_EXIT_NOTFOUND, "exit code travels");
+	is_str(got.device, "0000:04:00.0", "device travels");
+	is_str(got.msg, "not served by this daemon", "message travels");
+	json_decref(msg);
+	free(text);
+	json_decref(r);
+	r = vb_proto_event("revoked");
+	text = vb_proto_encode(r, &len);
+	is_int(vb_proto_parse_message(text, len, &msg, &got), 1, "client sees an event");
+	json_decref(msg);
+	free(text);
+	json_decref(r);
+	is_int(vb_proto_parse_message("{\"x\":1}", 7, &msg, &got), -1, "neither reply nor event");
+	json_decref(msg);
+	is_int(vb_proto_parse_message("nope", 4, &msg, &got), -1, "garbage from the server");
+	ok(msg == NULL, "no message for garbage");
+	is_str(vb_op_name(VB_OP_SUBSCRIBE), "subscribe", "op names");
+}
+
+int main(void)
+{
+	test_ops();
+	test_errors();
+	test_replies();
+	return tap_done();
+}
