@@ -106,7 +106,7 @@ uninstall:
 DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
 	    bash-completion zsh fish python3 graphviz hwloc-nox \
-	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang
+	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev
 # Areas may add packages and targets in their own fragments.
 -include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk
 
