@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# `vfiobuf serve` on the real 7.3 kernel: policy per user, fds that are
+# real dma-bufs, reset / unbind / kill -9 / SIGTERM as the clients see them.
+
+load lab_helpers
+
+SOCK=/tmp/vfiobuf-serve.sock
+CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
+A=65534 # may export the first MiB of the ivshmem BAR2, at most 2 leases
+B=65533 # may export the NVMe CMB
+fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BAR $VFIOBUF_SIZE $VFIOBUF_RANGES"'
+
+as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+
+start_daemon() {
+	rm -f "$BATS_FILE_TMPDIR/ev.log"
+	"$VB" serve --socket "$SOCK" --config "$BATS_FILE_TMPDIR/serve.conf" 04:00.0 03:00.0 \
+		>"$BATS_FILE_TMPDIR/ev.log" 2>"$BATS_FILE_TMPDIR/serve.err" &
+	echo $! >"$BATS_FILE_TMPDIR/serve.pid"
+	for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
+	cat "$BATS_FILE_TMPDIR/serve.err" >&2
+	return 1
+}
+
+daemon_pid() { cat "$BATS_FILE_TMPDIR/serve.pid"; }
+
+stop_daemon() {
+	local pid
+	pid=$(daemon_pid 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	rm -f "$BATS_FILE_TMPDIR/serve.pid"
+}
+
+# wait_for FILE PATTERN: up to 10 s
+wait_for() {
+	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	echo "timed out waiting for $2 in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+setup_file() {
+	[ "${LAB_GUEST:-}" = 1 ] || return 0
+	"$VB" bind 04:00.0 03:00.0 >/dev/null
+	cat >"$BATS_FILE_TMPDIR/serve.conf" <<-EOC
+	socket-mode 0666
+	allow uid:$A device:04:00.0 bar:2 range:0:1M
+	allow uid:$B device:03:00.0 bar:2
+	quota uid:$A leases:2
+	EOC
+	chmod 755 "$BATS_FILE_TMPDIR"
+	start_daemon
+}
+
+teardown_file() {
+	[ "${LAB_GUEST:-}" = 1 ] || return 0
+	stop_daemon
+	"$VB" unbind 04:00.0 03:00.0 >/dev/null || true
+}
+
+setup() { skip_unless_in_lab; }
+
+@test "lab serve: list shows both devices open, with what each user may export" {
+	run "$VB" -j list --server "$SOCK"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e 'map(.device) == ["0000:04:00.0","0000:03:00.0"] and all(.state == "open" and .vfio_mode == "group")'
+	run as_user $A "$VB" -j list --server "$SOCK"
+	echo "$output" | jq -e '.[0].bars[] | select(.bar == 2) | .may_export == true and .size == 16777216'
+	echo "$output" | jq -e '(.[1].bars | map(.may_export) | any | not) and (map(.may_reset) | any | not)'
+	run "$VB" list --server "$SOCK"
+	[[ "${lines[1]}" == "0000:04:00.0  open      group  10"* ]]
+}
+
+@test "lab serve: two users get real dma-buf fds inside their policy" {
+	run as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:64K --exec sh -c "$fdinfo"
+	[ "$status" -eq 0 ]
+	grep -q '^size:	65536$' <<<"$output"
+	grep -q '^exp_name:	vfio_pci_core$' <<<"$output"
+	grep -q '^env 0000:04:00.0 2 65536 0x0:0x10000$' <<<"$output"
+	echo "$output" | grep '"event":"exported"' | jq -e '.lease > 0 and .vfio_mode == "group"'
+	run as_user $B "$VB" export --server "$SOCK" 03:00.0 --bar 2 --exec sh -c "$fdinfo"
+	[ "$status" -eq 0 ]
+	grep -q '^size:	16777216$' <<<"$output"
+	# the daemon's event names the lease, the client and the buffer's inode
+	jq -e -s --argjson b $B 'map(select(.event == "exported" and .client.uid == $b)) | .[0].size == 16777216' \
+		"$BATS_FILE_TMPDIR/ev.log"
+}
+
+@test "lab serve: refused outside the policy (exit 4), nothing exported" {
+	run as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 1M:4K --hold
+	[ "$status" -eq 4 ]
+	[ "$output" = "vfiobuf: 0000:04:00.0: uid $A may export only some ranges of BAR 2 of 0000:04:00.0: Permission denied" ]
+	run as_user $A "$VB" export --server "$SOCK" 03:00.0 --bar 2 --hold
+	[ "$status" -eq 4 ]
+	run --separate-stderr as_user $B "$VB" -j export --server "$SOCK" 04:00.0 --bar 2 --hold
+	[ "$status" -eq 4 ]
+	echo "$output" | jq -e 'select(.error) | .error.errno_name == "EACCES"'
+	run as_user $A "$VB" reset --server "$SOCK" 04:00.0
+	[ "$status" -eq 4 ]
+	# bad ranges are refused before the kernel, as without the daemon
+	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0x123:4K --hold
+	[ "$status" -eq 2 ]
+	[[ "$output" == "vfiobuf: 0000:04:00.0: range 0x123:0x1000: "* ]]
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	echo "$output" | jq -e '.leases == 0'
+}
+
+@test "lab serve: quota of leases per client" {
+	run as_user $A "$CLIENT" "$SOCK" \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["8K:4K"]}'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *'"ok":true'*" size=4096" ]]
+	[[ "${lines[1]}" == *'"ok":true'*" size=4096" ]]
+	echo "${lines[2]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT" and .error.exit_code == 6'
+}
+
+@test "lab serve: reset -> both lease holders receive revoked then restored" {
+	as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --hold >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	a=$!
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/r.out" 2>&1 &
+	r=$!
+	wait_for "$BATS_TEST_TMPDIR/a.out" exported
+	wait_for "$BATS_TEST_TMPDIR/r.out" exported
+	run "$VB" reset --server "$SOCK" 04:00.0
+	[ "$status" -eq 0 ]
+	wait_for "$BATS_TEST_TMPDIR/a.out" restored
+	wait_for "$BATS_TEST_TMPDIR/r.out" restored
+	kill -TERM $a $r
+	wait $a $r
+	for f in a r; do
+		cat "$BATS_TEST_TMPDIR/$f.out"
+		run grep -o '"event":"[a-z]*"' "$BATS_TEST_TMPDIR/$f.out"
+		[ "$(echo "$output" | tr '\n' ' ')" = '"event":"exported" "event":"revoked" "event":"restored" "event":"released" "event":"closed" ' ]
+	done
+	grep '"revoked"' "$BATS_TEST_TMPDIR/a.out" | jq -e '.cause == "reset" and (.leases | length) == 1'
+}
+
+@test "lab serve: kill -9 of a client releases its leases" {
+	as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:8K --hold >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	a=$!
+	wait_for "$BATS_TEST_TMPDIR/a.out" exported
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	echo "$output"
+	echo "$output" | jq -e '.leases == 1 and .bytes == 8192'
+	kill -9 $a
+	wait $a || true
+	sleep 0.3
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	echo "$output" | jq -e '.leases == 0 and .bytes == 0'
+	jq -e -s 'map(select(.event == "released")) | last | .cause == "client-disconnected"' "$BATS_FILE_TMPDIR/ev.log"
+}
+
+@test "lab serve: unbind while serving -> revoked (unbind-requested) within 1 s, others still served, rebind reopens" {
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/h.out" 2>&1 &
+	h=$!
+	wait_for "$BATS_TEST_TMPDIR/h.out" exported
+	t0=$(date +%s%N)
+	echo 0000:04:00.0 >/sys/bus/pci/drivers/vfio-pci/unbind
+	t1=$(date +%s%N)
+	echo "unbind took $(( (t1 - t0) / 1000000 )) ms"
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ]
+	[ "$(lab_driver 0000:04:00.0)" = none ]
+	wait_for "$BATS_TEST_TMPDIR/h.out" revoked
+	grep '"revoked"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.cause == "unbind-requested" and .permanent == true'
+	jq -e -s 'map(select(.event == "device-closed")) | last | .reason == "unbind-requested"' "$BATS_FILE_TMPDIR/ev.log"
+	# the NVMe is still served
+	run as_user $B "$VB" export --server "$SOCK" 03:00.0 --bar 2 --range 0:4K --exec true
+	[ "$status" -eq 0 ]
+	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --exec true
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"closed by the daemon (unbind-requested)"* ]]
+	# back on vfio-pci (driver_override still says so): the uevent reopens it
+	echo 0000:04:00.0 >/sys/bus/pci/drivers_probe
+	wait_for "$BATS_FILE_TMPDIR/ev.log" '"event":"device-opened","device":"0000:04:00.0".*'
+	jq -e -s 'map(select(.event == "uevent" and .device == "0000:04:00.0") | .action) | index("unbind") != null and index("bind") != null' \
+		"$BATS_FILE_TMPDIR/ev.log"
+	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true
+	[ "$status" -eq 0 ]
+	kill -TERM $h 2>/dev/null || true
+	wait $h || true
+}
+
+@test "lab serve: kill -9 of the daemon -> clients see EOF; a restarted daemon serves again" {
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/h.out" 2>&1 &
+	h=$!
+	wait_for "$BATS_TEST_TMPDIR/h.out" exported
+	kill -9 "$(daemon_pid)"
+	wait $h
+	grep '"event":"closed"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.reason == "server-closed"'
+	[ -S "$SOCK" ]   # stale
+	start_daemon
+	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true
+	[ "$status" -eq 0 ]
+}
+
+@test "lab serve: SIGTERM -> holders told (revoked, device-closed), socket removed, devices free, exit 0" {
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/h.out" 2>&1 &
+	h=$!
+	wait_for "$BATS_TEST_TMPDIR/h.out" exported
+	pid=$(daemon_pid)
+	kill -TERM "$pid"
+	wait $h
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	grep '"event":"revoked"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.cause == "device-closed" and .permanent'
+	[ ! -e "$SOCK" ]
+	run "$VB" info 04:00.0
+	[ "$status" -eq 0 ]
+	start_daemon
+}
