@@ -175,3 +175,21 @@ load helpers/common
 	run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$VB" list -j
 	[ "$status" -eq 0 ]
 }
+
+@test "every command has a man page naming each of its options" {
+	missing=()
+	for c in $("$VB" --help | awk '/^Commands:/{f=1;next} f&&/^  [a-z]/{print $1}'); do
+		page="$VFIOBUF_TOP/man/vfiobuf-$c.1"
+		if [ ! -f "$page" ]; then
+			missing+=("$c: no man page")
+			continue
+		fi
+		text=$(mandoc -Tascii "$page" | col -b)
+		for o in $("$VB" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			case $o in --help | --usage | --json | --pretty | --quiet | --verbose | --sysfs-root) continue ;; esac
+			grep -q -- "$o" <<<"$text" || missing+=("$c: $o")
+		done
+	done
+	printf '%s\n' "${missing[@]}"
+	[ "${#missing[@]}" -eq 0 ]
+}

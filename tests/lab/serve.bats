@@ -10,7 +10,7 @@ A=65534 # may export the first MiB of the ivshmem BAR2, at most 2 leases
 B=65533 # may export the NVMe CMB
 fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BAR $VFIOBUF_SIZE $VFIOBUF_RANGES"'
 
-as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+as_user() { local u=$1; shift; exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
 
 start_daemon() {
 	rm -f "$BATS_FILE_TMPDIR/ev.log"
