@@ -255,3 +255,23 @@ PY
 	[ "${lines[3]}" = "0" ]
 	[ -S "$T/act.sock" ]        # an activated socket belongs to the manager
 }
+
+@test "the daemon runs clean under valgrind: requests, errors, a client vanishing, SIGTERM" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--log-file="$T/vg.log" "$VB" serve --socket "$SOCK" --config "$T/serve.conf" >"$T/ev.log" 2>&1 &
+	SERVE_PID=$!
+	for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	"$CLIENT" "$SOCK" '{"op":"hello"}' '{bad' '@70000' '{"op":"status"}' '{"op":"list"}' \
+		'{"op":"export","device":"04:00.0","bar":2}' >/dev/null
+	"$CLIENT" "$SOCK" --send-fd '{"op":"status"}' >/dev/null
+	"$CLIENT" "$SOCK" '{"op":"subscribe"}' --events 1 >/dev/null &
+	sleep 1
+	kill -TERM "$SERVE_PID"
+	rc=0
+	wait "$SERVE_PID" || rc=$?
+	SERVE_PID=
+	cat "$T/vg.log"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/vg.log" ]
+}
