@@ -18,7 +18,9 @@
 #include "sdnotify.h"
 
 #define EPOLL_BATCH 64
-#define MSGS_PER_WAKE 16 /* requests taken from one client per loop turn */
+/* Requests taken from one client per loop turn: epoll is level-triggered,
+ * so more pending ones are reported again, and no read ends in EAGAIN. */
+#define MSGS_PER_WAKE 1
 
 static void event_time(json_t *ev)
 {
@@ -45,15 +47,24 @@ void broker_emit(struct vb_broker *b, json_t *ev)
 	json_decref(ev);
 }
 
+bool broker_has_listeners(const struct vb_broker *b)
+{
+	return b->opts.on_event || b->nsubscribers;
+}
+
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
 {
 	client_send(b, c, json_deep_copy(ev), -1);
 }
 
+/* One epoll_ctl only when the interest changes, not per message. */
 static void epoll_mod(struct vb_broker *b, struct client *c, bool want_out)
 {
 	struct epoll_event ev = { .events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c };
 
+	if (c->want_out == want_out)
+		return;
+	c->want_out = want_out;
 	epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -145,6 +156,9 @@ static void client_drop(struct vb_broker *b, struct client *c)
 {
 	json_t *ev = vb_proto_event("client-disconnected");
 	uint64_t had = c->nleases;
+
+	if (c->subscribed)
+		b->nsubscribers--;
 
 	client_release_all(b, c, "client-disconnected");
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -240,7 +254,7 @@ static void refuse_message(struct vb_broker *b, struct client *c, int errnum, co
 	client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
 }
 
-/* Read up to MSGS_PER_WAKE requests; fds a client sends are closed at once. */
+/* Read MSGS_PER_WAKE requests; fds a client sends are closed at once. */
 static void client_readable(struct vb_broker *b, struct client *c)
 {
 	for (int i = 0; i < MSGS_PER_WAKE && !c->dead; i++) {
@@ -493,8 +507,9 @@ struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e
 	b->listen_fd = b->sig_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 	b->rxbuf = malloc(VB_PROTO_MAX_MSG + 1);
+	b->rq = malloc(sizeof(*b->rq));
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!b->rxbuf || b->epfd < 0) {
+	if (!b->rxbuf || !b->rq || b->epfd < 0) {
 		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot set up the event loop");
 		goto fail;
 	}
@@ -532,6 +547,7 @@ void vb_broker_free(struct vb_broker *b)
 		close(b->epfd);
 	free(b->devs);
 	free(b->rxbuf);
+	free(b->rq);
 	vb_policy_free(&b->policy);
 	free(b);
 }

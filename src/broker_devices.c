@@ -317,13 +317,13 @@ json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer 
 }
 
 struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
-			uint64_t size, unsigned long ino)
+			uint64_t size)
 {
 	struct lease *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
-	*l = (struct lease){ ++b->next_lease_id, c, d, bar, size, ino, c->leases };
+	*l = (struct lease){ ++b->next_lease_id, c, d, bar, size, c->leases };
 	c->leases = l;
 	c->nleases++;
 	c->bytes += size;
@@ -336,7 +336,7 @@ struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d,
 void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
 {
 	struct client *c = l->owner;
-	json_t *ev = vb_proto_event("released");
+	json_t *ev;
 
 	for (struct lease **p = &c->leases; *p; p = &(*p)->next)
 		if (*p == l) {
@@ -348,6 +348,11 @@ void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
 	l->dev->nleases--;
 	b->nleases--;
 	b->bytes -= l->size;
+	if (!broker_has_listeners(b)) {
+		free(l);
+		return;
+	}
+	ev = vb_proto_event("released");
 	json_object_set_new(ev, "lease", json_integer((json_int_t)l->id));
 	json_object_set_new(ev, "device", json_string(l->dev->bdf));
 	json_object_set_new(ev, "bar", json_integer(l->bar));

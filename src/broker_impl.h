@@ -37,6 +37,7 @@ struct client {
 	struct vb_peer peer;
 	bool subscribed;
 	bool dead;              /* to be dropped at the end of this loop turn */
+	bool want_out;          /* EPOLLOUT is registered (a queue is waiting) */
 	const char *drop_reason;
 	struct lease *leases;   /* this client's, newest first */
 	uint64_t nleases, bytes;
@@ -67,7 +68,6 @@ struct lease {
 	struct device *dev;
 	int bar;
 	uint64_t size;
-	unsigned long ino;
 	struct lease *next; /* in the owner's list */
 };
 
@@ -81,16 +81,20 @@ struct vb_broker {
 	struct device *devs;
 	size_t ndevs;
 	struct client *clients;
-	uint64_t nclients, next_client_id, next_lease_id;
+	uint64_t nclients, nsubscribers, next_client_id, next_lease_id;
 	uint64_t nleases, bytes;
 	uint64_t requests, errors;
 	struct timespec started;
 	bool stopping;
 	char *rxbuf;            /* one receive buffer for every client */
+	struct vb_request *rq;  /* the request being handled (one at a time) */
 };
 
 /* broker.c */
 void broker_emit(struct vb_broker *b, json_t *ev);   /* log + subscribers; steals ev */
+/* Would an event reach anyone (the log or a subscriber)?  Lets hot paths
+ * skip building routine events (exported, released) nobody reads. */
+bool broker_has_listeners(const struct vb_broker *b);
 void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd); /* steals msg, fd */
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev);
 json_t *client_json(const struct client *c);
@@ -109,7 +113,7 @@ void device_on_error(struct vb_broker *b, struct device *d);
 void device_on_uevent(struct vb_broker *b, const struct vb_uevent *ev);
 json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer);
 struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
-			uint64_t size, unsigned long ino);
+			uint64_t size);
 void lease_release(struct vb_broker *b, struct lease *l, const char *cause);
 void client_release_all(struct vb_broker *b, struct client *c, const char *cause);
 

@@ -105,7 +105,6 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	char why[160], name[VB_DMABUF_NAME_LEN];
 	uint64_t total = 0;
 	struct lease *l;
-	struct stat st;
 
 	if (!d)
 		return -1;
@@ -127,7 +126,7 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	*fd = vb_vfio_export(&d->vd, (uint32_t)rq->bar, r, nr, name, e);
 	if (*fd < 0)
 		return -1;
-	l = lease_add(b, c, d, rq->bar, total, fstat(*fd, &st) == 0 ? (unsigned long)st.st_ino : 0);
+	l = lease_add(b, c, d, rq->bar, total);
 	if (!l) {
 		close(*fd);
 		*fd = -1;
@@ -139,7 +138,6 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	json_object_set_new(reply, "ranges", ranges_json(r, nr));
 	json_object_set_new(reply, "size", json_integer((json_int_t)total));
 	json_object_set_new(reply, "name", json_string(name));
-	json_object_set_new(reply, "ino", json_integer((json_int_t)l->ino));
 	json_object_set_new(reply, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
 	json_object_set_new(reply, "revoked", json_boolean(d->revoked));
 	return 0;
@@ -148,7 +146,7 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 static void emit_exported(struct vb_broker *b, struct client *c, const json_t *reply)
 {
 	json_t *ev = vb_proto_event("exported");
-	const char *keys[] = { "lease", "device", "bar", "ranges", "size", "name", "ino" };
+	const char *keys[] = { "lease", "device", "bar", "ranges", "size", "name" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_set(ev, keys[i], json_object_get(reply, keys[i]));
@@ -201,7 +199,9 @@ static int op_reset(struct vb_broker *b, struct client *c, const struct vb_reque
 static int op_subscribe(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 			json_t *reply, int *fd, struct vb_err *e)
 {
-	(void)b, (void)rq, (void)reply, (void)fd, (void)e;
+	(void)rq, (void)reply, (void)fd, (void)e;
+	if (!c->subscribed)
+		b->nsubscribers++;
 	c->subscribed = true;
 	return 0;
 }
@@ -255,20 +255,14 @@ static const op_fn handlers[VB_OP_COUNT] = {
 
 void broker_handle_request(struct vb_broker *b, struct client *c, const char *buf, size_t len)
 {
-	struct vb_request *rq = malloc(sizeof(*rq));
+	struct vb_request *rq = b->rq;
 	struct vb_err e = { 0 };
 	json_t *reply;
 	int fd = -1;
 
-	if (!rq) {
-		vb_err_set(&e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
-		client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
-		return;
-	}
 	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
 		b->errors++;
 		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
-		free(rq);
 		return;
 	}
 	reply = vb_proto_reply(rq);
@@ -277,9 +271,8 @@ void broker_handle_request(struct vb_broker *b, struct client *c, const char *bu
 		json_decref(reply);
 		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 	} else {
-		if (rq->op == VB_OP_EXPORT)
+		if (rq->op == VB_OP_EXPORT && broker_has_listeners(b))
 			emit_exported(b, c, reply);
 		client_send(b, c, reply, fd);
 	}
-	free(rq);
 }

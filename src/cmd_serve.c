@@ -114,7 +114,7 @@ int cmd_serve(struct vb_cli *cli, int argc, char **argv)
 	o.ndevices = a.ndevices;
 	o.mode = a.mode;
 	o.sys = &cli->sys;
-	o.on_event = log_event;
+	o.on_event = cli->quiet ? NULL : log_event;
 	o.ctx = &sink;
 	b = vb_broker_new(&o, &e);
 	rc = b ? vb_broker_run(b, &e) : -1;

@@ -18,6 +18,7 @@ start() { # start BINARY: the daemon, quiet, in the background
 	[ -S $SOCK ] || { cat /tmp/serve.err; exit 1; }
 }
 stop() { kill -TERM $PID; wait $PID; }
+cpu() { awk '{print "user " $14 / 100 " s, system " $15 / 100 " s"}' /proc/$PID/stat; }
 rss() { awk '/^VmRSS/ {print $2}' /proc/$PID/status; }
 fds() { ls /proc/$PID/fd | wc -l; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -25,11 +26,22 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 echo "== (a) dma-buf fds delivered per second"
 raw=$("$B/raw-pass" $DEV "$N")
 echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw"
+ratio() { echo "scale=2; $(field "$1" rate) / $(field "$raw" rate)" | bc; }
 start $VB -q
 via=$("$B/broker-load" rate $SOCK $DEV 64 "$N")
+piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
 stop
-echo "through vfiobuf serve, 64 clients (export + release each): $via"
-echo "ratio: $(echo "scale=2; $(field "$via" rate) / $(field "$raw" rate)" | bc)x (target >= 0.5x)"
+echo "through vfiobuf serve, 64 clients, export + release as two round trips: $via"
+echo "  ratio: $(ratio "$via")x (target >= 0.5x)"
+echo "through vfiobuf serve, 64 clients, release sent with the next export: $piped"
+echo "  ratio: $(ratio "$piped")x"
+# the daemon on one vCPU, the clients on the other: no address-space switch
+# between them on the same vCPU (each costs a full TLB flush under TCG)
+start taskset -c 1 $VB -q
+pinned=$(taskset -c 0 "$B/broker-load" rate $SOCK $DEV 64 "$N")
+stop
+echo "same, daemon and clients pinned to different vCPUs: $pinned"
+echo "  ratio: $(ratio "$pinned")x"
 
 echo "== (b) daemon RSS with 1000 clients and 10000 live leases"
 start $VB -q
