@@ -29,6 +29,7 @@ echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw"
 ratio() { echo "scale=2; $(field "$1" rate) / $(field "$raw" rate)" | bc; }
 start $VB -q
 via=$("$B/broker-load" rate $SOCK $DEV 64 "$N")
+echo "daemon CPU for that run: $(cpu)"
 piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
 stop
 echo "through vfiobuf serve, 64 clients, export + release as two round trips: $via"
