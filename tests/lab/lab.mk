@@ -1,2 +1,3 @@
 # The QEMU lab's packages (make deps).
 DEB_DEPS += bc
+DEB_DEPS += flex bison libelf-dev
