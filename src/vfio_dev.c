@@ -53,8 +53,7 @@ static int open_node(const struct vb_sys *s, const char *dev, const char *node, 
 	}
 }
 
-/* The group members with a host driver (what makes a group not viable). */
-static void group_culprits(const struct vb_sys *s, int group, char *buf, size_t n)
+void vb_vfio_group_culprits(const struct vb_sys *s, int group, char *buf, size_t n)
 {
 	char dir[PATH_MAX];
 	DIR *d;
@@ -122,7 +121,7 @@ static int open_group(const struct vb_sys *s, struct vb_vfio_dev *d, struct vb_e
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		char culprits[512];
 
-		group_culprits(s, d->group, culprits, sizeof(culprits));
+		vb_vfio_group_culprits(s, d->group, culprits, sizeof(culprits));
 		return vb_err_set(e, VB_EXIT_BUSY, 0, d->name,
 				  "IOMMU group %d is not viable: %s still on host drivers "
 				  "(vfiobuf bind --group %s)",

@@ -61,4 +61,9 @@ int vb_vfio_memory_enabled(const struct vb_vfio_dev *d, struct vb_err *e);
 int vb_vfio_set_irq_eventfd(const struct vb_vfio_dev *d, uint32_t index, int efd,
 			    struct vb_err *e);
 
+/* The members of IOMMU group `group` that keep it from being viable (on a
+ * host driver; bridges and driverless functions do not count), as
+ * "0000:03:00.1 (snd_hda_intel), ..." into buf ("" when viable). */
+void vb_vfio_group_culprits(const struct vb_sys *s, int group, char *buf, size_t n);
+
 #endif

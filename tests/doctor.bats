@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# `vfiobuf doctor` on fixture trees (every check, green and red) and on this
+# machine (no IOMMU here: it must say so, not crash).
+load helpers/common
+load fixtures/fixture_helpers
+
+# a qemu-lab tree with the kernel config of a 7.3 kernel with the feature
+green_root() {
+	root=$(fixture_copy qemu-lab)
+	mkdir -p "$root/boot"
+	printf 'CONFIG_VFIO_PCI_DMABUF=y\nCONFIG_PCI_P2PDMA=y\nCONFIG_IOMMUFD=m\nCONFIG_VFIO_DEVICE_CDEV=y\n' \
+		>"$root/boot/config-7.3.4+deb13-amd64"
+	: >"$root/dev/iommu"
+	echo "$root"
+}
+
+status_of() { # CHECK [DEVICE]: its status in the JSON in $output
+	jq -r --arg c "$1" --arg d "${2:-}" \
+		'.checks[] | select(.check == $c and ((.device // "") == $d)) | .status' <<<"$output"
+}
+
+@test "doctor: a host with everything passes, exit 0, every check named" {
+	root=$(green_root)
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 0 ]
+	for c in kernel iommu modules vfio-container dev-iommu kernel-config dmabuf-export p2pdma iommufd vfio-cdev; do
+		[ "$(status_of $c)" = ok ] || { echo "$c: $(status_of $c)"; false; }
+	done
+	jq -e '.summary.fail == 0 and .summary.ok >= 10' <<<"$output"
+}
+
+@test "doctor: human output has a line per check, hints under problems, a summary" {
+	root=$(fixture_copy qemu-lab)
+	echo 6.12.0-1-amd64 >"$root/proc/sys/kernel/osrelease"
+	run "$VB" --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "fail  kernel          Linux 6.12.0-1-amd64 is older than 6.19: no VFIO_DEVICE_FEATURE_DMA_BUF" ]]
+	[[ "${lines[1]}" == *"-> boot a 6.19 or later kernel"* ]]
+	[[ "${lines[-1]}" == *" ok, "*" info, "*" warn, 1 fail" ]]
+}
+
+@test "doctor: no IOMMU, with the command line's reason or the firmware hint" {
+	root=$(fixture_copy qemu-lab)
+	rm -rf "$root/sys/kernel/iommu_groups"/* "$root/sys/class/iommu"/*
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 1 ]
+	[ "$(status_of iommu)" = fail ]
+	jq -e '.checks[] | select(.check == "iommu") | .hint | contains("AMD-Vi")' <<<"$output"
+	echo "console=ttyS0 intel_iommu=off" >"$root/proc/cmdline"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	jq -e '.checks[] | select(.check == "iommu") | .hint | startswith("the kernel command line turns the IOMMU off")' <<<"$output"
+	sed -i 's/AuthenticAMD/GenuineIntel/' "$root/proc/cpuinfo"
+	echo "console=ttyS0" >"$root/proc/cmdline"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	jq -e '.checks[] | select(.check == "iommu") | .hint | contains("add intel_iommu=on")' <<<"$output"
+}
+
+@test "doctor: modules not loaded but loadable is a warning; absent is a failure" {
+	root=$(fixture_copy qemu-lab)
+	rm -rf "$root/sys/module/vfio_pci" "$root/sys/module/vfio_iommu_type1"
+	mkdir -p "$root/lib/modules/7.3.4+deb13-amd64"
+	printf 'kernel/drivers/vfio/pci/vfio-pci.ko.xz: kernel/drivers/vfio/vfio.ko.xz\nkernel/drivers/vfio/vfio_iommu_type1.ko.xz:\n' \
+		>"$root/lib/modules/7.3.4+deb13-amd64/modules.dep"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$(status_of modules)" = warn ]
+	jq -e '.checks[] | select(.check == "modules") | .message == "not loaded (but available): vfio_pci, vfio_iommu_type1"' <<<"$output"
+	rm "$root/lib/modules/7.3.4+deb13-amd64/modules.dep"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$(status_of modules)" = fail ]
+	[ "$status" -eq 1 ]
+}
+
+@test "doctor: a kernel config without the export is a failure, optional parts are info" {
+	root=$(fixture_copy qemu-lab)
+	mkdir -p "$root/boot"
+	printf 'CONFIG_PCI_P2PDMA=y\n# CONFIG_IOMMUFD is not set\n' >"$root/boot/config-7.3.4+deb13-amd64"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 1 ]
+	[ "$(status_of dmabuf-export)" = fail ]
+	[ "$(status_of p2pdma)" = ok ]
+	[ "$(status_of iommufd)" = info ]
+	[ "$(status_of vfio-cdev)" = info ]
+}
+
+@test "doctor DEVICE: driver, group viability, each BAR (I/O and sub-page BARs named)" {
+	root=$(green_root)
+	run "$VB" -j --sysfs-root "$root/sys" doctor 04:00.0 06:00.0 03:00.0
+	[ "$status" -eq 0 ]
+	[ "$(status_of driver 0000:04:00.0)" = warn ]
+	jq -e '.checks[] | select(.check == "driver" and .device == "0000:04:00.0") | .hint == "vfiobuf bind 0000:04:00.0"' <<<"$output"
+	[ "$(status_of bar2 0000:04:00.0)" = ok ]
+	[ "$(status_of bar0 0000:04:00.0)" = warn ]
+	[ "$(status_of bar1 0000:06:00.0)" = info ]
+	jq -e '.checks[] | select(.check == "bar1" and .device == "0000:06:00.0") | .message | contains("I/O ports")' <<<"$output"
+	[ "$(status_of group 0000:03:00.0)" = ok ]
+}
+
+@test "doctor DEVICE: a group that is not viable names the culprits" {
+	root=$(fixture server-2s)
+	run "$VB" -j --sysfs-root "$root/sys" doctor 07:00.0
+	[ "$(status_of driver 0000:07:00.0)" = ok ]
+	[ "$(status_of group 0000:07:00.0)" = ok ]
+	root=$(fixture qemu-lab)
+	run "$VB" -j --sysfs-root "$root/sys" doctor 00:1f.3
+	[ "$(status_of group 0000:00:1f.3)" = warn ]
+	jq -e '.checks[] | select(.check == "group") | .message | startswith("IOMMU group 6 is not viable: ") and contains("0000:00:1f.0 (lpc_ich)")' <<<"$output"
+}
+
+@test "doctor: unknown device is exit 3 with the JSON error; a bad address exit 2" {
+	root=$(fixture qemu-lab)
+	run --separate-stderr "$VB" -j --sysfs-root "$root/sys" doctor 09:00.0
+	[ "$status" -eq 3 ]
+	jq -e '.error.device == "0000:09:00.0" and .error.message == "no such PCI device"' <<<"$output"
+	run "$VB" --sysfs-root "$root/sys" doctor zz
+	[ "$status" -eq 2 ]
+}
+
+@test "doctor -q prints only what needs attention" {
+	root=$(fixture_copy qemu-lab)
+	echo 6.1.0 >"$root/proc/sys/kernel/osrelease"
+	run "$VB" -q --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 1 ]
+	! grep -q '^ok ' <<<"$output"
+	grep -q '^fail  kernel' <<<"$output"
+}
+
+@test "doctor on this machine: answers (no IOMMU here), never crashes, JSON parses" {
+	run --separate-stderr "$VB" -j doctor
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	jq -e '.checks | length > 5' <<<"$output"
+	jq -e '.checks[] | select(.check == "iommu") | .status == "ok" or (.hint | length > 0)' <<<"$output"
+}
