@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pci_model.h"
+
 void cli_event_stamp(json_t *ev)
 {
 	struct timespec ts;
@@ -128,4 +130,43 @@ error_t cli_vfio_target_parser(int key, char *arg, struct argp_state *state)
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
+}
+
+/* The BAR as sysfs describes it: one read of `resource`, no bus scan, no
+ * name database, not even libpci. */
+static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_info *bi,
+		    struct vb_err *e)
+{
+	struct vb_bar b;
+	bool present;
+
+	memset(bi, 0, sizeof(*bi));
+	if (vb_pci_read_bar(&cli->sys, bdf, bar, &b, &present, e) < 0)
+		return -1;
+	bi->present = present;
+	bi->is_io = b.is_io;
+	bi->start = b.start;
+	bi->size = b.size;
+	return 0;
+}
+
+int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
+		     enum vb_vfio_mode mode, struct vb_vfio_dev *d, char *name, struct vb_err *e)
+{
+	struct vb_bar_info bi;
+	int fd;
+
+	if (bar_info(cli, bdf, bar, &bi, e) < 0)
+		return -1;
+	if (*nr == 0) /* the whole BAR; an absent or I/O BAR is refused below */
+		r[(*nr)++] = vb_range_whole(&bi);
+	if (vb_ranges_validate(bdf, bar, &bi, r, *nr, (uint64_t)sysconf(_SC_PAGESIZE), NULL, e) < 0)
+		return -1;
+	if (vb_vfio_open(&cli->sys, bdf, mode, d, e) < 0)
+		return -1;
+	vb_dmabuf_name(bdf, bar, r, *nr, name, VB_DMABUF_NAME_LEN);
+	fd = vb_vfio_export(d, (uint32_t)bar, r, *nr, name, e);
+	if (fd < 0)
+		vb_vfio_close(d);
+	return fd;
 }

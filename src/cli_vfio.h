@@ -35,6 +35,13 @@ void cli_event(struct vb_cli *cli, json_t *ev);
  * signal mask. */
 int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e);
 
+/* Validate bar and ranges (none: the whole BAR, added to r) against sysfs,
+ * open bdf through VFIO and export: the dma-buf fd, its name in name
+ * (VB_DMABUF_NAME_LEN), the device open in *d; or -1 with e, nothing open.
+ * No bus scan, no name database. */
+int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
+		     enum vb_vfio_mode mode, struct vb_vfio_dev *d, char *name, struct vb_err *e);
+
 /* Block SIGINT/SIGTERM and return a signalfd for them. */
 int cli_signalfd(void);
 

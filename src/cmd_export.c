@@ -110,24 +110,6 @@ const struct argp cmd_export_argp = {
 	NULL, NULL, NULL
 };
 
-/* The BAR as sysfs describes it: one read of `resource`, no bus scan, no
- * name database, not even libpci. */
-static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_info *bi,
-		    struct vb_err *e)
-{
-	struct vb_bar b;
-	bool present;
-
-	memset(bi, 0, sizeof(*bi));
-	if (vb_pci_read_bar(&cli->sys, bdf, bar, &b, &present, e) < 0)
-		return -1;
-	bi->present = present;
-	bi->is_io = b.is_io;
-	bi->start = b.start;
-	bi->size = b.size;
-	return 0;
-}
-
 static json_t *describe(const char *bdf, const char *mode, int bar, const struct vb_range *r,
 			size_t nr, int fd, const char *name)
 {
@@ -264,29 +246,6 @@ static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *des
 	return rc < 0 ? -1 : 0;
 }
 
-/* Open the device ourselves and export.  Returns the fd or -1 with e. */
-static int export_local(struct vb_cli *cli, struct export_args *a, const char *bdf,
-			struct vb_vfio_dev *d, char *name, struct vb_err *e)
-{
-	struct vb_bar_info bi;
-	int fd;
-
-	if (bar_info(cli, bdf, a->bar, &bi, e) < 0)
-		return -1;
-	if (a->nranges == 0) /* the whole BAR; an absent or I/O BAR is refused below */
-		a->ranges[a->nranges++] = vb_range_whole(&bi);
-	if (vb_ranges_validate(bdf, a->bar, &bi, a->ranges, a->nranges,
-			       (uint64_t)sysconf(_SC_PAGESIZE), NULL, e) < 0)
-		return -1;
-	if (vb_vfio_open(&cli->sys, bdf, a->mode, d, e) < 0)
-		return -1;
-	vb_dmabuf_name(bdf, a->bar, a->ranges, a->nranges, name, VB_DMABUF_NAME_LEN);
-	fd = vb_vfio_export(d, (uint32_t)a->bar, a->ranges, a->nranges, name, e);
-	if (fd < 0)
-		vb_vfio_close(d);
-	return fd;
-}
-
 /* Ask the daemon: it validates, checks its policy and exports.  The ranges
  * it used (the whole BAR by default) come back in the reply. */
 static int export_remote(struct vb_cli *cli, struct export_args *a, const char *bdf,
@@ -349,7 +308,7 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 	if (a.server)
 		fd = export_remote(cli, &a, bdf, &h.broker, name, mode, &lease, &e);
 	else
-		fd = export_local(cli, &a, bdf, &d, name, &e);
+		fd = cli_export_local(cli, bdf, a.bar, a.ranges, &a.nranges, a.mode, &d, name, &e);
 	if (fd < 0) {
 		if (h.broker >= 0)
 			close(h.broker);

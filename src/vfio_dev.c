@@ -182,9 +182,16 @@ static int open_cdev(const struct vb_sys *s, struct vb_vfio_dev *d, const char *
 	if (d->iommufd < 0)
 		return -1;
 	bind.iommufd = d->iommufd;
-	if (ioctl(d->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0)
+	if (ioctl(d->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+		/* vfio_df_open: the cdev path allows one open of a device; a
+		 * second one (another process owns it) is refused with EINVAL */
+		if (errno == EINVAL)
+			return vb_err_set(e, VB_EXIT_BUSY, EBUSY, d->name,
+					  "another process owns the device (the VFIO cdev allows one "
+					  "open at a time)");
 		return vb_err_set(e, vb_exit_from_errno(errno), errno, d->name,
 				  "VFIO_DEVICE_BIND_IOMMUFD failed");
+	}
 	d->devid = bind.out_devid;
 	if (ioctl(d->iommufd, IOMMU_IOAS_ALLOC, &alloc) < 0)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, d->name, "IOMMU_IOAS_ALLOC failed");
@@ -342,6 +349,28 @@ int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, si
 	if (pread(d->device_fd, buf, len, (off_t)(ri.offset + off)) != (ssize_t)len)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, d->name, "cannot read config space");
 	return 0;
+}
+
+int vb_vfio_config_write(const struct vb_vfio_dev *d, uint32_t off, const void *buf, size_t len,
+			 struct vb_err *e)
+{
+	struct vfio_region_info ri;
+
+	if (vb_vfio_region(d, VFIO_PCI_CONFIG_REGION_INDEX, &ri, e) < 0)
+		return -1;
+	if (pwrite(d->device_fd, buf, len, (off_t)(ri.offset + off)) != (ssize_t)len)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, d->name, "cannot write config space");
+	return 0;
+}
+
+int vb_vfio_set_memory_enabled(const struct vb_vfio_dev *d, bool on, struct vb_err *e)
+{
+	uint16_t cmd;
+
+	if (vb_vfio_config_read(d, 0x04, &cmd, sizeof(cmd), e) < 0)
+		return -1;
+	cmd = on ? (uint16_t)(cmd | 0x2) : (uint16_t)(cmd & ~0x2);
+	return vb_vfio_config_write(d, 0x04, &cmd, sizeof(cmd), e);
 }
 
 int vb_vfio_memory_enabled(const struct vb_vfio_dev *d, struct vb_err *e)

@@ -85,6 +85,34 @@ struct iommu_ioas_alloc {
 #define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, 0x81)
 #endif
 
+#ifndef IOMMU_IOAS_UNMAP
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, 0x86)
+#endif
+
+/* Linux 6.13: map (part of) a file -- memfd or a VFIO dma-buf -- into an IOAS */
+#ifndef IOMMU_IOAS_MAP_FILE
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;   /* IOMMU_IOAS_MAP_* */
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
+#endif
+/* enum iommufd_ioas_map_flags values (an enum upstream, so not guardable) */
+#define VB_IOAS_MAP_FIXED_IOVA (1 << 0)
+#define VB_IOAS_MAP_WRITEABLE (1 << 1)
+#define VB_IOAS_MAP_READABLE (1 << 2)
+
 #ifndef IOMMU_DESTROY
 struct iommu_destroy {
 	__u32 size;
@@ -114,5 +142,8 @@ _Static_assert(VFIO_DEVICE_FEATURE == 0x3B75, "VFIO_DEVICE_FEATURE number");
 _Static_assert(VFIO_DEVICE_BIND_IOMMUFD == 0x3B76, "BIND_IOMMUFD number");
 _Static_assert(VFIO_DEVICE_ATTACH_IOMMUFD_PT == 0x3B77, "ATTACH_IOMMUFD_PT number");
 _Static_assert(IOMMU_IOAS_ALLOC == 0x3B81, "IOAS_ALLOC number");
+_Static_assert(IOMMU_IOAS_MAP_FILE == 0x3B8F, "IOAS_MAP_FILE number");
+_Static_assert(IOMMU_IOAS_UNMAP == 0x3B86, "IOAS_UNMAP number");
+_Static_assert(sizeof(struct iommu_ioas_map_file) == 40, "iommu_ioas_map_file layout");
 
 #endif

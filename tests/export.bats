@@ -93,3 +93,19 @@ PY
 	[ "${status:-0}" -ne 0 ]
 	grep -q "is not a dma-buf" "$BATS_TEST_TMPDIR/out"
 }
+
+@test "verify: usage errors, and exit 5 without iommufd" {
+	root=$(fixture qemu-lab)
+	run "$VB" --sysfs-root "$root/sys" verify 04:00.0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing --bar"* ]]
+	run "$VB" --sysfs-root "$root/sys" verify --fd 3 04:00.0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--fd takes no DEVICE, --bar, --range or --revoke-test"* ]]
+	run "$VB" --sysfs-root "$root/sys" verify 04:00.0 --bar 2
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"/dev/iommu is missing: this kernel has no iommufd (CONFIG_IOMMUFD)"* ]]
+	run "$VB" verify --fd 0 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"fd 0 is not a dma-buf"* ]]
+}

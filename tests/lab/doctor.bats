@@ -25,7 +25,8 @@ st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and 
 	[ "$(st group 0000:04:00.0)" = ok ]
 	[ "$(st bar2 0000:04:00.0)" = ok ]
 	[ "$(st probe 0000:04:00.0)" = ok ]
-	jq -e '.checks[] | select(.check == "probe") | .message | contains("group path")' <<<"$output"
+	jq -e --arg m "${LAB_KERNEL:-debian}" '.checks[] | select(.check == "probe") | .message |
+		contains(if $m == "iommufd" then "cdev path" else "group path" end)' <<<"$output"
 	if [ "${LAB_KERNEL:-debian}" = debian ]; then
 		[ "$(st dev-iommu)" = info ]  # Debian's 7.3 has no IOMMUFD
 	else
@@ -48,6 +49,7 @@ st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and 
 	run "$VB" -j doctor 04:00.0
 	kill -TERM $pid
 	wait $pid || true
+	echo "$output" | jq -c '.checks[] | select(.check == "probe")'
 	[ "$status" -eq 0 ]
 	[ "$(st probe 0000:04:00.0)" = info ]
 }

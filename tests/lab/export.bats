@@ -163,3 +163,10 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .event | tr '\n' ' ')" = "revoked restored " ]
 }
+
+@test "lab verify on Debian's kernel (no IOMMUFD): exit 5, says what is missing" {
+	[ "${LAB_KERNEL:-debian}" = debian ] || skip "Debian's kernel only"
+	run "$VB" verify 04:00.0 --bar 2 --range 0:4K
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"this kernel has no iommufd (CONFIG_IOMMUFD)"* ]]
+}
