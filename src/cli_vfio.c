@@ -170,3 +170,30 @@ int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_ran
 		vb_vfio_close(d);
 	return fd;
 }
+
+error_t cli_bar_arg(struct argp_state *state, const char *arg, int *bar)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || !*arg || v < 0 || v > 5)
+		argp_error(state, "invalid --bar '%s' (a BAR index 0-5)", arg);
+	else
+		*bar = (int)v;
+	return 0;
+}
+
+error_t cli_range_arg(struct argp_state *state, const char *arg, struct vb_range *r, size_t *nr)
+{
+	struct vb_err e = { 0 };
+
+	if (*nr == VB_RANGES_MAX)
+		argp_error(state, "too many --range (at most %d)", VB_RANGES_MAX);
+	else if (vb_range_parse(arg, &r[*nr], &e) < 0)
+		argp_error(state, "%s", e.msg);
+	else
+		(*nr)++;
+	return 0;
+}

@@ -42,6 +42,11 @@ int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e);
 int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
 		     enum vb_vfio_mode mode, struct vb_vfio_dev *d, char *name, struct vb_err *e);
 
+/* --bar N (0-5) and --range OFFSET:LENGTH (appended to r[*nr], at most
+ * VB_RANGES_MAX) for export and verify: usage errors through argp. */
+error_t cli_bar_arg(struct argp_state *state, const char *arg, int *bar);
+error_t cli_range_arg(struct argp_state *state, const char *arg, struct vb_range *r, size_t *nr);
+
 /* Block SIGINT/SIGTERM and return a signalfd for them. */
 int cli_signalfd(void);
 

@@ -31,7 +31,6 @@ struct export_args {
 	bool hold;
 	const char *server;
 	enum vb_vfio_mode mode;
-	struct vb_err err;
 };
 
 static const struct argp_option export_options[] = {
@@ -51,23 +50,12 @@ static const struct argp_option export_options[] = {
 static error_t export_parser(int key, char *arg, struct argp_state *state)
 {
 	struct export_args *a = state->input;
-	char *end;
 
 	switch (key) {
 	case 'b':
-		errno = 0;
-		a->bar = (int)strtol(arg, &end, 10);
-		if (errno || *end || !*arg || a->bar < 0 || a->bar > 5)
-			argp_error(state, "invalid --bar '%s' (a BAR index 0-5)", arg);
-		return 0;
+		return cli_bar_arg(state, arg, &a->bar);
 	case 'r':
-		if (a->nranges == VB_RANGES_MAX)
-			argp_error(state, "too many --range (at most %d)", VB_RANGES_MAX);
-		else if (vb_range_parse(arg, &a->ranges[a->nranges], &a->err) < 0)
-			argp_error(state, "%s", a->err.msg);
-		else
-			a->nranges++;
-		return 0;
+		return cli_range_arg(state, arg, a->ranges, &a->nranges);
 	case OPT_EXEC:
 		a->exec_argv = &state->argv[state->next - 1];
 		state->next = state->argc;

@@ -18,6 +18,24 @@
  * does not truncate the control data: they arrive and are closed. */
 #define FDPASS_CMSG_FDS 16
 
+/* Put fd (when >= 0) as SCM_RIGHTS into msg, using ctl (CMSG_SPACE of one
+ * int, suitably aligned) as the control buffer. */
+static void attach_fd(struct msghdr *msg, char *ctl, size_t ctl_len, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(ctl, 0, ctl_len);
+	if (fd < 0)
+		return;
+	msg->msg_control = ctl;
+	msg->msg_controllen = ctl_len;
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e)
 {
 	union {
@@ -27,7 +45,6 @@ int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e)
 	size_t len = strlen(text);
 	struct iovec iov[2] = { { (void *)text, len }, { (void *)"\n", 1 } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-	struct cmsghdr *c;
 	size_t sent = 0, want = len + 1;
 	ssize_t w;
 
@@ -35,16 +52,7 @@ int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e)
 		return vb_err_set(e, VB_EXIT_FAIL, EINVAL, NULL,
 				  "description to send is not one line of at most %d bytes",
 				  VB_FDPASS_MAX_TEXT - 1);
-	memset(&ctl, 0, sizeof(ctl));
-	if (fd >= 0) {
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	attach_fd(&msg, ctl.buf, sizeof(ctl.buf), fd);
 	/* A stream socket may take the message in pieces; the fd rides on
 	 * the first one. */
 	while (sent < want) {
@@ -273,19 +281,9 @@ ssize_t vb_msg_send(int sock, const void *buf, size_t len, int fd, int flags)
 	} ctl;
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
 	ssize_t w;
 
-	memset(&ctl, 0, sizeof(ctl));
-	if (fd >= 0) {
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	attach_fd(&msg, ctl.buf, sizeof(ctl.buf), fd);
 	do
 		w = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);

@@ -16,28 +16,7 @@
 #include <unistd.h>
 
 #include "../../src/vfio_uapi.h"
-
-static int open_device(const char *bdf)
-{
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-	char link[256], target[256], node[64];
-	ssize_t n;
-	int c, g;
-
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	snprintf(node, sizeof(node), "/dev/vfio/%s", basename(target));
-	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	g = open(node, O_RDWR | O_CLOEXEC);
-	if (c < 0 || g < 0 || ioctl(g, VFIO_GROUP_GET_STATUS, &st) < 0 ||
-	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE) || ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) < 0 ||
-	    ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
-		return -1;
-	return ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf);
-}
+#include "../../tests/tools/raw_vfio_open.h"
 
 static void pass(int from, int to, int fd)
 {
@@ -76,7 +55,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || count <= 0)
 		return fprintf(stderr, "usage: raw-pass BDF COUNT\n"), 2;
-	dev = open_device(argv[1]);
+	dev = raw_vfio_open(argv[1]);
 	if (dev < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return fprintf(stderr, "cannot open %s: %s\n", argv[1], strerror(errno)), 1;
 	f->argsz = (uint32_t)sz;
