@@ -372,7 +372,7 @@ static void check_bars(const struct vb_sys *s, const char *bdf, struct vb_checks
 		struct vb_bar b;
 		struct vb_err e = { 0 };
 		bool present;
-		char name[8], size[16];
+		char name[16], size[16];
 
 		if (vb_pci_read_bar(s, bdf, i, &b, &present, &e) < 0 || !present)
 			continue;
