@@ -210,3 +210,26 @@ setup() { skip_unless_in_lab; }
 	[ "$status" -eq 0 ]
 	start_daemon
 }
+
+@test "lab monitor --uevents: the kernel's bind/unbind of a device, as JSON Lines" {
+	"$VB" -j monitor --uevents --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
+	mon=$!
+	sleep 1
+	"$VB" bind 05:00.0 >/dev/null
+	wait $mon
+	"$VB" unbind 05:00.0 >/dev/null
+	cat "$BATS_TEST_TMPDIR/mon.out"
+	jq -e -s 'map(select(.device == "0000:05:00.0") | .action) | index("unbind") != null and index("bind") != null' \
+		"$BATS_TEST_TMPDIR/mon.out"
+	jq -e -s 'map(select(.action == "bind")) | .[0].driver == "vfio-pci"' "$BATS_TEST_TMPDIR/mon.out"
+}
+
+@test "lab monitor: subscribed to the daemon, sees exported and released" {
+	"$VB" -j monitor --socket "$SOCK" --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
+	mon=$!
+	sleep 1
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true >/dev/null
+	wait $mon
+	run jq -r .event "$BATS_TEST_TMPDIR/mon.out"
+	[ "$(echo "$output" | tr '\n' ' ')" = "client-connected exported " ]
+}
