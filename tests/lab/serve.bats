@@ -216,8 +216,8 @@ setup() { skip_unless_in_lab; }
 	mon=$!
 	sleep 1
 	"$VB" bind 05:00.0 >/dev/null
-	wait $mon
 	"$VB" unbind 05:00.0 >/dev/null
+	wait $mon
 	cat "$BATS_TEST_TMPDIR/mon.out"
 	jq -e -s 'map(select(.device == "0000:05:00.0") | .action) | index("unbind") != null and index("bind") != null' \
 		"$BATS_TEST_TMPDIR/mon.out"
