@@ -275,3 +275,44 @@ PY
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/vg.log" ]
 }
+
+@test "a subscriber that never reads is dropped (too-slow), the daemon's memory stays bounded" {
+	start_serve
+	python3 - "$SOCK" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b'{"op":"subscribe"}')
+time.sleep(30)   # never reads
+PY
+	stuck=$!
+	sleep 0.5
+	python3 - "$SOCK" <<'PY'
+import socket, sys
+for _ in range(1500):      # each connect+close is two events for the subscriber
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    c.connect(sys.argv[1])
+    c.close()
+PY
+	sleep 0.5
+	kill $stuck 2>/dev/null || true
+	jq -e -s 'map(select(.event == "client-disconnected" and .reason == "too-slow")) | length == 1' "$T/ev.log"
+	rss=$(awk '/^VmRSS/ {print $2}' /proc/$SERVE_PID/status)
+	echo "daemon RSS ${rss} KiB"
+	[ "$rss" -lt 16384 ]
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	echo "$output" | jq -e '.ok and .clients == 1'
+}
+
+@test "--events FILE: the event log goes to the file, appended" {
+	echo '{"event":"earlier"}' >"$T/events.jsonl"
+	start_serve --events "$T/events.jsonl"
+	"$CLIENT" "$SOCK" '{"op":"status"}' >/dev/null
+	sleep 0.2
+	[ ! -s "$T/ev.log" ]
+	head -1 "$T/events.jsonl" | jq -e '.event == "earlier"'
+	jq -e -s 'map(.event) | index("client-connected") != null' "$T/events.jsonl"
+	run "$VB" serve --socket "$T/x.sock" --events /nonexistent/dir/ev
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot open the event log /nonexistent/dir/ev"* ]]
+}
