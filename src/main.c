@@ -6,6 +6,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wordexp.h>
@@ -212,6 +213,17 @@ static int run_batch(struct vb_cli *cli, const char *path)
 	return rc;
 }
 
+/* jansson seeds its hash function from /dev/urandom on first use (an open,
+ * a read and a close on every run); getrandom(2) gives the same randomness
+ * (the daemon parses untrusted JSON) in one call. */
+static void seed_json_hashes(void)
+{
+	unsigned int seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+		json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
 	struct main_args a = { 0 };
@@ -222,6 +234,7 @@ int main(int argc, char **argv)
 	char *errtext = NULL;
 	int prc;
 
+	seed_json_hashes();
 	argp_program_version = "vfiobuf " VFIOBUF_VERSION;
 	a.sysfs_root = getenv("VFIOBUF_SYSFS_ROOT");
 	argv[0] = (char *)"vfiobuf"; /* messages name the tool, not its path */

@@ -220,7 +220,7 @@ int vb_vfio_open(const struct vb_sys *s, const char *bdf, enum vb_vfio_mode mode
 	d->group = atoi(grp);
 	vb_root_path(s, iommu, sizeof(iommu), "/dev/iommu");
 	if (mode == VB_VFIO_AUTO)
-		mode = cdev_name(s, bdf, cdev, sizeof(cdev)) == 0 && access(iommu, F_OK) == 0
+		mode = access(iommu, F_OK) == 0 && cdev_name(s, bdf, cdev, sizeof(cdev)) == 0
 			       ? VB_VFIO_CDEV
 			       : VB_VFIO_GROUP;
 	d->mode = mode;
