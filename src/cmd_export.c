@@ -154,6 +154,15 @@ static bool broker_message(struct holding *h)
 	return rc >= 0;
 }
 
+/* Print one event already waiting on the daemon connection; false when
+ * none is (or the daemon is gone). */
+static bool broker_pending(struct holding *h)
+{
+	struct pollfd p = { h->broker, POLLIN, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && broker_message(h);
+}
+
 static bool peer_closed(int sock)
 {
 	char junk[64];
@@ -314,6 +323,9 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 	json_decref(desc);
 	close(fd);
 	if (a.server) {
+		/* events pushed while a command ran were not read yet */
+		while (h.broker >= 0 && broker_pending(&h))
+			;
 		close(h.broker); /* the daemon releases the lease */
 		cli_event(cli, json_pack("{s:s, s:s, s:I, s:s}", "event", "released", "device", bdf,
 					 "lease", lease, "cause", "client-closed"));

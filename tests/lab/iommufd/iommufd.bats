@@ -124,6 +124,10 @@ teardown() { stop_daemon; }
 	[ "$(tail -1 "$BATS_TEST_TMPDIR/after-unbind")" = 1 ]      # revoked for good
 	grep -q '"errno_name":"ENODEV"' "$BATS_TEST_TMPDIR/after-unbind"
 	[ "$(lab_driver 0000:04:00.0)" = vfio-pci ]
+	# and the lease holder was told the same, pushed on its connection
+	pushed=$(grep -E '"event":"(revoked|restored)"' <<<"$output" | jq -r -s 'map("\(.event):\(.cause)") | join(" ")')
+	echo "holder: $pushed"
+	[ "$pushed" = "revoked:reset restored:reset revoked:unbind-requested" ]
 }
 
 @test "data moves: edu DMAs from the ivshmem dma-buf; after the exporter's reset the old mapping is dead until mapped again" {
