@@ -110,7 +110,9 @@ static bool root_exists(const struct vb_sys *s, const char *rel, char *path, siz
 	return vb_root_path(s, path, n, "%s", rel) == 0 && access(path, F_OK) == 0;
 }
 
-static void check_kernel(const struct vb_sys *s, const char *release, struct vb_checks *c)
+/* has_export: the kernel config says CONFIG_VFIO_PCI_DMABUF (a distribution
+ * may carry the feature back to an older version). */
+static void check_kernel(const char *release, bool has_export, struct vb_checks *c)
 {
 	int major, minor;
 
@@ -120,11 +122,15 @@ static void check_kernel(const struct vb_sys *s, const char *release, struct vb_
 	else if (major > MIN_MAJOR || (major == MIN_MAJOR && minor >= MIN_MINOR))
 		add(c, "kernel", NULL, VB_CHECK_OK, NULL,
 		    "Linux %s: has the VFIO dma-buf export uAPI (6.19 or later)", release);
+	else if (has_export)
+		add(c, "kernel", NULL, VB_CHECK_WARN,
+		    "a backport may differ from upstream 6.19; the probe of a device tells",
+		    "Linux %s is older than 6.19 but its config has CONFIG_VFIO_PCI_DMABUF (a backport)",
+		    release);
 	else
 		add(c, "kernel", NULL, VB_CHECK_FAIL,
 		    "boot a 6.19 or later kernel built with VFIO_PCI_DMABUF (PCI_P2PDMA and DMA_SHARED_BUFFER)",
 		    "Linux %s is older than 6.19: no VFIO_DEVICE_FEATURE_DMA_BUF", release);
-	(void)s;
 }
 
 static int count_entries(const char *dir, char *first, size_t n)
@@ -157,6 +163,10 @@ static const char *iommu_hint(const struct vb_sys *s)
 	    strstr(cmdline, "iommu=off"))
 		return "the kernel command line turns the IOMMU off: remove intel_iommu=off / "
 		       "amd_iommu=off / iommu=off";
+	if (strstr(cpu, " hypervisor"))
+		return "this is a virtual machine: give it a virtual IOMMU (QEMU: -device "
+		       "intel-iommu,intremap=on with -machine q35,kernel-irqchip=split; or "
+		       "virtio-iommu) and boot with the IOMMU on";
 	if (strstr(cpu, "GenuineIntel"))
 		return strstr(cmdline, "intel_iommu=on")
 			       ? "intel_iommu=on is given but no DMAR unit came up: enable VT-d in the firmware"
@@ -167,10 +177,29 @@ static const char *iommu_hint(const struct vb_sys *s)
 	       "the guest a virtual IOMMU (QEMU: -device intel-iommu)";
 }
 
+/* Groups whose default domain is identity (iommu=pt, or per group). */
+static int count_identity_groups(const struct vb_sys *s)
+{
+	char dir[PATH_MAX], type[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups") < 0 || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    vb_sys_read(s, type, sizeof(type), "kernel/iommu_groups/%s/type", de->d_name) > 0 &&
+		    !strcmp(type, "identity"))
+			n++;
+	closedir(d);
+	return n;
+}
+
 static int check_iommu(const struct vb_sys *s, struct vb_checks *c)
 {
 	char dir[PATH_MAX], first[64], cmdline[4096] = "";
-	int groups = 0, units;
+	int groups = 0, units, identity;
 
 	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups") == 0)
 		groups = count_entries(dir, NULL, 0);
@@ -184,9 +213,11 @@ static int check_iommu(const struct vb_sys *s, struct vb_checks *c)
 	add(c, "iommu", NULL, VB_CHECK_OK, NULL, "%d IOMMU groups%s%s%s", groups,
 	    units ? " (" : "", units ? first : "", units ? (units > 1 ? ", ...)" : ")") : "");
 	read_root(s, "/proc/cmdline", cmdline, sizeof(cmdline));
-	if (strstr(cmdline, "iommu=pt") || strstr(cmdline, "iommu.passthrough=1"))
+	identity = count_identity_groups(s);
+	if (identity || strstr(cmdline, "iommu=pt") || strstr(cmdline, "iommu.passthrough=1"))
 		add(c, "iommu-mode", NULL, VB_CHECK_INFO, NULL,
-		    "host DMA in passthrough (iommu=pt): fine, VFIO devices still get their own domain");
+		    "%d of %d groups have identity (passthrough) default domains: fine, a device "
+		    "handed to VFIO gets its own domain", identity, groups);
 	return groups;
 }
 
@@ -293,7 +324,28 @@ struct kopt {
 	enum vb_check_status missing;
 };
 
-static void check_config(const struct vb_sys *s, const char *release, struct vb_checks *c)
+/* The first device that publishes p2pmem (its driver registered P2P
+ * memory: the kernel has PCI_P2PDMA), into bdf; false when none. */
+static bool find_p2pmem(const struct vb_sys *s, char *bdf, size_t n)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	if (vb_sys_path(s, dir, sizeof(dir), "bus/pci/devices") < 0 || !(d = opendir(dir)))
+		return false;
+	while (!found && (de = readdir(d)))
+		if (de->d_name[0] != '.' && vb_sys_exists(s, "bus/pci/devices/%s/p2pmem", de->d_name)) {
+			snprintf(bdf, n, "%.31s", de->d_name);
+			found = true;
+		}
+	closedir(d);
+	return found;
+}
+
+static void check_config(const struct vb_sys *s, const char *release, const char *config,
+			 const char *origin, struct vb_checks *c)
 {
 	static const struct kopt opts[] = {
 		{ "CONFIG_VFIO_PCI_DMABUF", "dmabuf-export", "VFIO dma-buf export",
@@ -305,14 +357,16 @@ static void check_config(const struct vb_sys *s, const char *release, struct vb_
 		{ "CONFIG_VFIO_DEVICE_CDEV", "vfio-cdev", "VFIO device cdev (/dev/vfio/devices/vfioN)",
 		  "optional: the legacy group path is used without it", VB_CHECK_INFO },
 	};
-	char origin[PATH_MAX], val[16];
-	char *config = kernel_config(s, release, origin, sizeof(origin));
+	char val[16], bdf[32];
 
 	if (!config) {
 		add(c, "kernel-config", NULL, VB_CHECK_INFO,
 		    "name a device bound to vfio-pci to probe the feature instead",
 		    "no kernel config (/boot/config-%s, /proc/config.gz): dma-buf export not checked",
 		    release);
+		if (find_p2pmem(s, bdf, sizeof(bdf)))
+			add(c, "p2pdma", NULL, VB_CHECK_OK, NULL,
+			    "PCI peer-to-peer DMA: %s publishes p2pmem", bdf);
 		return;
 	}
 	add(c, "kernel-config", NULL, VB_CHECK_OK, NULL, "read %s", origin);
@@ -326,7 +380,6 @@ static void check_config(const struct vb_sys *s, const char *release, struct vb_
 			add(c, opts[i].check, NULL, opts[i].missing, opts[i].hint, "%s: %s is not set",
 			    opts[i].what, opts[i].name);
 	}
-	free(config);
 }
 
 static void check_memlock(struct vb_checks *c)
@@ -346,11 +399,14 @@ static void check_memlock(struct vb_checks *c)
 
 void vb_doctor_host(const struct vb_sys *s, struct vb_checks *c)
 {
-	char release[128] = "";
+	char release[128] = "", origin[PATH_MAX], val[16];
+	char *config;
 
 	if (read_root(s, "/proc/sys/kernel/osrelease", release, sizeof(release)) <= 0)
 		release[0] = '\0';
-	check_kernel(s, release, c);
+	config = kernel_config(s, release, origin, sizeof(origin));
+	check_kernel(release, config && vb_kconfig_value(config, "CONFIG_VFIO_PCI_DMABUF", val,
+							  sizeof(val)), c);
 	check_iommu(s, c);
 	check_modules(s, release, c);
 	check_node(s, "/dev/vfio/vfio", "vfio-container", VB_CHECK_FAIL,
@@ -359,7 +415,8 @@ void vb_doctor_host(const struct vb_sys *s, struct vb_checks *c)
 	check_node(s, "/dev/iommu", "dev-iommu", VB_CHECK_INFO,
 		   "optional: needs CONFIG_IOMMUFD; the legacy group path works without it",
 		   "/dev/iommu is missing: no iommufd (cdev open and 'verify' unavailable)", c);
-	check_config(s, release, c);
+	check_config(s, release, config, origin, c);
+	free(config);
 	check_memlock(c);
 }
 

@@ -130,3 +130,40 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	jq -e '.checks | length > 5' <<<"$output"
 	jq -e '.checks[] | select(.check == "iommu") | .status == "ok" or (.hint | length > 0)' <<<"$output"
 }
+
+@test "doctor: an older kernel whose config has the export is a backport (warn, not fail)" {
+	root=$(fixture_copy qemu-lab)
+	echo 6.12.0-55-generic >"$root/proc/sys/kernel/osrelease"
+	mkdir -p "$root/boot"
+	printf 'CONFIG_VFIO_PCI_DMABUF=y\nCONFIG_PCI_P2PDMA=y\n' >"$root/boot/config-6.12.0-55-generic"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$(status_of kernel)" = warn ]
+	jq -e '.checks[] | select(.check == "kernel") | .message | contains("(a backport)")' <<<"$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "doctor: in a VM without IOMMU the hint is a virtual IOMMU" {
+	root=$(fixture_copy qemu-lab)
+	rm -rf "$root/sys/kernel/iommu_groups"/*
+	sed -i 's/^model name.*/&\nflags\t\t: fpu vme de pse hypervisor/' "$root/proc/cpuinfo"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	jq -e '.checks[] | select(.check == "iommu") | .hint | startswith("this is a virtual machine: give it a virtual IOMMU")' <<<"$output"
+}
+
+@test "doctor: without a kernel config, P2PDMA is known from a device publishing p2pmem" {
+	root=$(fixture_copy qemu-lab)
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ -z "$(status_of p2pdma)" ]
+	mkdir "$root/sys/bus/pci/devices/0000:03:00.0/p2pmem"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$(status_of p2pdma)" = ok ]
+	jq -e '.checks[] | select(.check == "p2pdma") | .message == "PCI peer-to-peer DMA: 0000:03:00.0 publishes p2pmem"' <<<"$output"
+}
+
+@test "doctor: identity (passthrough) default domains are reported as fine" {
+	root=$(fixture_copy qemu-lab)
+	for g in "$root"/sys/kernel/iommu_groups/*; do echo identity >"$g/type"; done
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$(status_of iommu-mode)" = info ]
+	jq -e '.checks[] | select(.check == "iommu-mode") | .message | test("^[0-9]+ of [0-9]+ groups have identity")' <<<"$output"
+}
