@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct device *device_find(struct vb_broker *b, const char *bdf)
@@ -104,6 +105,22 @@ static int add_device(struct vb_broker *b, const char *bdf, size_t cap)
 	return 0;
 }
 
+/* A previous owner that just died (a daemon killed and restarted at once)
+ * may still be releasing the device: busy is retried for up to 3 s. */
+static int device_open_retry(struct vb_broker *b, struct device *d, struct vb_err *e)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	for (int i = 0;; i++) {
+		vb_err_clear(e);
+		if (device_open(b, d, e) == 0)
+			return 0;
+		if (e->exit_code != VB_EXIT_BUSY || i == 30)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+}
+
 int devices_open_all(struct vb_broker *b, struct vb_err *e)
 {
 	size_t cap = b->opts.ndevices + b->policy.ndevices;
@@ -120,7 +137,7 @@ int devices_open_all(struct vb_broker *b, struct vb_err *e)
 	for (size_t i = 0; i < b->ndevs; i++) {
 		json_t *ev;
 
-		if (device_open(b, &b->devs[i], e) < 0) {
+		if (device_open_retry(b, &b->devs[i], e) < 0) {
 			for (size_t j = 0; j < i; j++)
 				device_closed(b, &b->devs[j], "error");
 			return -1;

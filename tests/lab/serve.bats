@@ -18,7 +18,11 @@ start_daemon() {
 	("$VB" serve --socket "$SOCK" --config "$BATS_FILE_TMPDIR/serve.conf" 04:00.0 03:00.0 \
 		>"$BATS_FILE_TMPDIR/ev.log" 2>"$BATS_FILE_TMPDIR/serve.err" &
 	 echo $! >"$BATS_FILE_TMPDIR/serve.pid")
-	for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
+	# listening, not just a socket file (a killed daemon leaves a stale one)
+	for _ in $(seq 100); do
+		"$CLIENT" "$SOCK" '{"op":"hello"}' >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
 	cat "$BATS_FILE_TMPDIR/serve.err" >&2
 	return 1
 }
@@ -187,8 +191,10 @@ setup() { skip_unless_in_lab; }
 	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/h.out" 2>&1 &
 	h=$!
 	wait_for "$BATS_TEST_TMPDIR/h.out" exported
-	kill -9 "$(daemon_pid)"
+	pid=$(daemon_pid)
+	kill -9 "$pid"
 	wait $h
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	grep '"event":"closed"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.reason == "server-closed"'
 	[ -S "$SOCK" ]   # stale
 	start_daemon
@@ -203,7 +209,7 @@ setup() { skip_unless_in_lab; }
 	pid=$(daemon_pid)
 	kill -TERM "$pid"
 	wait $h
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	grep '"event":"revoked"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.cause == "device-closed" and .permanent'
 	[ ! -e "$SOCK" ]
 	run "$VB" info 04:00.0
