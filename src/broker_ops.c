@@ -84,16 +84,6 @@ static void bar_info_of(const struct device *d, int bar, struct vb_bar_info *bi)
 	bi->size = d->bars[bar].size;
 }
 
-static json_t *ranges_json(const struct vb_range *r, size_t nr)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < nr; i++)
-		json_array_append_new(a, json_pack("{s:I, s:I}", "offset", (json_int_t)r[i].offset,
-						   "length", (json_int_t)r[i].length));
-	return a;
-}
-
 static int op_export(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 		     json_t *reply, int *fd, struct vb_err *e)
 {
@@ -135,7 +125,7 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
 	json_object_set_new(reply, "device", json_string(d->bdf));
 	json_object_set_new(reply, "bar", json_integer(rq->bar));
-	json_object_set_new(reply, "ranges", ranges_json(r, nr));
+	json_object_set_new(reply, "ranges", vb_proto_ranges(r, nr));
 	json_object_set_new(reply, "size", json_integer((json_int_t)total));
 	json_object_set_new(reply, "name", json_string(name));
 	json_object_set_new(reply, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));

@@ -103,12 +103,9 @@ static json_t *describe(const char *bdf, const char *mode, int bar, const struct
 {
 	struct vb_dmabuf_info info = { 0 };
 	struct vb_err e = { 0 };
-	json_t *ranges = json_array();
+	json_t *ranges = vb_proto_ranges(r, nr);
 	char text[4096];
 
-	for (size_t i = 0; i < nr; i++)
-		json_array_append_new(ranges, json_pack("{s:I, s:I}", "offset", (json_int_t)r[i].offset,
-							"length", (json_int_t)r[i].length));
 	vb_dmabuf_info(fd, &info, &e);
 	return json_pack("{s:s, s:s, s:i, s:o, s:s, s:I, s:i, s:I, s:s, s:s, s:s, s:i}", "event",
 			 "exported", "device", bdf, "bar", bar, "ranges", ranges, "ranges_text",
@@ -248,23 +245,17 @@ static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *des
 static int export_remote(struct vb_cli *cli, struct export_args *a, const char *bdf,
 			 int *broker, char *name, char *mode, json_int_t *lease, struct vb_err *e)
 {
-	json_t *req = vb_proto_request(VB_OP_EXPORT, -1), *ranges = json_array(), *reply = NULL, *r;
+	json_t *req, *reply = NULL, *r;
 	size_t i;
 	int fd = -1;
 
 	*broker = cli_broker_open(a->server, e);
-	if (*broker < 0) {
-		json_decref(req);
-		json_decref(ranges);
+	if (*broker < 0)
 		return -1;
-	}
-	for (i = 0; i < a->nranges; i++)
-		json_array_append_new(ranges, json_pack("{s:I, s:I}", "offset",
-							(json_int_t)a->ranges[i].offset, "length",
-							(json_int_t)a->ranges[i].length));
+	req = vb_proto_request(VB_OP_EXPORT, -1);
 	json_object_set_new(req, "device", json_string(bdf));
 	json_object_set_new(req, "bar", json_integer(a->bar));
-	json_object_set_new(req, "ranges", ranges);
+	json_object_set_new(req, "ranges", vb_proto_ranges(a->ranges, a->nranges));
 	if (cli_broker_call(cli, *broker, req, &reply, &fd, e) < 0)
 		return -1;
 	if (fd < 0) {

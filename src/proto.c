@@ -304,6 +304,16 @@ int vb_proto_parse_message(const char *buf, size_t len, json_t **msg, struct vb_
 	return vb_err_set(e, VB_EXIT_FAIL, EPROTO, NULL, "message from the server is neither a reply nor an event");
 }
 
+json_t *vb_proto_ranges(const struct vb_range *r, size_t nr)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(a, json_pack("{s:I, s:I}", "offset", (json_int_t)r[i].offset,
+						   "length", (json_int_t)r[i].length));
+	return a;
+}
+
 json_t *vb_proto_request(enum vb_op op, json_int_t id)
 {
 	json_t *r = json_pack("{s:s}", "op", vb_op_name(op));

@@ -83,6 +83,10 @@ char *vb_proto_encode(const json_t *msg, size_t *len);
  * decrefs), NULL when malformed. */
 int vb_proto_parse_message(const char *buf, size_t len, json_t **msg, struct vb_err *e);
 
+/* Ranges as the protocol (and export's description) writes them:
+ * [{"offset":N,"length":N},...]. */
+json_t *vb_proto_ranges(const struct vb_range *r, size_t nr);
+
 /* Build a request: {"op":name,"id":id} (id < 0: none). */
 json_t *vb_proto_request(enum vb_op op, json_int_t id);
 
