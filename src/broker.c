@@ -36,25 +36,9 @@ json_t *client_json(const struct client *c)
 			 "uid", (int)c->peer.uid, "gid", (int)c->peer.gid);
 }
 
-void broker_emit(struct vb_broker *b, json_t *ev)
-{
-	event_time(ev);
-	if (b->opts.on_event)
-		b->opts.on_event(ev, b->opts.ctx);
-	for (struct client *c = b->clients; c; c = c->next)
-		if (c->subscribed && !c->dead)
-			client_push_event(b, c, ev);
-	json_decref(ev);
-}
-
 bool broker_has_listeners(const struct vb_broker *b)
 {
 	return b->opts.on_event || b->nsubscribers;
-}
-
-void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
-{
-	client_send(b, c, json_deep_copy(ev), -1);
 }
 
 /* One epoll_ctl only when the interest changes, not per message. */
@@ -124,21 +108,54 @@ static bool queue_push(struct client *c, char *text, size_t len, int fd)
 	return true;
 }
 
+/* Queue text (stolen; NULL: it could not be encoded) with fd (stolen) for
+ * c, and send at once when nothing is waiting before it. */
+static void client_send_text(struct vb_broker *b, struct client *c, char *text, size_t len, int fd)
+{
+	if (c->dead || !text || !queue_push(c, text, len, fd)) {
+		if (!c->dead)
+			kill_client(c, text ? "too-slow" : "connection-error");
+		free(text);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (c->qlen == 1)
+		client_flush(b, c);
+}
+
 void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd)
 {
 	size_t len = 0;
 	char *text = c->dead ? NULL : vb_proto_encode(msg, &len);
 
 	json_decref(msg);
-	if (!text || !queue_push(c, text, len, fd)) {
+	client_send_text(b, c, text, len, fd);
+}
+
+void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
+{
+	size_t len = 0;
+	char *text = c->dead ? NULL : vb_proto_encode(ev, &len);
+
+	client_send_text(b, c, text, len, -1);
+}
+
+void broker_emit(struct vb_broker *b, json_t *ev)
+{
+	event_time(ev);
+	if (b->opts.on_event)
+		b->opts.on_event(ev, b->opts.ctx);
+	if (b->nsubscribers) { /* encoded once for all of them */
+		size_t len = 0;
+		char *text = vb_proto_encode(ev, &len);
+
+		for (struct client *c = b->clients; c; c = c->next)
+			if (c->subscribed && !c->dead)
+				client_send_text(b, c, text ? strndup(text, len) : NULL, len, -1);
 		free(text);
-		if (fd >= 0)
-			close(fd);
-		kill_client(c, text ? "too-slow" : "connection-error");
-		return;
 	}
-	if (c->qlen == 1)
-		client_flush(b, c);
+	json_decref(ev);
 }
 
 static void client_free_queue(struct client *c)
@@ -279,16 +296,29 @@ static void client_readable(struct vb_broker *b, struct client *c)
 	}
 }
 
+/* (Re)read the config file into b->policy; the policy is replaced only
+ * when the file parses.  No file configured, or an optional one missing:
+ * nothing to read, not an error. */
+static int load_policy(struct vb_broker *b, struct vb_err *e)
+{
+	if (!b->opts.config_path)
+		return 0;
+	if (vb_policy_load(b->opts.config_path, &b->policy, e) == 0)
+		return 0;
+	if (b->opts.config_optional && e->errnum == ENOENT) {
+		vb_err_clear(e);
+		return 0;
+	}
+	return -1;
+}
+
 static int reload_policy(struct vb_broker *b)
 {
 	struct vb_err e = { 0 };
 	json_t *ev;
 
 	vb_sd_notify("RELOADING=1");
-	if (!b->opts.config_path)
-		ev = vb_proto_event("config-reloaded");
-	else if (vb_policy_load(b->opts.config_path, &b->policy, &e) < 0 &&
-		 !(b->opts.config_optional && e.errnum == ENOENT)) {
+	if (load_policy(b, &e) < 0) {
 		ev = vb_proto_event("config-error");
 		json_object_set_new(ev, "message", json_string(e.msg));
 		json_object_set_new(ev, "kept", json_string("the previous policy"));
@@ -472,19 +502,6 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int load_config(struct vb_broker *b, struct vb_err *e)
-{
-	vb_policy_init(&b->policy);
-	if (!b->opts.config_path)
-		return 0;
-	if (vb_policy_load(b->opts.config_path, &b->policy, e) == 0)
-		return 0;
-	if (b->opts.config_optional && e->errnum == ENOENT) {
-		vb_err_clear(e);
-		return 0;
-	}
-	return -1;
-}
 
 static int setup_uevents(struct vb_broker *b, struct vb_err *e)
 {
@@ -514,7 +531,8 @@ struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e
 		goto fail;
 	}
 	raise_fd_limit();
-	if (load_config(b, e) < 0 || setup_signals(b, e) < 0 || setup_uevents(b, e) < 0 ||
+	vb_policy_init(&b->policy);
+	if (load_policy(b, e) < 0 || setup_signals(b, e) < 0 || setup_uevents(b, e) < 0 ||
 	    devices_open_all(b, e) < 0 || setup_listener(b, e) < 0)
 		goto fail;
 	return b;

@@ -121,6 +121,16 @@ static int device_open_retry(struct vb_broker *b, struct device *d, struct vb_er
 	}
 }
 
+static json_t *opened_event(const struct device *d)
+{
+	json_t *ev = vb_proto_event("device-opened");
+
+	json_object_set_new(ev, "device", json_string(d->bdf));
+	json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
+	json_object_set_new(ev, "group", json_integer(d->vd.group));
+	return ev;
+}
+
 int devices_open_all(struct vb_broker *b, struct vb_err *e)
 {
 	size_t cap = b->opts.ndevices + b->policy.ndevices;
@@ -135,47 +145,36 @@ int devices_open_all(struct vb_broker *b, struct vb_err *e)
 	for (size_t i = 0; i < b->policy.ndevices; i++)
 		add_device(b, b->policy.devices[i], cap);
 	for (size_t i = 0; i < b->ndevs; i++) {
-		json_t *ev;
-
 		if (device_open_retry(b, &b->devs[i], e) < 0) {
 			for (size_t j = 0; j < i; j++)
 				device_closed(b, &b->devs[j], "error");
 			return -1;
 		}
-		ev = vb_proto_event("device-opened");
-		json_object_set_new(ev, "device", json_string(b->devs[i].bdf));
-		json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(b->devs[i].vd.mode)));
-		json_object_set_new(ev, "group", json_integer(b->devs[i].vd.group));
-		broker_emit(b, ev);
+		broker_emit(b, opened_event(&b->devs[i]));
 	}
 	return 0;
 }
 
-static json_t *lease_ids(struct vb_broker *b, struct device *d, const struct client *only)
+/* Append the ids of c's leases on d to ids. */
+static void add_lease_ids(json_t *ids, const struct client *c, const struct device *d)
 {
-	json_t *ids = json_array();
-
-	for (struct client *c = b->clients; c; c = c->next) {
-		if (only && c != only)
-			continue;
-		for (struct lease *l = c->leases; l; l = l->next)
-			if (l->dev == d)
-				json_array_append_new(ids, json_integer((json_int_t)l->id));
-	}
-	return ids;
+	for (const struct lease *l = c->leases; l; l = l->next)
+		if (l->dev == d)
+			json_array_append_new(ids, json_integer((json_int_t)l->id));
 }
 
 /* An event about d: to the log and subscribers with every lease, and to
  * each unsubscribed lease holder with its own. */
 static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
 {
-	for (struct client *c = b->clients; c; c = c->next) {
-		json_t *mine;
+	json_t *all = json_array();
 
-		if (c->subscribed || c->dead)
-			continue;
-		mine = lease_ids(b, d, c);
-		if (json_array_size(mine)) {
+	for (struct client *c = b->clients; c; c = c->next) {
+		json_t *mine = json_array();
+
+		add_lease_ids(mine, c, d);
+		json_array_extend(all, mine);
+		if (!c->subscribed && !c->dead && json_array_size(mine)) {
 			json_t *copy = json_deep_copy(ev);
 
 			json_object_set_new(copy, "leases", mine);
@@ -184,7 +183,7 @@ static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
 		} else
 			json_decref(mine);
 	}
-	json_object_set_new(ev, "leases", lease_ids(b, d, NULL));
+	json_object_set_new(ev, "leases", all);
 	broker_emit(b, ev);
 }
 
@@ -290,16 +289,13 @@ void device_on_uevent(struct vb_broker *b, const struct vb_uevent *u)
 			json_object_set_new(ev, "device", json_string(d->bdf));
 			json_object_set_new(ev, "error", vb_proto_error_object(&e));
 		} else {
-			ev = vb_proto_event("device-opened");
-			json_object_set_new(ev, "device", json_string(d->bdf));
-			json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
-			json_object_set_new(ev, "group", json_integer(d->vd.group));
+			ev = opened_event(d);
 		}
 		broker_emit(b, ev);
 	}
 }
 
-static const char *state_name(const struct device *d)
+const char *device_state_name(const struct device *d)
 {
 	if (d->state == DEV_CLOSED)
 		return "closed";
@@ -309,7 +305,7 @@ static const char *state_name(const struct device *d)
 json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer)
 {
 	json_t *bars = json_array();
-	json_t *j = json_pack("{s:s, s:s}", "device", d->bdf, "state", state_name(d));
+	json_t *j = json_pack("{s:s, s:s}", "device", d->bdf, "state", device_state_name(d));
 
 	json_object_set_new(j, "closed_reason",
 			    d->state == DEV_CLOSED ? json_string(d->closed_reason) : json_null());

@@ -112,6 +112,7 @@ void device_on_request(struct vb_broker *b, struct device *d);
 void device_on_error(struct vb_broker *b, struct device *d);
 void device_on_uevent(struct vb_broker *b, const struct vb_uevent *ev);
 json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer);
+const char *device_state_name(const struct device *d); /* open, revoked, closed */
 struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
 			uint64_t size);
 void lease_release(struct vb_broker *b, struct lease *l, const char *cause);

@@ -213,9 +213,7 @@ static int op_status(struct vb_broker *b, struct client *c, const struct vb_requ
 	vb_policy_quota(&b->policy, &c->peer, &ql, &qb);
 	for (size_t i = 0; i < b->ndevs; i++)
 		json_array_append_new(devs, json_pack("{s:s, s:s, s:I}", "device", b->devs[i].bdf,
-						      "state",
-						      b->devs[i].state == DEV_CLOSED ? "closed"
-						      : b->devs[i].revoked ? "revoked" : "open",
+						      "state", device_state_name(&b->devs[i]),
 						      "leases", (json_int_t)b->devs[i].nleases));
 	json_object_set_new(reply, "pid", json_integer(getpid()));
 	json_object_set_new(reply, "server", json_string("vfiobuf " VFIOBUF_VERSION));
