@@ -84,6 +84,38 @@ static void bar_info_of(const struct device *d, int bar, struct vb_bar_info *bi)
 	bi->size = d->bars[bar].size;
 }
 
+static struct lease *held_lease(struct client *c, uint64_t id)
+{
+	for (struct lease *l = c->leases; l; l = l->next)
+		if (l->id == id)
+			return l;
+	return NULL;
+}
+
+/* export's "release": every listed lease must be c's (else nothing is
+ * released); they are released before the export, and stay released
+ * whatever the export's outcome (the reply, ok or not, lists them). */
+static int release_listed(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+			  json_t *reply, struct vb_err *e)
+{
+	json_t *ids;
+
+	if (!rq->nrelease)
+		return 0;
+	for (size_t i = 0; i < rq->nrelease; i++)
+		if (!held_lease(c, rq->release[i]))
+			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL,
+					  "lease %llu is not held by this client (nothing released)",
+					  (unsigned long long)rq->release[i]);
+	ids = json_array();
+	for (size_t i = 0; i < rq->nrelease; i++) {
+		lease_release(b, held_lease(c, rq->release[i]), "client-request");
+		json_array_append_new(ids, json_integer((json_int_t)rq->release[i]));
+	}
+	json_object_set_new(reply, "released", ids);
+	return 0;
+}
+
 static int op_export(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 		     json_t *reply, int *fd, struct vb_err *e)
 {
@@ -110,6 +142,8 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	if (!vb_policy_may_export(&b->policy, &c->peer, d->bdf, rq->bar, bi.size, r, nr, why,
 				  sizeof(why)))
 		return vb_err_set(e, VB_EXIT_PERM, EACCES, d->bdf, "%s", why);
+	if (release_listed(b, c, rq, reply, e) < 0)
+		return -1;
 	if (!quota_allows(b, c, total, d->bdf, e))
 		return -1;
 	vb_dmabuf_name(d->bdf, rq->bar, r, nr, name, sizeof(name));
@@ -147,13 +181,14 @@ static void emit_exported(struct vb_broker *b, struct client *c, const json_t *r
 static int op_release(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 		      json_t *reply, int *fd, struct vb_err *e)
 {
+	struct lease *l = held_lease(c, rq->lease);
+
 	(void)fd;
-	for (struct lease *l = c->leases; l; l = l->next)
-		if (l->id == rq->lease) {
-			json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
-			lease_release(b, l, "client-request");
-			return 0;
-		}
+	if (l) {
+		json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
+		lease_release(b, l, "client-request");
+		return 0;
+	}
 	return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
 			  (unsigned long long)rq->lease);
 }
@@ -255,9 +290,14 @@ void broker_handle_request(struct vb_broker *b, struct client *c, const char *bu
 	}
 	reply = vb_proto_reply(rq);
 	if (handlers[rq->op](b, c, rq, reply, &fd, &e) < 0) {
+		json_t *err = vb_proto_error_reply(rq, &e);
+		json_t *released = json_object_get(reply, "released");
+
+		if (released) /* done before the failure: the client must know */
+			json_object_set(err, "released", released);
 		b->errors++;
 		json_decref(reply);
-		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+		client_send(b, c, err, -1);
 	} else {
 		if (rq->op == VB_OP_EXPORT && broker_has_listeners(b))
 			emit_exported(b, c, reply);

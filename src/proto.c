@@ -14,7 +14,7 @@ static const char *const op_names[VB_OP_COUNT] = {
 /* The fields each op takes besides "op" and "id". */
 static const char *const op_fields[VB_OP_COUNT][4] = {
 	[VB_OP_HELLO] = { "version" },
-	[VB_OP_EXPORT] = { "device", "bar", "ranges" },
+	[VB_OP_EXPORT] = { "device", "bar", "ranges", "release" },
 	[VB_OP_RELEASE] = { "lease" },
 	[VB_OP_RESET] = { "device" },
 };
@@ -157,6 +157,33 @@ static int parse_ranges(json_t *root, struct vb_request *rq, struct vb_err *e)
 	return 0;
 }
 
+/* export's "release": distinct lease ids, at most VB_RELEASE_MAX. */
+static int parse_release_list(json_t *root, struct vb_request *rq, struct vb_err *e)
+{
+	json_t *v = json_object_get(root, "release"), *el;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return bad(e, "%s must be an array of lease ids", "\"release\"");
+	if (json_array_size(v) > VB_RELEASE_MAX)
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "too many leases to release (%zu, at most %d)",
+				  json_array_size(v), VB_RELEASE_MAX);
+	json_array_foreach(v, i, el) {
+		if (!json_is_integer(el) || json_integer_value(el) < 1)
+			return bad(e, "%s must hold lease ids (integers >= 1)", "\"release\"");
+		rq->release[i] = (uint64_t)json_integer_value(el);
+		for (size_t k = 0; k < i; k++)
+			if (rq->release[k] == rq->release[i])
+				return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+						  "lease %llu is listed twice in \"release\"",
+						  (unsigned long long)rq->release[i]);
+	}
+	rq->nrelease = json_array_size(v);
+	return 0;
+}
+
 static int parse_fields(json_t *root, struct vb_request *rq, struct vb_err *e)
 {
 	long long n = 0;
@@ -171,7 +198,9 @@ static int parse_fields(json_t *root, struct vb_request *rq, struct vb_err *e)
 		if (parse_device(root, rq, e) < 0 || get_int(root, "bar", true, 0, 5, &n, e) < 0)
 			return -1;
 		rq->bar = (int)n;
-		return parse_ranges(root, rq, e);
+		if (parse_ranges(root, rq, e) < 0)
+			return -1;
+		return parse_release_list(root, rq, e);
 	case VB_OP_RELEASE:
 		if (get_int(root, "lease", true, 1, INT64_MAX, &n, e) < 0)
 			return -1;

@@ -5,7 +5,8 @@
  * (no framing, no newline needed), at most VB_PROTO_MAX_MSG bytes.
  *
  *   request  {"op":"export","id":7,"device":"0000:04:00.0","bar":2,
- *             "ranges":[{"offset":0,"length":4096},"0x1000:64K"]}
+ *             "ranges":[{"offset":0,"length":4096},"0x1000:64K"],
+ *             "release":[2]}      (optional: leases given back first)
  *   reply    {"id":7,"op":"export","ok":true,"lease":3,...}     (+ the fd)
  *   error    {"id":7,"op":"export","ok":false,"error":{"message":...,
  *             "errno":...,"errno_name":...,"device":...,"exit_code":...}}
@@ -32,6 +33,8 @@
 #define VB_PROTO_VERSION 1
 /* Largest message either side sends or accepts, in bytes. */
 #define VB_PROTO_MAX_MSG 65536
+/* Leases an export request may release ("release": [...]). */
+#define VB_RELEASE_MAX 64
 
 enum vb_op {
 	VB_OP_HELLO,
@@ -53,6 +56,8 @@ struct vb_request {
 	int bar;                     /* export: 0..5 */
 	struct vb_range ranges[VB_RANGES_MAX];
 	size_t nranges;              /* export: 0 = the whole BAR */
+	uint64_t release[VB_RELEASE_MAX]; /* export: leases to release first */
+	size_t nrelease;             /* export: distinct, >= 1 each */
 	uint64_t lease;              /* release */
 };
 

@@ -10,6 +10,9 @@
  *       the same, but the release of one lease is sent together with the
  *       next export (two messages, then two replies), as a client that
  *       does not wait for release replies would.
+ *   broker-load single SOCKET BDF CLIENTS REQUESTS
+ *       one round trip per fd: each export request also releases the
+ *       client's previous lease ("release": [id]).
  *   broker-load hold SOCKET BDF CLIENTS LEASES
  *       CLIENTS connections holding LEASES leases each (fds kept open);
  *       prints "ready clients=N leases=M" and waits for stdin to close.
@@ -97,14 +100,23 @@ static long call(int s, const char *req, int *fd)
 	return lease;
 }
 
+/* An export of 4 KiB at page off; release > 0: that lease is released by
+ * the same request. */
+static long export_releasing(int s, long off, long release, int *fd)
+{
+	char req[256], rel[48] = "";
+
+	if (release > 0)
+		snprintf(rel, sizeof(rel), ",\"release\":[%ld]", release);
+	snprintf(req, sizeof(req),
+		 "{\"op\":\"export\",\"device\":\"%s\",\"bar\":2,\"ranges\":[{\"offset\":%ld,\"length\":4096}]%s}",
+		 bdf, off * 4096, rel);
+	return call(s, req, fd);
+}
+
 static long export_one(int s, long off, int *fd)
 {
-	char req[256];
-
-	snprintf(req, sizeof(req),
-		 "{\"op\":\"export\",\"device\":\"%s\",\"bar\":2,\"ranges\":[{\"offset\":%ld,\"length\":4096}]}",
-		 bdf, off * 4096);
-	return call(s, req, fd);
+	return export_releasing(s, off, 0, fd);
 }
 
 static void release_one(int s, long lease)
@@ -169,6 +181,31 @@ static void *pipelined_client(void *arg)
 			exit(1);
 		close(fd);
 		atomic_fetch_add(&n_exp, 1);
+		prev = lease;
+	}
+	if (prev > 0)
+		release_one(s, prev);
+	close(s);
+	return NULL;
+}
+
+/* One round trip per fd: each export request also releases the lease of
+ * the one before. */
+static void *single_client(void *arg)
+{
+	int s = connect_daemon(), fd;
+	long prev = 0;
+
+	(void)arg;
+	for (long i = 0; i < per_client; i++) {
+		long lease = export_releasing(s, i % 256, prev, &fd);
+
+		if (lease <= 0 || fd < 0)
+			exit(1);
+		close(fd);
+		atomic_fetch_add(&n_exp, 1);
+		if (prev > 0)
+			atomic_fetch_add(&n_rel, 1);
 		prev = lease;
 	}
 	if (prev > 0)
@@ -275,8 +312,10 @@ int main(int argc, char **argv)
 	}
 	per_client = atol(argv[5]) / clients;
 	t0 = now();
-	if (!strcmp(argv[1], "rate") || !strcmp(argv[1], "pipelined")) {
-		run_threads(clients, argv[1][0] == 'r' ? rate_client : pipelined_client);
+	if (!strcmp(argv[1], "rate") || !strcmp(argv[1], "pipelined") ||
+	    !strcmp(argv[1], "single")) {
+		run_threads(clients, argv[1][0] == 'r' ? rate_client
+				     : argv[1][0] == 'p' ? pipelined_client : single_client);
 		printf("fds=%ld seconds=%.3f rate=%.0f\n", (long)n_exp, now() - t0, n_exp / (now() - t0));
 	} else {
 		seed0 = argc > 6 ? (unsigned)atoi(argv[6]) : 1;

@@ -26,23 +26,37 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 echo "== (a) dma-buf fds delivered per second"
 raw=$("$B/raw-pass" $DEV "$N")
 echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw"
-ratio() { echo "scale=2; $(field "$1" rate) / $(field "$raw" rate)" | bc; }
+ratio() { echo "scale=2; $(field "$1" rate) / $(field "$2" rate)" | bc; }
+# the floor: a server that only receives, exports and sends (no parsing,
+# policy, accounting or events), same clients, same two shapes
+"$B/floor-server" $DEV $SOCK.floor & FLOOR=$!
+i=0; while [ ! -S $SOCK.floor ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+floor2=$("$B/broker-load" rate $SOCK.floor $DEV 64 "$N")
+floor1=$("$B/broker-load" single $SOCK.floor $DEV 64 "$N")
+kill $FLOOR; wait $FLOOR 2>/dev/null || true
 start $VB -q
 via=$("$B/broker-load" rate $SOCK $DEV 64 "$N")
 echo "daemon CPU for that run: $(cpu)"
+single=$("$B/broker-load" single $SOCK $DEV 64 "$N")
 piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
 stop
+echo "floor server, 64 clients, export + release as two round trips: $floor2"
+echo "  ratio to raw: $(ratio "$floor2" "$raw")x (what the shape alone allows)"
 echo "through vfiobuf serve, 64 clients, export + release as two round trips: $via"
-echo "  ratio: $(ratio "$via")x (target >= 0.5x)"
-echo "through vfiobuf serve, 64 clients, release sent with the next export: $piped"
-echo "  ratio: $(ratio "$piped")x"
+echo "  ratio to raw: $(ratio "$via" "$raw")x (target >= 0.5x), to the floor: $(ratio "$via" "$floor2")x"
+echo "floor server, one round trip per fd: $floor1"
+echo "  ratio to raw: $(ratio "$floor1" "$raw")x"
+echo "through vfiobuf serve, one round trip per fd (export with \"release\": [previous]): $single"
+echo "  ratio to raw: $(ratio "$single" "$raw")x, to the floor: $(ratio "$single" "$floor1")x"
+echo "through vfiobuf serve, release sent with the next export (two messages): $piped"
+echo "  ratio to raw: $(ratio "$piped" "$raw")x"
 # the daemon on one vCPU, the clients on the other: no address-space switch
 # between them on the same vCPU (each costs a full TLB flush under TCG)
 start taskset -c 1 $VB -q
-pinned=$(taskset -c 0 "$B/broker-load" rate $SOCK $DEV 64 "$N")
+pinned=$(taskset -c 0 "$B/broker-load" single $SOCK $DEV 64 "$N")
 stop
-echo "same, daemon and clients pinned to different vCPUs: $pinned"
-echo "  ratio: $(ratio "$pinned")x"
+echo "one round trip per fd, daemon and clients pinned to different vCPUs: $pinned"
+echo "  ratio to raw: $(ratio "$pinned" "$raw")x"
 
 echo "== (b) daemon RSS with 1000 clients and 10000 live leases"
 start $VB -q

@@ -9,9 +9,11 @@ Each MSG is sent as one SOCK_SEQPACKET message (text as given; @N sends N
 bytes of 'x'); each reply is printed on one line, followed by
 "fd=N size=S" when it carried a file descriptor (its fdinfo size).
 --send-fd attaches a pipe fd to every message.  --events N then waits for
-N pushed events and prints them.
+N pushed events and prints them.  In a MSG, {lease} stands for the lease id
+of the last reply that named one.
 """
 import array
+import json
 import os
 import socket
 import sys
@@ -37,7 +39,9 @@ def main():
     args = [a for a in args if a != "--send-fd"]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
+    lease = 0
     for msg in args:
+        msg = msg.replace("{lease}", str(lease))
         data = b"x" * int(msg[1:]) if msg.startswith("@") else msg.encode()
         if send_fd:
             r, w = os.pipe()
@@ -48,6 +52,10 @@ def main():
             s.send(data)
         reply, fds, _, _ = socket.recv_fds(s, 70000, 4)
         line = reply.decode()
+        try:
+            lease = json.loads(line).get("lease", lease)
+        except ValueError:
+            pass
         for fd in fds:
             line += f" fd={fd} size={fd_size(fd)}"
         print(line, flush=True)

@@ -121,6 +121,29 @@ setup() { skip_unless_in_lab; }
 	echo "${lines[2]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT" and .error.exit_code == 6'
 }
 
+@test "lab serve: an export that releases the previous lease: one round trip, inside the quota" {
+	# A holds at most 2 leases: the 3rd and 4th exports fit because each
+	# gives the one before back; a lease it does not hold releases nothing
+	run as_user $A "$CLIENT" "$SOCK" \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["8K:4K"],"release":[{lease}]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["12K:4K"],"release":[{lease}]}' \
+		'{"op":"export","device":"04:00.0","bar":2,"ranges":["16K:4K"],"release":[999999]}' \
+		'{"op":"status"}'
+	[ "$status" -eq 0 ]
+	second=$(echo "${lines[1]% fd=*}" | jq .lease)
+	third=$(echo "${lines[2]% fd=*}" | jq .lease)
+	[[ "${lines[2]}" == *" size=4096" ]]
+	echo "${lines[2]% fd=*}" | jq -e --argjson l "$second" '.ok and .released == [$l]'
+	echo "${lines[3]% fd=*}" | jq -e --argjson l "$third" '.ok and .released == [$l] and .size == 4096'
+	echo "${lines[4]}" | jq -e '.ok == false and .error.exit_code == 3 and (.error.message | test("lease 999999 is not held.*nothing released")) and (has("released") | not)'
+	echo "${lines[5]}" | jq -e '.you.leases == 2 and .you.bytes == 8192'
+	# the daemon's log has the releases, caused by the client's request
+	jq -e -s --argjson l "$second" 'map(select(.event == "released" and .lease == $l)) | .[0].cause == "client-request"' \
+		"$BATS_FILE_TMPDIR/ev.log"
+}
+
 @test "lab serve: reset -> both lease holders receive revoked then restored" {
 	as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --hold >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
 	a=$!

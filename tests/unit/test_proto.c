@@ -143,9 +143,46 @@ static void test_replies(void)
 	is_str(vb_op_name(VB_OP_SUBSCRIBE), "subscribe", "op names");
 }
 
+/* export's "release": leases given back by the same request. */
+static void test_release_list(void)
+{
+	static const char head[] = "{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,";
+	char text[1024];
+	struct vb_request rq;
+	struct vb_err e;
+
+	snprintf(text, sizeof(text), "%s\"release\":[7,3]}", head);
+	is_int(parse(text, &rq, &e), 0, "export with release parses");
+	ok(rq.nrelease == 2 && rq.release[0] == 7 && rq.release[1] == 3, "release ids in order");
+	snprintf(text, sizeof(text), "%s\"release\":[]}", head);
+	is_int(parse(text, &rq, &e), 0, "an empty release list is allowed");
+	is_int(rq.nrelease, 0, "nothing to release");
+	snprintf(text, sizeof(text), "%s\"release\":7}", head);
+	is_str(msg_of(text), "\"release\" must be an array of lease ids", "release not an array");
+	snprintf(text, sizeof(text), "%s\"release\":[0]}", head);
+	is_str(msg_of(text), "\"release\" must hold lease ids (integers >= 1)", "lease 0");
+	snprintf(text, sizeof(text), "%s\"release\":[\"3\"]}", head);
+	is_str(msg_of(text), "\"release\" must hold lease ids (integers >= 1)", "lease as a string");
+	snprintf(text, sizeof(text), "%s\"release\":[1.5]}", head);
+	is_str(msg_of(text), "\"release\" must hold lease ids (integers >= 1)", "lease as a real");
+	snprintf(text, sizeof(text), "%s\"release\":[4,5,4]}", head);
+	is_str(msg_of(text), "lease 4 is listed twice in \"release\"", "duplicate lease");
+	is_str(msg_of("{\"op\":\"release\",\"lease\":1,\"release\":[2]}"),
+	       "op 'release' takes no field \"release\"", "only export takes a release list");
+	{
+		size_t n = (size_t)snprintf(text, sizeof(text), "%s\"release\":[", head);
+
+		for (int i = 1; i <= VB_RELEASE_MAX + 1; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d", i > 1 ? "," : "", i);
+		snprintf(text + n, sizeof(text) - n, "]}");
+		is_str(msg_of(text), "too many leases to release (65, at most 64)", "release cap");
+	}
+}
+
 int main(void)
 {
 	test_ops();
+	test_release_list();
 	test_errors();
 	test_replies();
 	return tap_done();
