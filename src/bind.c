@@ -17,15 +17,6 @@ void vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_
 		buf[0] = '\0';
 }
 
-static int group_of(const struct vb_sys *s, const char *bdf)
-{
-	char buf[32];
-
-	if (vb_sys_readlink_base(s, buf, sizeof(buf), "bus/pci/devices/%s/iommu_group", bdf) < 0)
-		return -1;
-	return atoi(buf);
-}
-
 static bool is_bridge(const struct vb_sys *s, const char *bdf)
 {
 	char cls[16];
@@ -50,7 +41,7 @@ static struct vb_bind_dev *plan_add(struct vb_bind_plan *p, const struct vb_sys 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", bdf);
 	vb_current_driver(s, bdf, d->driver, sizeof(d->driver));
-	d->group = group_of(s, bdf);
+	d->group = vb_sys_iommu_group(s, bdf);
 	d->requested = requested;
 	return d;
 }

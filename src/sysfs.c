@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,4 +179,16 @@ bool vb_sys_exists(const struct vb_sys *s, const char *fmt, ...)
 	r = vpath(path, sizeof(path), s->sysfs, "/", fmt, ap);
 	va_end(ap);
 	return r == 0 && access(path, F_OK) == 0;
+}
+
+int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf)
+{
+	char buf[32], *end;
+	long g;
+
+	if (vb_sys_readlink_base(s, buf, sizeof(buf), "bus/pci/devices/%s/iommu_group", bdf) <= 0)
+		return -1;
+	errno = 0;
+	g = strtol(buf, &end, 10);
+	return errno || *end || end == buf || g < 0 || g > INT_MAX ? -1 : (int)g;
 }

@@ -44,6 +44,10 @@ int vb_sys_read(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ..
 int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The IOMMU group number of PCI function bdf, or -1 when it has none (no
+ * IOMMU, or no such device). */
+int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf);
+
 /* Write value (as given, no newline added) to a sysfs attribute in one
  * write(2).  Returns 0 or -errno. */
 int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...)

@@ -206,7 +206,7 @@ static int open_cdev(const struct vb_sys *s, struct vb_vfio_dev *d, const char *
 int vb_vfio_open(const struct vb_sys *s, const char *bdf, enum vb_vfio_mode mode,
 		 struct vb_vfio_dev *d, struct vb_err *e)
 {
-	char grp[32], cdev[64], iommu[PATH_MAX];
+	char cdev[64], iommu[PATH_MAX];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -214,10 +214,10 @@ int vb_vfio_open(const struct vb_sys *s, const char *bdf, enum vb_vfio_mode mode
 	snprintf(d->name, sizeof(d->name), "%s", bdf);
 	if (check_driver(s, bdf, e) < 0)
 		return -1;
-	if (vb_sys_readlink_base(s, grp, sizeof(grp), "bus/pci/devices/%s/iommu_group", bdf) <= 0)
+	d->group = vb_sys_iommu_group(s, bdf);
+	if (d->group < 0)
 		return vb_err_set(e, VB_EXIT_NOTSUP, 0, bdf,
 				  "has no IOMMU group: no IOMMU is active (see 'vfiobuf doctor')");
-	d->group = atoi(grp);
 	vb_root_path(s, iommu, sizeof(iommu), "/dev/iommu");
 	if (mode == VB_VFIO_AUTO)
 		mode = access(iommu, F_OK) == 0 && cdev_name(s, bdf, cdev, sizeof(cdev)) == 0
