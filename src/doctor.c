@@ -221,47 +221,61 @@ static int check_iommu(const struct vb_sys *s, struct vb_checks *c)
 	return groups;
 }
 
-static bool module_builtin_or_loadable(const struct vb_sys *s, const char *release,
-				       const char *name)
+/* Is name.ko listed in a modules.dep or modules.builtin text?  Module
+ * files are spelled with '_' or '-' whichever way the name is. */
+static bool module_listed(const char *text, const char *name)
 {
-	char rel[PATH_MAX], want[80], *text = malloc(CONFIG_MAX);
-	bool found = false;
+	char want[80];
 
 	if (!text)
 		return false;
-	snprintf(want, sizeof(want), "/%s.ko", name);
-	for (int i = 0; i < 2 && !found; i++) {
-		snprintf(rel, sizeof(rel), "/lib/modules/%s/%s", release,
-			 i ? "modules.builtin" : "modules.dep");
-		if (read_root(s, rel, text, CONFIG_MAX) > 0) {
-			/* module file names use '_' or '-' as the name does */
-			for (char *p = want; *p; p++)
-				if (*p == '-')
-					*p = '_';
-			found = strstr(text, want) != NULL;
-			if (!found) {
-				for (char *p = want; *p; p++)
-					if (*p == '_')
-						*p = '-';
-				found = strstr(text, want) != NULL;
-			}
-		}
+	for (int sep = 0; sep < 2; sep++) {
+		size_t n = (size_t)snprintf(want, sizeof(want), "/%s.ko", name);
+
+		for (size_t i = 0; i < n; i++)
+			if (want[i] == '_' || want[i] == '-')
+				want[i] = sep ? '-' : '_';
+		if (strstr(want, ".ko") && strstr(text, want))
+			return true;
 	}
+	return false;
+}
+
+/* The kernel's modules.dep or modules.builtin (malloc'd), NULL when absent. */
+static char *read_module_list(const struct vb_sys *s, const char *release, const char *file)
+{
+	char rel[PATH_MAX], *text = malloc(CONFIG_MAX);
+
+	snprintf(rel, sizeof(rel), "/lib/modules/%s/%s", release, file);
+	if (text && read_root(s, rel, text, CONFIG_MAX) > 0)
+		return text;
 	free(text);
-	return found;
+	return NULL;
 }
 
 static void check_modules(const struct vb_sys *s, const char *release, struct vb_checks *c)
 {
 	static const char *const mods[] = { "vfio", "vfio_pci", "vfio_iommu_type1" };
 	char loaded[128] = "", loadable[128] = "", missing[128] = "";
+	char *dep = NULL, *builtin = NULL;
+	bool lists_read = false;
 
 	for (size_t i = 0; i < 3; i++) {
-		char *list = vb_sys_exists(s, "module/%s", mods[i]) ? loaded
-			     : module_builtin_or_loadable(s, release, mods[i]) ? loadable : missing;
+		char *list = loaded;
 
+		if (!vb_sys_exists(s, "module/%s", mods[i])) {
+			if (!lists_read) {
+				dep = read_module_list(s, release, "modules.dep");
+				builtin = read_module_list(s, release, "modules.builtin");
+				lists_read = true;
+			}
+			list = module_listed(dep, mods[i]) || module_listed(builtin, mods[i]) ? loadable
+												 : missing;
+		}
 		snprintf(list + strlen(list), 128 - strlen(list), "%s%s", list[0] ? ", " : "", mods[i]);
 	}
+	free(dep);
+	free(builtin);
 	if (missing[0])
 		add(c, "modules", NULL, VB_CHECK_FAIL,
 		    "install a kernel built with VFIO, VFIO_PCI and VFIO_IOMMU_TYPE1 (or IOMMUFD)",
@@ -453,15 +467,6 @@ static void check_bars(const struct vb_sys *s, const char *bdf, struct vb_checks
 		    "no exportable memory BAR");
 }
 
-static int group_of(const struct vb_sys *s, const char *bdf)
-{
-	char buf[32];
-
-	if (vb_sys_readlink_base(s, buf, sizeof(buf), "bus/pci/devices/%s/iommu_group", bdf) <= 0)
-		return -1;
-	return atoi(buf);
-}
-
 static void probe_feature(const struct vb_sys *s, const char *bdf, const struct vb_doctor_opts *o,
 			  struct vb_checks *c)
 {
@@ -516,7 +521,7 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 	if (!vb_sys_exists(s, "bus/pci/devices/%s", bdf))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, ENODEV, bdf, "no such PCI device");
 	vb_sys_readlink_base(s, drv, sizeof(drv), "bus/pci/devices/%s/driver", bdf);
-	group = group_of(s, bdf);
+	group = vb_sys_iommu_group(s, bdf);
 	if (!strcmp(drv, "vfio-pci"))
 		add(c, "driver", bdf, VB_CHECK_OK, NULL, "bound to vfio-pci");
 	else {
