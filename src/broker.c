@@ -110,9 +110,9 @@ static bool queue_push(struct client *c, char *text, size_t len, int fd)
 
 /* Queue text (stolen; NULL: it could not be encoded) with fd (stolen) for
  * c, and send at once when nothing is waiting before it. */
-static void client_send_text(struct vb_broker *b, struct client *c, char *text, size_t len, int fd)
+void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd)
 {
-	if (c->dead || !text || !queue_push(c, text, len, fd)) {
+	if (c->dead || !text || !queue_push(c, text, strlen(text), fd)) {
 		if (!c->dead)
 			kill_client(c, text ? "too-slow" : "connection-error");
 		free(text);
@@ -126,19 +126,17 @@ static void client_send_text(struct vb_broker *b, struct client *c, char *text, 
 
 void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd)
 {
-	size_t len = 0;
-	char *text = c->dead ? NULL : vb_proto_encode(msg, &len);
+	char *text = c->dead ? NULL : vb_proto_encode(msg, NULL);
 
 	json_decref(msg);
-	client_send_text(b, c, text, len, fd);
+	client_send_text(b, c, text, fd);
 }
 
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
 {
-	size_t len = 0;
-	char *text = c->dead ? NULL : vb_proto_encode(ev, &len);
+	char *text = c->dead ? NULL : vb_proto_encode(ev, NULL);
 
-	client_send_text(b, c, text, len, -1);
+	client_send_text(b, c, text, -1);
 }
 
 void broker_emit(struct vb_broker *b, json_t *ev)
@@ -152,7 +150,7 @@ void broker_emit(struct vb_broker *b, json_t *ev)
 
 		for (struct client *c = b->clients; c; c = c->next)
 			if (c->subscribed && !c->dead)
-				client_send_text(b, c, text ? strndup(text, len) : NULL, len, -1);
+				client_send_text(b, c, text ? strndup(text, len) : NULL, -1);
 		free(text);
 	}
 	json_decref(ev);

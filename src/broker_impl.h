@@ -96,6 +96,9 @@ void broker_emit(struct vb_broker *b, json_t *ev);   /* log + subscribers; steal
  * skip building routine events (exported, released) nobody reads. */
 bool broker_has_listeners(const struct vb_broker *b);
 void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd); /* steals msg, fd */
+/* Queue text already encoded (NUL-terminated, stolen; NULL: it could not
+ * be encoded) with fd (stolen). */
+void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd);
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev);
 json_t *client_json(const struct client *c);
 

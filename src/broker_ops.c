@@ -96,35 +96,31 @@ static struct lease *held_lease(struct client *c, uint64_t id)
  * released); they are released before the export, and stay released
  * whatever the export's outcome (the reply, ok or not, lists them). */
 static int release_listed(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-			  json_t *reply, struct vb_err *e)
+			  struct vb_export_result *x, struct vb_err *e)
 {
-	json_t *ids;
-
-	if (!rq->nrelease)
-		return 0;
 	for (size_t i = 0; i < rq->nrelease; i++)
 		if (!held_lease(c, rq->release[i]))
 			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL,
 					  "lease %llu is not held by this client (nothing released)",
 					  (unsigned long long)rq->release[i]);
-	ids = json_array();
-	for (size_t i = 0; i < rq->nrelease; i++) {
+	for (size_t i = 0; i < rq->nrelease; i++)
 		lease_release(b, held_lease(c, rq->release[i]), "client-request");
-		json_array_append_new(ids, json_integer((json_int_t)rq->release[i]));
-	}
-	json_object_set_new(reply, "released", ids);
+	x->released = rq->release;
+	x->nreleased = rq->nrelease;
 	return 0;
 }
 
-static int op_export(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		     json_t *reply, int *fd, struct vb_err *e)
+/* Export for c as rq asks.  x says what was done (x->nreleased also on
+ * failure) and points into whole and name; *fd is the dma-buf. */
+static int export_buffer(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+			 struct vb_export_result *x, struct vb_range *whole, char *name, int *fd,
+			 struct vb_err *e)
 {
 	struct device *d = served_device(b, rq->device, e);
-	struct vb_range whole[1];
 	const struct vb_range *r = rq->ranges;
 	size_t nr = rq->nranges;
 	struct vb_bar_info bi;
-	char why[160], name[VB_DMABUF_NAME_LEN];
+	char why[160];
 	uint64_t total = 0;
 	struct lease *l;
 
@@ -132,7 +128,7 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 		return -1;
 	bar_info_of(d, rq->bar, &bi);
 	if (nr == 0) {
-		whole[0] = vb_range_whole(&bi);
+		*whole = vb_range_whole(&bi);
 		r = whole;
 		nr = 1;
 	}
@@ -142,11 +138,9 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 	if (!vb_policy_may_export(&b->policy, &c->peer, d->bdf, rq->bar, bi.size, r, nr, why,
 				  sizeof(why)))
 		return vb_err_set(e, VB_EXIT_PERM, EACCES, d->bdf, "%s", why);
-	if (release_listed(b, c, rq, reply, e) < 0)
+	if (release_listed(b, c, rq, x, e) < 0 || !quota_allows(b, c, total, d->bdf, e))
 		return -1;
-	if (!quota_allows(b, c, total, d->bdf, e))
-		return -1;
-	vb_dmabuf_name(d->bdf, rq->bar, r, nr, name, sizeof(name));
+	vb_dmabuf_name(d->bdf, rq->bar, r, nr, name, VB_DMABUF_NAME_LEN);
 	*fd = vb_vfio_export(&d->vd, (uint32_t)rq->bar, r, nr, name, e);
 	if (*fd < 0)
 		return -1;
@@ -156,26 +150,43 @@ static int op_export(struct vb_broker *b, struct client *c, const struct vb_requ
 		*fd = -1;
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, d->bdf, "out of memory");
 	}
-	json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
-	json_object_set_new(reply, "device", json_string(d->bdf));
-	json_object_set_new(reply, "bar", json_integer(rq->bar));
-	json_object_set_new(reply, "ranges", vb_proto_ranges(r, nr));
-	json_object_set_new(reply, "size", json_integer((json_int_t)total));
-	json_object_set_new(reply, "name", json_string(name));
-	json_object_set_new(reply, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
-	json_object_set_new(reply, "revoked", json_boolean(d->revoked));
+	*x = (struct vb_export_result){ x->released, x->nreleased, l->id, d->bdf, rq->bar, r, nr,
+					total, name, vb_vfio_mode_name(d->vd.mode), d->revoked };
 	return 0;
 }
 
-static void emit_exported(struct vb_broker *b, struct client *c, const json_t *reply)
+static void emit_exported(struct vb_broker *b, struct client *c, const struct vb_export_result *x)
 {
 	json_t *ev = vb_proto_event("exported");
-	const char *keys[] = { "lease", "device", "bar", "ranges", "size", "name" };
+	struct vb_export_result fields = *x;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		json_object_set(ev, keys[i], json_object_get(reply, keys[i]));
+	fields.nreleased = 0; /* each release had its own event */
+	vb_proto_export_fields(ev, &fields, false);
 	json_object_set_new(ev, "client", client_json(c));
 	broker_emit(b, ev);
+}
+
+/* The hot path: the reply is written as text, no JSON object built. */
+static void handle_export(struct vb_broker *b, struct client *c, const struct vb_request *rq)
+{
+	struct vb_export_result x = { 0 };
+	struct vb_range whole;
+	char name[VB_DMABUF_NAME_LEN];
+	struct vb_err e = { 0 };
+	int fd = -1;
+
+	if (export_buffer(b, c, rq, &x, &whole, name, &fd, &e) < 0) {
+		json_t *err = vb_proto_error_reply(rq, &e);
+
+		if (x.nreleased) /* done before the failure: the client must know */
+			json_object_set_new(err, "released", vb_proto_lease_ids(x.released, x.nreleased));
+		b->errors++;
+		client_send(b, c, err, -1);
+		return;
+	}
+	if (broker_has_listeners(b))
+		emit_exported(b, c, &x);
+	client_send_text(b, c, vb_proto_export_reply_text(rq, &x, NULL), fd);
 }
 
 static int op_release(struct vb_broker *b, struct client *c, const struct vb_request *rq,
@@ -271,9 +282,9 @@ static int op_status(struct vb_broker *b, struct client *c, const struct vb_requ
 }
 
 static const op_fn handlers[VB_OP_COUNT] = {
-	[VB_OP_HELLO] = op_hello,   [VB_OP_LIST] = op_list,       [VB_OP_EXPORT] = op_export,
-	[VB_OP_RELEASE] = op_release, [VB_OP_RESET] = op_reset,   [VB_OP_SUBSCRIBE] = op_subscribe,
-	[VB_OP_STATUS] = op_status,
+	[VB_OP_HELLO] = op_hello,     [VB_OP_LIST] = op_list,       [VB_OP_RELEASE] = op_release,
+	[VB_OP_RESET] = op_reset,     [VB_OP_SUBSCRIBE] = op_subscribe, [VB_OP_STATUS] = op_status,
+	/* export: handle_export */
 };
 
 void broker_handle_request(struct vb_broker *b, struct client *c, const char *buf, size_t len)
@@ -288,19 +299,16 @@ void broker_handle_request(struct vb_broker *b, struct client *c, const char *bu
 		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 		return;
 	}
+	if (rq->op == VB_OP_EXPORT) {
+		handle_export(b, c, rq);
+		return;
+	}
 	reply = vb_proto_reply(rq);
 	if (handlers[rq->op](b, c, rq, reply, &fd, &e) < 0) {
-		json_t *err = vb_proto_error_reply(rq, &e);
-		json_t *released = json_object_get(reply, "released");
-
-		if (released) /* done before the failure: the client must know */
-			json_object_set(err, "released", released);
 		b->errors++;
 		json_decref(reply);
-		client_send(b, c, err, -1);
+		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 	} else {
-		if (rq->op == VB_OP_EXPORT && broker_has_listeners(b))
-			emit_exported(b, c, reply);
 		client_send(b, c, reply, fd);
 	}
 }

@@ -2,6 +2,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,7 +214,214 @@ static int parse_fields(json_t *root, struct vb_request *rq, struct vb_err *e)
 	}
 }
 
-int vb_proto_parse_request(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e)
+/* ---- the plain fast path ------------------------------------------------
+ * A busy client repeats export and release requests written plainly: keys
+ * and strings without escapes, integers without sign, fraction or
+ * exponent.  Those are read here without building a JSON tree.  Anything
+ * else, and every error, is left to the general parser (jansson), which
+ * stays the reference: a test and the fuzz target check that the two
+ * agree on whatever the fast path accepts. */
+
+struct scan {
+	const char *p, *end;
+};
+
+static void skip_space(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool take(struct scan *s, char c)
+{
+	skip_space(s);
+	if (s->p < s->end && *s->p == c) {
+		s->p++;
+		return true;
+	}
+	return false;
+}
+
+/* A string of printable ASCII without escapes, copied NUL-terminated. */
+static bool plain_string(struct scan *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!take(s, '"'))
+		return false;
+	for (; s->p < s->end && *s->p != '"'; s->p++) {
+		unsigned char ch = (unsigned char)*s->p;
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '\\' || n + 1 >= cap)
+			return false;
+		out[n++] = (char)ch;
+	}
+	if (s->p >= s->end)
+		return false;
+	s->p++;
+	out[n] = '\0';
+	return true;
+}
+
+/* An integer 0..max written as JSON writes one (no sign, no leading zero,
+ * no fraction or exponent). */
+static bool plain_uint(struct scan *s, uint64_t max, uint64_t *v)
+{
+	const char *start;
+
+	skip_space(s);
+	start = s->p;
+	*v = 0;
+	for (; s->p < s->end && *s->p >= '0' && *s->p <= '9'; s->p++) {
+		unsigned d = (unsigned)(*s->p - '0');
+
+		if (d > max || *v > (max - d) / 10)
+			return false;
+		*v = *v * 10 + d;
+	}
+	if (s->p == start || (*start == '0' && s->p - start > 1))
+		return false;
+	return s->p >= s->end || (*s->p != '.' && *s->p != 'e' && *s->p != 'E');
+}
+
+/* [elem, ...] with at most max elements; elem reads one. */
+static bool plain_array(struct scan *s, size_t max, size_t *count,
+			bool (*elem)(struct scan *s, struct vb_request *rq, size_t i),
+			struct vb_request *rq)
+{
+	*count = 0;
+	if (!take(s, '['))
+		return false;
+	if (take(s, ']'))
+		return true;
+	do {
+		if (*count == max || !elem(s, rq, *count))
+			return false;
+		(*count)++;
+	} while (take(s, ','));
+	return take(s, ']');
+}
+
+static bool plain_range(struct scan *s, struct vb_request *rq, size_t i)
+{
+	struct vb_range *r = &rq->ranges[i];
+	char text[64], key[8];
+	struct vb_err e;
+	bool off = false, len = false;
+
+	skip_space(s);
+	if (s->p < s->end && *s->p == '"')
+		return plain_string(s, text, sizeof(text)) && vb_range_parse(text, r, &e) == 0;
+	if (!take(s, '{'))
+		return false;
+	do {
+		bool *seen;
+		uint64_t *v;
+
+		if (!plain_string(s, key, sizeof(key)) || !take(s, ':'))
+			return false;
+		if (!strcmp(key, "offset"))
+			seen = &off, v = &r->offset;
+		else if (!strcmp(key, "length"))
+			seen = &len, v = &r->length;
+		else
+			return false;
+		if (*seen || !plain_uint(s, INT64_MAX, v))
+			return false;
+		*seen = true;
+	} while (take(s, ','));
+	return off && len && take(s, '}');
+}
+
+static bool plain_release_id(struct scan *s, struct vb_request *rq, size_t i)
+{
+	if (!plain_uint(s, INT64_MAX, &rq->release[i]) || rq->release[i] == 0)
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (rq->release[k] == rq->release[i])
+			return false;
+	return true;
+}
+
+enum plain_key { PK_OP, PK_ID, PK_DEVICE, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
+static const char *const plain_keys[PK_COUNT] = { "op", "id", "device", "bar", "ranges", "release",
+						  "lease" };
+
+static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq)
+{
+	char text[40];
+	struct vb_bdf bdf;
+	uint64_t v;
+
+	switch (k) {
+	case PK_OP:
+		if (!plain_string(s, text, sizeof(text)))
+			return false;
+		rq->op = !strcmp(text, "export") ? VB_OP_EXPORT
+			 : !strcmp(text, "release") ? VB_OP_RELEASE : VB_OP_COUNT;
+		return rq->op != VB_OP_COUNT;
+	case PK_ID:
+		if (!plain_uint(s, INT64_MAX, &v))
+			return false;
+		rq->has_id = true;
+		rq->id = (json_int_t)v;
+		return true;
+	case PK_DEVICE:
+		if (!plain_string(s, text, sizeof(text)) || vb_bdf_parse(text, &bdf) < 0)
+			return false;
+		vb_bdf_format(&bdf, rq->device);
+		return true;
+	case PK_BAR:
+		if (!plain_uint(s, 5, &v))
+			return false;
+		rq->bar = (int)v;
+		return true;
+	case PK_RANGES:
+		return plain_array(s, VB_RANGES_MAX, &rq->nranges, plain_range, rq);
+	case PK_RELEASE:
+		return plain_array(s, VB_RELEASE_MAX, &rq->nrelease, plain_release_id, rq);
+	case PK_LEASE:
+		return plain_uint(s, INT64_MAX, &rq->lease) && rq->lease > 0;
+	default:
+		return false;
+	}
+}
+
+int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
+{
+	static const unsigned export_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_DEVICE |
+					    1u << PK_BAR | 1u << PK_RANGES | 1u << PK_RELEASE;
+	static const unsigned release_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_LEASE;
+	struct scan s = { buf, buf + len };
+	unsigned seen = 0;
+	char key[16];
+
+	memset(rq, 0, sizeof(*rq));
+	rq->op = VB_OP_COUNT;
+	if (!take(&s, '{'))
+		return 0;
+	do {
+		int k = 0;
+
+		if (!plain_string(&s, key, sizeof(key)) || !take(&s, ':'))
+			return 0;
+		while (k < PK_COUNT && strcmp(key, plain_keys[k]))
+			k++;
+		if (k == PK_COUNT || (seen & 1u << k) || !plain_member(&s, (enum plain_key)k, rq))
+			return 0;
+		seen |= 1u << k;
+	} while (take(&s, ','));
+	if (!take(&s, '}'))
+		return 0;
+	skip_space(&s);
+	if (s.p != s.end)
+		return 0;
+	if (rq->op == VB_OP_EXPORT)
+		return !(seen & ~export_keys) && (seen & 1u << PK_DEVICE) && (seen & 1u << PK_BAR);
+	return rq->op == VB_OP_RELEASE && !(seen & ~release_keys) && (seen & 1u << PK_LEASE);
+}
+
+int vb_proto_parse_general(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e)
 {
 	json_error_t jerr;
 	json_t *root, *val;
@@ -245,6 +453,28 @@ int vb_proto_parse_request(const char *buf, size_t len, struct vb_request *rq, s
 out:
 	json_decref(root);
 	return rc;
+}
+
+bool vb_proto_request_equal(const struct vb_request *a, const struct vb_request *b)
+{
+	if (a->op != b->op || a->has_id != b->has_id || (a->has_id && a->id != b->id) ||
+	    a->version != b->version || strcmp(a->device, b->device) || a->bar != b->bar ||
+	    a->nranges != b->nranges || a->nrelease != b->nrelease || a->lease != b->lease)
+		return false;
+	for (size_t i = 0; i < a->nranges; i++)
+		if (a->ranges[i].offset != b->ranges[i].offset || a->ranges[i].length != b->ranges[i].length)
+			return false;
+	for (size_t i = 0; i < a->nrelease; i++)
+		if (a->release[i] != b->release[i])
+			return false;
+	return true;
+}
+
+int vb_proto_parse_request(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e)
+{
+	if (len <= VB_PROTO_MAX_MSG && vb_proto_parse_plain(buf, len, rq))
+		return 0;
+	return vb_proto_parse_general(buf, len, rq, e);
 }
 
 json_t *vb_proto_reply(const struct vb_request *rq)
@@ -350,4 +580,152 @@ json_t *vb_proto_request(enum vb_op op, json_int_t id)
 	if (id >= 0)
 		json_object_set_new(r, "id", json_integer(id));
 	return r;
+}
+
+json_t *vb_proto_lease_ids(const uint64_t *ids, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)ids[i]));
+	return a;
+}
+
+void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool with_state)
+{
+	if (x->nreleased)
+		json_object_set_new(obj, "released", vb_proto_lease_ids(x->released, x->nreleased));
+	json_object_set_new(obj, "lease", json_integer((json_int_t)x->lease));
+	json_object_set_new(obj, "device", json_string(x->device));
+	json_object_set_new(obj, "bar", json_integer(x->bar));
+	json_object_set_new(obj, "ranges", vb_proto_ranges(x->ranges, x->nranges));
+	json_object_set_new(obj, "size", json_integer((json_int_t)x->size));
+	json_object_set_new(obj, "name", json_string(x->name));
+	if (with_state) {
+		json_object_set_new(obj, "vfio_mode", json_string(x->vfio_mode));
+		json_object_set_new(obj, "revoked", json_boolean(x->revoked));
+	}
+}
+
+/* A growing text buffer for replies written directly. */
+struct wbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void w_raw(struct wbuf *w, const char *s, size_t n)
+{
+	if (w->failed)
+		return;
+	if (w->len + n + 1 > w->cap) {
+		size_t cap = (w->cap ? w->cap : 256);
+		char *p;
+
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		p = realloc(w->p, cap);
+		if (!p) {
+			w->failed = true;
+			return;
+		}
+		w->p = p;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
+
+static void w_lit(struct wbuf *w, const char *s)
+{
+	w_raw(w, s, strlen(s));
+}
+
+static void w_int(struct wbuf *w, long long v)
+{
+	char num[24];
+
+	w_raw(w, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+}
+
+/* A JSON string, escaped as jansson escapes it (no ASCII forcing). */
+static void w_str(struct wbuf *w, const char *s)
+{
+	w_raw(w, "\"", 1);
+	for (const char *run = s;; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[8];
+
+		if (ch && ch != '"' && ch != '\\' && ch >= 0x20)
+			continue;
+		w_raw(w, run, (size_t)(s - run));
+		if (!ch)
+			break;
+		switch (ch) {
+		case '"': w_lit(w, "\\\""); break;
+		case '\\': w_lit(w, "\\\\"); break;
+		case '\b': w_lit(w, "\\b"); break;
+		case '\f': w_lit(w, "\\f"); break;
+		case '\n': w_lit(w, "\\n"); break;
+		case '\r': w_lit(w, "\\r"); break;
+		case '\t': w_lit(w, "\\t"); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", ch);
+			w_lit(w, esc);
+		}
+		run = s + 1;
+	}
+	w_raw(w, "\"", 1);
+}
+
+char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
+				 size_t *len)
+{
+	struct wbuf w = { 0 };
+
+	w_lit(&w, "{");
+	if (rq->has_id) {
+		w_lit(&w, "\"id\":");
+		w_int(&w, rq->id);
+		w_lit(&w, ",");
+	}
+	w_lit(&w, "\"op\":\"export\",\"ok\":true,");
+	if (x->nreleased) {
+		w_lit(&w, "\"released\":[");
+		for (size_t i = 0; i < x->nreleased; i++) {
+			if (i)
+				w_lit(&w, ",");
+			w_int(&w, (long long)x->released[i]);
+		}
+		w_lit(&w, "],");
+	}
+	w_lit(&w, "\"lease\":");
+	w_int(&w, (long long)x->lease);
+	w_lit(&w, ",\"device\":");
+	w_str(&w, x->device);
+	w_lit(&w, ",\"bar\":");
+	w_int(&w, x->bar);
+	w_lit(&w, ",\"ranges\":[");
+	for (size_t i = 0; i < x->nranges; i++) {
+		w_lit(&w, i ? ",{\"offset\":" : "{\"offset\":");
+		w_int(&w, (long long)x->ranges[i].offset);
+		w_lit(&w, ",\"length\":");
+		w_int(&w, (long long)x->ranges[i].length);
+		w_lit(&w, "}");
+	}
+	w_lit(&w, "],\"size\":");
+	w_int(&w, (long long)x->size);
+	w_lit(&w, ",\"name\":");
+	w_str(&w, x->name);
+	w_lit(&w, ",\"vfio_mode\":");
+	w_str(&w, x->vfio_mode);
+	w_lit(&w, x->revoked ? ",\"revoked\":true}" : ",\"revoked\":false}");
+	if (w.failed || w.len > VB_PROTO_MAX_MSG) {
+		free(w.p);
+		return NULL;
+	}
+	if (len)
+		*len = w.len;
+	return w.p;
 }

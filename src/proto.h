@@ -68,6 +68,14 @@ const char *vb_op_name(enum vb_op op);
  * as far as they could be read, so the error reply can echo them. */
 int vb_proto_parse_request(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e);
 
+/* The two parsers behind it, for tests: the plain fast path (export and
+ * release written plainly; 1 when it parsed rq, 0 when the text must go
+ * to the general parser) and the general one (jansson, every error). */
+int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq);
+int vb_proto_parse_general(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e);
+/* Do two parsed requests say the same (every field the op uses)? */
+bool vb_proto_request_equal(const struct vb_request *a, const struct vb_request *b);
+
 /* A success reply skeleton {"id":..,"op":..,"ok":true} for rq. */
 json_t *vb_proto_reply(const struct vb_request *rq);
 /* An error reply for rq (may be NULL: no id/op known). */
@@ -91,6 +99,36 @@ int vb_proto_parse_message(const char *buf, size_t len, json_t **msg, struct vb_
 /* Ranges as the protocol (and export's description) writes them:
  * [{"offset":N,"length":N},...]. */
 json_t *vb_proto_ranges(const struct vb_range *r, size_t nr);
+
+/* Lease ids as a JSON array. */
+json_t *vb_proto_lease_ids(const uint64_t *ids, size_t n);
+
+/* What an export produced: its reply and its "exported" event say this. */
+struct vb_export_result {
+	const uint64_t *released;    /* leases released first ("release") */
+	size_t nreleased;
+	uint64_t lease;
+	const char *device;
+	int bar;
+	const struct vb_range *ranges;
+	size_t nranges;
+	uint64_t size;
+	const char *name;            /* the dma-buf's name */
+	const char *vfio_mode;
+	bool revoked;
+};
+
+/* Add x's fields to obj (a reply or an event), in protocol order:
+ * released (when any), lease, device, bar, ranges, size, name; and for a
+ * reply (with_state) vfio_mode and revoked. */
+void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool with_state);
+
+/* The export reply to rq, as text written directly (malloc'd, no JSON
+ * object built: the daemon's hot path).  Byte for byte what
+ * vb_proto_encode gives for vb_proto_reply(rq) + vb_proto_export_fields
+ * (unit-tested).  NULL when out of memory. */
+char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
+				 size_t *len);
 
 /* Build a request: {"op":name,"id":id} (id < 0: none). */
 json_t *vb_proto_request(enum vb_op op, json_int_t id);

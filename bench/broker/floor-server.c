@@ -7,13 +7,15 @@
  * No parsing, no policy, no accounting, no events: what is left is the
  * cost of the shape (round trips between processes), which no daemon can
  * go below.
- *   floor-server BDF SOCKET      (runs until killed) */
+ *   floor-server BDF SOCKET      (runs until killed)
+ * BDF "memfd": a memfd_create instead of the export (see native-shape). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -27,13 +29,15 @@ struct exporter {
 
 static int export_one(struct exporter *x)
 {
-	int fd = ioctl(x->dev, VFIO_DEVICE_FEATURE, x->f);
+	int fd = x->dev < 0 ? memfd_create("vfiobuf:shape", MFD_CLOEXEC)
+			    : ioctl(x->dev, VFIO_DEVICE_FEATURE, x->f);
 
 	if (fd < 0) {
 		perror("export");
 		exit(1);
 	}
-	ioctl(fd, DMA_BUF_SET_NAME_B, "vfiobuf:floor");
+	if (x->dev >= 0)
+		ioctl(fd, DMA_BUF_SET_NAME_B, "vfiobuf:floor");
 	return fd;
 }
 
@@ -87,8 +91,9 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || strlen(argv[2]) >= sizeof(sa.sun_path))
 		return fprintf(stderr, "usage: floor-server BDF SOCKET\n"), 2;
-	x.dev = raw_vfio_open(argv[1]);
-	if (x.dev < 0)
+	if (strcmp(argv[1], "memfd"))
+		x.dev = raw_vfio_open(argv[1]);
+	if (strcmp(argv[1], "memfd") && x.dev < 0)
 		return fprintf(stderr, "cannot open %s: %s\n", argv[1], strerror(errno)), 1;
 	x.f->argsz = (uint32_t)sz;
 	x.f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;

@@ -2,7 +2,9 @@
  * doing what the daemon does per request at the least cost: the export
  * ioctl on an open VFIO device (legacy group path), then the fd passed with
  * SCM_RIGHTS over a socketpair, received, and both ends closed.
- *   raw-pass BDF COUNT   ->  "fds=N seconds=S rate=R" */
+ *   raw-pass BDF COUNT   ->  "fds=N seconds=S rate=R"
+ * BDF "memfd": a memfd_create per iteration instead of the export, for
+ * bench/broker/native-shape on a machine without a VFIO device. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,13 +53,15 @@ int main(int argc, char **argv)
 	struct vfio_device_feature_dma_buf *db = (struct vfio_device_feature_dma_buf *)f->data;
 	struct timespec t0, t1;
 	long count = argc > 2 ? atol(argv[2]) : 0;
-	int dev, sp[2];
+	int dev = -1, sp[2];
+	int memfd = argc > 1 && !strcmp(argv[1], "memfd");
 	double secs;
 
 	if (argc != 3 || count <= 0)
 		return fprintf(stderr, "usage: raw-pass BDF COUNT\n"), 2;
-	dev = raw_vfio_open(argv[1]);
-	if (dev < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+	if (!memfd)
+		dev = raw_vfio_open(argv[1]);
+	if ((!memfd && dev < 0) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return fprintf(stderr, "cannot open %s: %s\n", argv[1], strerror(errno)), 1;
 	f->argsz = (uint32_t)sz;
 	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
@@ -69,7 +74,8 @@ int main(int argc, char **argv)
 
 		db->dma_ranges[0].offset = (uint64_t)(i % 256) * 4096;
 		db->dma_ranges[0].length = 4096;
-		fd = ioctl(dev, VFIO_DEVICE_FEATURE, f);
+		fd = memfd ? memfd_create("vfiobuf:shape", MFD_CLOEXEC)
+			   : ioctl(dev, VFIO_DEVICE_FEATURE, f);
 		if (fd < 0)
 			return perror("export"), 1;
 		pass(sp[0], sp[1], fd);

@@ -1,6 +1,7 @@
 /* Unit tests for proto.c: request parsing (strict fields and types, every
  * op), error replies, message classification on the client side. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -179,8 +180,111 @@ static void test_release_list(void)
 	}
 }
 
+/* The export reply written directly must be what jansson writes. */
+static void same_as_jansson(const struct vb_request *rq, const struct vb_export_result *x,
+			    const char *what)
+{
+	json_t *reply = vb_proto_reply(rq);
+	size_t jl = 0, dl = 0;
+	char *j, *d;
+
+	vb_proto_export_fields(reply, x, true);
+	j = vb_proto_encode(reply, &jl);
+	d = vb_proto_export_reply_text(rq, x, &dl);
+	is_str(d, j, what);
+	ok(jl == dl, "same length");
+	json_decref(reply);
+	free(j);
+	free(d);
+}
+
+static void test_export_reply_text(void)
+{
+	struct vb_request rq = { .op = VB_OP_EXPORT };
+	struct vb_range r[3] = { { 0, 4096 }, { 1ull << 40, 1ull << 33 }, { 0x7ffffffffffff000ull, 4096 } };
+	uint64_t rel[3] = { 1, 99, 9007199254740993ull };
+	struct vb_export_result x = { NULL, 0, 7, "0000:04:00.0", 2, r, 1, 4096,
+				      "vfiobuf:0000:04:00.0:2:0+1000", "group", false };
+
+	same_as_jansson(&rq, &x, "no id, one range");
+	rq.has_id = true;
+	rq.id = 0;
+	same_as_jansson(&rq, &x, "id 0");
+	rq.id = 9223372036854775807LL;
+	x.nranges = 3;
+	x.released = rel;
+	x.nreleased = 3;
+	x.revoked = true;
+	x.bar = 5;
+	x.size = 0x7fffffffffffffffull;
+	x.vfio_mode = "cdev";
+	same_as_jansson(&rq, &x, "largest id and size, three ranges, released, revoked");
+	x.name = "q\"b\\s/\x01\x1f\b\f\n\r\t\x7f\xc3\xa9";
+	same_as_jansson(&rq, &x, "every escape jansson makes, UTF-8 kept");
+	x.nranges = 0;
+	x.name = "";
+	same_as_jansson(&rq, &x, "no ranges, empty name");
+}
+
+/* The fast path takes plain export/release requests and must read them
+ * as the general parser does; everything else goes to the general one. */
+static void test_plain_path(void)
+{
+	static const char *const taken[] = {
+		"{\"op\":\"export\",\"device\":\"0000:04:00.0\",\"bar\":2}",
+		"{\"op\":\"export\",\"id\":0,\"device\":\"04:00.0\",\"bar\":0,\"ranges\":[]}",
+		" { \"bar\" : 5 , \"device\" : \"04:00.1\" ,\n\"op\":\"export\",\"id\":9223372036854775807}\r\n",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"length\":4096,\"offset\":8192},"
+		"\"0x1000:64K\"],\"release\":[3,1,2]}",
+		"{\"op\":\"release\",\"lease\":7,\"id\":1}",
+	};
+	static const char *const deferred[] = {
+		"{\"op\":\"hello\"}",                                       /* not a hot op */
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":6}",            /* errors */
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":02}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2.0}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2e0}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":-0}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"bar\":2}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\"}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"lease\":1}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"release\":[1,1]}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"release\":[0]}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,\"length\":1,\"offset\":0}]}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[\"0:0x\"]}",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":\"4K\",\"length\":4096}]}",
+		"{\"op\":\"expo\\u0072t\",\"device\":\"04:00.0\",\"bar\":2}",   /* escapes */
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2}x",
+		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,}",
+		"{\"op\":\"release\",\"lease\":18446744073709551616}",
+		"{\"op\":\"release\",\"lease\":9223372036854775808}",
+		"{\"op\":\"release\",\"lease\":1",
+		"{}", "", "[]",
+	};
+	struct vb_request fast, general;
+	struct vb_err e;
+
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		vb_err_clear(&e);
+		ok(vb_proto_parse_plain(taken[i], strlen(taken[i]), &fast) == 1 &&
+			   vb_proto_parse_general(taken[i], strlen(taken[i]), &general, &e) == 0 &&
+			   vb_proto_request_equal(&fast, &general),
+		   "plain request %zu: taken, read as the general parser reads it", i);
+	}
+	for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
+		ok(vb_proto_parse_plain(deferred[i], strlen(deferred[i]), &fast) == 0,
+		   "request %zu left to the general parser", i);
+	vb_proto_parse_plain(taken[3], strlen(taken[3]), &fast);
+	ok(fast.nranges == 2 && fast.ranges[0].offset == 8192 && fast.ranges[1].length == 65536 &&
+		   fast.nrelease == 3 && fast.release[2] == 2,
+	   "ranges of both forms and the release list");
+}
+
 int main(void)
 {
+	test_plain_path();
+	test_export_reply_text();
 	test_ops();
 	test_release_list();
 	test_errors();
