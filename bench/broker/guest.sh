@@ -8,6 +8,7 @@ DEV=0000:04:00.0
 SOCK=/tmp/vfiobuf-bench.sock
 N=${BENCH_REQUESTS:-20000}
 SOAK=${SOAK_REQUESTS:-100000}
+ROUNDS=${BENCH_ROUNDS:-3}
 $VB bind $DEV >/dev/null
 
 start() { # start BINARY: the daemon, quiet, in the background
@@ -23,40 +24,53 @@ rss() { awk '/^VmRSS/ {print $2}' /proc/$PID/status; }
 fds() { ls /proc/$PID/fd | wc -l; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-echo "== (a) dma-buf fds delivered per second"
-raw=$("$B/raw-pass" $DEV "$N")
-echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw"
-ratio() { echo "scale=2; $(field "$1" rate) / $(field "$2" rate)" | bc; }
-# the floor: a server that only receives, exports and sends (no parsing,
-# policy, accounting or events), same clients, same two shapes
-"$B/floor-server" $DEV $SOCK.floor & FLOOR=$!
-i=0; while [ ! -S $SOCK.floor ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-floor2=$("$B/broker-load" rate $SOCK.floor $DEV 64 "$N")
-floor1=$("$B/broker-load" single $SOCK.floor $DEV 64 "$N")
-kill $FLOOR; wait $FLOOR 2>/dev/null || true
+echo "== (a) dma-buf fds delivered per second, $ROUNDS rounds, medians"
+# Each round runs every variant once, so drift of the emulated machine hits
+# them alike: the raw loop; the floor (a server that only receives, exports
+# and sends: no parsing, policy, accounting or events) and vfiobuf serve,
+# each with 64 clients in two shapes: export + release as two round trips
+# ("rate"), and one round trip per fd, each export releasing the previous
+# lease ("single").
+R=$(mktemp -d)
+rate_of() { field "$1" rate; }
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	rate_of "$("$B/raw-pass" $DEV "$N")" >>"$R/raw"
+	"$B/floor-server" $DEV $SOCK.floor & FLOOR=$!
+	i=0; while [ ! -S $SOCK.floor ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	rate_of "$("$B/broker-load" rate $SOCK.floor $DEV 64 "$N")" >>"$R/floor2"
+	rate_of "$("$B/broker-load" single $SOCK.floor $DEV 64 "$N")" >>"$R/floor1"
+	kill $FLOOR; wait $FLOOR 2>/dev/null || true
+	rm -f $SOCK.floor
+	start $VB -q
+	rate_of "$("$B/broker-load" rate $SOCK $DEV 64 "$N")" >>"$R/vb2"
+	rate_of "$("$B/broker-load" single $SOCK $DEV 64 "$N")" >>"$R/vb1"
+	[ $r -eq 1 ] && echo "daemon CPU for round 1 ($N fds each shape): $(cpu)"
+	stop
+	echo "round $r (fds/s): raw $(tail -1 "$R/raw"), floor $(tail -1 "$R/floor2") / $(tail -1 "$R/floor1"), vfiobuf $(tail -1 "$R/vb2") / $(tail -1 "$R/vb1") (two / one round trips)"
+	r=$((r + 1))
+done
+med() { sort -n "$R/$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+div() { echo "scale=2; $1 / $2" | bc; }
+raw=$(med raw) floor2=$(med floor2) floor1=$(med floor1) vb2=$(med vb2) vb1=$(med vb1)
+echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw fds/s"
+echo "two round trips per fd (export, then release):"
+echo "  floor server $floor2 fds/s = $(div "$floor2" "$raw")x raw (what the shape alone allows)"
+echo "  vfiobuf serve $vb2 fds/s = $(div "$vb2" "$raw")x raw (target >= 0.5x), $(div "$vb2" "$floor2")x the floor"
+echo "one round trip per fd (export with \"release\": [previous lease]):"
+echo "  floor server $floor1 fds/s = $(div "$floor1" "$raw")x raw"
+echo "  vfiobuf serve $vb1 fds/s = $(div "$vb1" "$raw")x raw, $(div "$vb1" "$floor1")x the floor"
+rm -rf "$R"
 start $VB -q
-via=$("$B/broker-load" rate $SOCK $DEV 64 "$N")
-echo "daemon CPU for that run: $(cpu)"
-single=$("$B/broker-load" single $SOCK $DEV 64 "$N")
 piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
 stop
-echo "floor server, 64 clients, export + release as two round trips: $floor2"
-echo "  ratio to raw: $(ratio "$floor2" "$raw")x (what the shape alone allows)"
-echo "through vfiobuf serve, 64 clients, export + release as two round trips: $via"
-echo "  ratio to raw: $(ratio "$via" "$raw")x (target >= 0.5x), to the floor: $(ratio "$via" "$floor2")x"
-echo "floor server, one round trip per fd: $floor1"
-echo "  ratio to raw: $(ratio "$floor1" "$raw")x"
-echo "through vfiobuf serve, one round trip per fd (export with \"release\": [previous]): $single"
-echo "  ratio to raw: $(ratio "$single" "$raw")x, to the floor: $(ratio "$single" "$floor1")x"
-echo "through vfiobuf serve, release sent with the next export (two messages): $piped"
-echo "  ratio to raw: $(ratio "$piped" "$raw")x"
+echo "vfiobuf serve, release sent ahead of the next export (two messages, one wait): $(rate_of "$piped") fds/s = $(div "$(rate_of "$piped")" "$raw")x raw"
 # the daemon on one vCPU, the clients on the other: no address-space switch
 # between them on the same vCPU (each costs a full TLB flush under TCG)
 start taskset -c 1 $VB -q
 pinned=$(taskset -c 0 "$B/broker-load" single $SOCK $DEV 64 "$N")
 stop
-echo "one round trip per fd, daemon and clients pinned to different vCPUs: $pinned"
-echo "  ratio to raw: $(ratio "$pinned" "$raw")x"
+echo "one round trip per fd, daemon and clients pinned to different vCPUs: $(rate_of "$pinned") fds/s = $(div "$(rate_of "$pinned")" "$raw")x raw"
 
 echo "== (b) daemon RSS with 1000 clients and 10000 live leases"
 start $VB -q
