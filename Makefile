@@ -18,7 +18,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -DVFIOBUF_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -Isrc -MMD -MP
+CFLAGS     += -std=gnu11 -Wall -Wextra -Wformat-security -D_GNU_SOURCE -DVFIOBUF_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -Isrc -MMD -MP
 LDLIBS     += $(PKG_LIBS)
 ifeq ($(CI),true)
 CFLAGS     += -Werror

@@ -207,9 +207,9 @@ static int op_release(struct vb_broker *b, struct client *c, const struct vb_req
 static int op_reset(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 		    json_t *reply, int *fd, struct vb_err *e)
 {
+	struct vb_reset_outcome o;
 	struct device *d;
-	struct vb_err me = { 0 };
-	int enabled;
+	int rc;
 
 	(void)fd;
 	if (!vb_policy_may_reset(&b->policy, &c->peer, rq->device))
@@ -219,15 +219,17 @@ static int op_reset(struct vb_broker *b, struct client *c, const struct vb_reque
 	d = served_device(b, rq->device, e);
 	if (!d)
 		return -1;
-	device_revoke(b, d, "reset", false);
-	if (vb_vfio_reset(&d->vd, e) < 0)
-		return -1; /* still revoked: the next reset or memory enable restores */
-	enabled = vb_vfio_memory_enabled(&d->vd, &me);
-	if (enabled == 1)
+	/* holders hear what the attempt did to their buffers, failed or not */
+	rc = vb_vfio_reset_buffers(&d->vd, &o, e);
+	if (o.revoked)
+		device_revoke(b, d, "reset", false);
+	if (o.restored)
 		device_restore(b, d, "reset");
+	if (rc < 0)
+		return -1;
 	json_object_set_new(reply, "device", json_string(d->bdf));
-	json_object_set_new(reply, "restored", json_boolean(enabled == 1));
-	if (enabled != 1)
+	json_object_set_new(reply, "restored", json_boolean(o.restored));
+	if (!o.restored)
 		json_object_set_new(reply, "revoked_cause", json_string("memory-disabled"));
 	return 0;
 }

@@ -34,6 +34,16 @@ void cli_event(struct vb_cli *cli, json_t *ev)
 	json_decref(ev);
 }
 
+void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o)
+{
+	if (o->revoked)
+		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", device,
+					 "cause", "reset"));
+	if (o->restored)
+		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device", device,
+					 "cause", "reset"));
+}
+
 static void setenv_json(const char *name, const json_t *v)
 {
 	char buf[64];

@@ -126,16 +126,15 @@ struct holding {
 static void reset_held(struct holding *h)
 {
 	struct vb_err e = { 0 };
+	struct vb_reset_outcome o;
+	int rc;
 
 	if (!h->d)
 		return; /* through a daemon: `vfiobuf reset --server` */
-	cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", h->d->name,
-				    "cause", "reset"));
-	if (vb_vfio_reset(h->d, &e) < 0)
-		cli_fail(h->cli, &e);
-	if (vb_vfio_memory_enabled(h->d, &e) == 1)
-		cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device",
-					    h->d->name, "cause", "reset"));
+	rc = vb_vfio_reset_buffers(h->d, &o, &e);
+	cli_reset_events(h->cli, h->d->name, &o);
+	if (rc < 0)
+		cli_fail(h->cli, &e); /* reported; the holder keeps holding */
 }
 
 /* A message from the daemon: print pushed events.  False when it is gone. */

@@ -73,6 +73,7 @@ static int reset_remote(struct vb_cli *cli, const char *server, const char *bdf)
 int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 {
 	struct reset_args a = { 0 };
+	struct vb_reset_outcome o;
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 };
 	char bdf[VB_BDF_STRLEN];
@@ -86,11 +87,8 @@ int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 		return reset_remote(cli, a.server, bdf);
 	if (vb_vfio_open(&cli->sys, bdf, a.t.mode, &d, &e) < 0)
 		return cli_fail(cli, &e);
-	cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", bdf, "cause", "reset"));
-	rc = vb_vfio_reset(&d, &e);
-	if (rc == 0 && vb_vfio_memory_enabled(&d, &e) == 1)
-		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device", bdf, "cause",
-					 "reset"));
+	rc = vb_vfio_reset_buffers(&d, &o, &e);
+	cli_reset_events(cli, bdf, &o);
 	vb_vfio_close(&d);
 	return rc < 0 ? cli_fail(cli, &e) : 0;
 }

@@ -323,6 +323,18 @@ int vb_vfio_export(const struct vb_vfio_dev *d, uint32_t bar, const struct vb_ra
 	return fd;
 }
 
+int vb_vfio_reset_buffers(const struct vb_vfio_dev *d, struct vb_reset_outcome *o,
+			  struct vb_err *e)
+{
+	struct vb_err me = { 0 };
+	int rc = vb_vfio_reset(d, e);
+
+	/* refused before the kernel acted: no method (ours or its EINVAL) */
+	o->revoked = rc == 0 || (e->errnum && e->errnum != EINVAL);
+	o->restored = o->revoked && vb_vfio_memory_enabled(d, &me) == 1;
+	return rc;
+}
+
 int vb_vfio_reset(const struct vb_vfio_dev *d, struct vb_err *e)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };

@@ -50,6 +50,18 @@ int vb_vfio_export(const struct vb_vfio_dev *d, uint32_t bar, const struct vb_ra
 		   size_t nr, const char *name, struct vb_err *e);
 /* VFIO_DEVICE_RESET, retrying while the device lock is contended. */
 int vb_vfio_reset(const struct vb_vfio_dev *d, struct vb_err *e);
+
+/* What a reset did to the device's dma-bufs.  The kernel revokes them for
+ * every reset it attempts, even one that then fails, and restores them
+ * when memory decode is on afterwards; a device without a reset method is
+ * refused (EINVAL) before anything is revoked. */
+struct vb_reset_outcome {
+	bool revoked, restored;
+};
+/* vb_vfio_reset, and *o says what happened to the buffers (also when it
+ * fails). */
+int vb_vfio_reset_buffers(const struct vb_vfio_dev *d, struct vb_reset_outcome *o,
+			  struct vb_err *e);
 /* Read len bytes of config space at off through the VFIO config region. */
 int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, size_t len,
 			struct vb_err *e);

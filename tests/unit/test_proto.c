@@ -191,7 +191,7 @@ static void same_as_jansson(const struct vb_request *rq, const struct vb_export_
 	vb_proto_export_fields(reply, x, true);
 	j = vb_proto_encode(reply, &jl);
 	d = vb_proto_export_reply_text(rq, x, &dl);
-	is_str(d, j, what);
+	is_str(d, j, "%s", what);
 	ok(jl == dl, "same length");
 	json_decref(reply);
 	free(j);
