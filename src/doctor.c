@@ -229,13 +229,13 @@ static bool module_listed(const char *text, const char *name)
 
 	if (!text)
 		return false;
+	if ((size_t)snprintf(want, sizeof(want), "/%s.ko", name) >= sizeof(want))
+		return false;
 	for (int sep = 0; sep < 2; sep++) {
-		size_t n = (size_t)snprintf(want, sizeof(want), "/%s.ko", name);
-
-		for (size_t i = 0; i < n; i++)
-			if (want[i] == '_' || want[i] == '-')
-				want[i] = sep ? '-' : '_';
-		if (strstr(want, ".ko") && strstr(text, want))
+		for (char *p = want; *p; p++)
+			if (*p == '_' || *p == '-')
+				*p = sep ? '-' : '_';
+		if (strstr(text, want))
 			return true;
 	}
 	return false;
