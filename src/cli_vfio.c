@@ -34,14 +34,23 @@ void cli_event(struct vb_cli *cli, json_t *ev)
 	json_decref(ev);
 }
 
-void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o)
+static void reset_event(struct vb_cli *cli, const char *name, const char *device,
+			const char *server)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:s}", "event", name, "device", device, "cause", "reset");
+
+	if (server)
+		json_object_set_new(ev, "server", json_string(server));
+	cli_event(cli, ev);
+}
+
+void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o,
+		      const char *server)
 {
 	if (o->revoked)
-		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "revoked", "device", device,
-					 "cause", "reset"));
+		reset_event(cli, "revoked", device, server);
 	if (o->restored)
-		cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "restored", "device", device,
-					 "cause", "reset"));
+		reset_event(cli, "restored", device, server);
 }
 
 static void setenv_json(const char *name, const json_t *v)

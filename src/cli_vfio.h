@@ -28,8 +28,10 @@ error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_
 void cli_event_stamp(json_t *ev);
 /* A JSON Lines event on stdout, flushed at once. */
 void cli_event(struct vb_cli *cli, json_t *ev);
-/* The revoked / restored events (cause "reset") a reset of device made. */
-void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o);
+/* The revoked / restored events (cause "reset") a reset of device made;
+ * server (or NULL) names the daemon that did it. */
+void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o,
+		      const char *server);
 
 /* Run argv with fd inherited and the buffer described in VFIOBUF_* variables;
  * returns the child's exit status (128+signal when killed), or -1 with e

@@ -132,7 +132,7 @@ static void reset_held(struct holding *h)
 	if (!h->d)
 		return; /* through a daemon: `vfiobuf reset --server` */
 	rc = vb_vfio_reset_buffers(h->d, &o, &e);
-	cli_reset_events(h->cli, h->d->name, &o);
+	cli_reset_events(h->cli, h->d->name, &o, NULL);
 	if (rc < 0)
 		cli_fail(h->cli, &e); /* reported; the holder keeps holding */
 }

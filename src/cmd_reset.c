@@ -48,6 +48,7 @@ const struct argp cmd_reset_argp = {
 static int reset_remote(struct vb_cli *cli, const char *server, const char *bdf)
 {
 	struct vb_err e = { 0 };
+	struct vb_reset_outcome o;
 	json_t *req = vb_proto_request(VB_OP_RESET, -1), *reply = NULL;
 	int sock = cli_broker_open(server, &e);
 
@@ -61,11 +62,10 @@ static int reset_remote(struct vb_cli *cli, const char *server, const char *bdf)
 		return cli_fail(cli, &e);
 	}
 	close(sock);
-	cli_event(cli, json_pack("{s:s, s:s, s:s, s:s}", "event", "revoked", "device", bdf, "cause",
-				 "reset", "server", server));
-	if (json_is_true(json_object_get(reply, "restored")))
-		cli_event(cli, json_pack("{s:s, s:s, s:s, s:s}", "event", "restored", "device", bdf,
-					 "cause", "reset", "server", server));
+	/* a reset the daemon completed revoked; its reply says if it restored */
+	o.revoked = true;
+	o.restored = json_is_true(json_object_get(reply, "restored"));
+	cli_reset_events(cli, bdf, &o, server);
 	json_decref(reply);
 	return 0;
 }
@@ -88,7 +88,7 @@ int cmd_reset(struct vb_cli *cli, int argc, char **argv)
 	if (vb_vfio_open(&cli->sys, bdf, a.t.mode, &d, &e) < 0)
 		return cli_fail(cli, &e);
 	rc = vb_vfio_reset_buffers(&d, &o, &e);
-	cli_reset_events(cli, bdf, &o);
+	cli_reset_events(cli, bdf, &o, NULL);
 	vb_vfio_close(&d);
 	return rc < 0 ? cli_fail(cli, &e) : 0;
 }
