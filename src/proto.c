@@ -158,6 +158,15 @@ static int parse_ranges(json_t *root, struct vb_request *rq, struct vb_err *e)
 	return 0;
 }
 
+/* Is ids[i] among ids[0..i-1]? */
+static bool listed_before(const uint64_t *ids, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (ids[k] == ids[i])
+			return true;
+	return false;
+}
+
 /* export's "release": distinct lease ids, at most VB_RELEASE_MAX. */
 static int parse_release_list(json_t *root, struct vb_request *rq, struct vb_err *e)
 {
@@ -175,11 +184,10 @@ static int parse_release_list(json_t *root, struct vb_request *rq, struct vb_err
 		if (!json_is_integer(el) || json_integer_value(el) < 1)
 			return bad(e, "%s must hold lease ids (integers >= 1)", "\"release\"");
 		rq->release[i] = (uint64_t)json_integer_value(el);
-		for (size_t k = 0; k < i; k++)
-			if (rq->release[k] == rq->release[i])
-				return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
-						  "lease %llu is listed twice in \"release\"",
-						  (unsigned long long)rq->release[i]);
+		if (listed_before(rq->release, i))
+			return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+					  "lease %llu is listed twice in \"release\"",
+					  (unsigned long long)rq->release[i]);
 	}
 	rq->nrelease = json_array_size(v);
 	return 0;
@@ -335,12 +343,8 @@ static bool plain_range(struct scan *s, struct vb_request *rq, size_t i)
 
 static bool plain_release_id(struct scan *s, struct vb_request *rq, size_t i)
 {
-	if (!plain_uint(s, INT64_MAX, &rq->release[i]) || rq->release[i] == 0)
-		return false;
-	for (size_t k = 0; k < i; k++)
-		if (rq->release[k] == rq->release[i])
-			return false;
-	return true;
+	return plain_uint(s, INT64_MAX, &rq->release[i]) && rq->release[i] > 0 &&
+	       !listed_before(rq->release, i);
 }
 
 enum plain_key { PK_OP, PK_ID, PK_DEVICE, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
