@@ -150,8 +150,15 @@ static int export_buffer(struct vb_broker *b, struct client *c, const struct vb_
 		*fd = -1;
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, d->bdf, "out of memory");
 	}
-	*x = (struct vb_export_result){ x->released, x->nreleased, l->id, d->bdf, rq->bar, r, nr,
-					total, name, vb_vfio_mode_name(d->vd.mode), d->revoked };
+	x->lease = l->id;
+	x->device = d->bdf;
+	x->bar = rq->bar;
+	x->ranges = r;
+	x->nranges = nr;
+	x->size = total;
+	x->name = name;
+	x->vfio_mode = vb_vfio_mode_name(d->vd.mode);
+	x->revoked = d->revoked;
 	return 0;
 }
 
