@@ -153,6 +153,8 @@ setup() { skip_unless_in_lab; }
 	wait_for "$BATS_TEST_TMPDIR/r.out" exported
 	run "$VB" reset --server "$SOCK" 04:00.0
 	[ "$status" -eq 0 ]
+	# the resetting client prints the same two events, naming the daemon
+	[ "$(echo "$output" | jq -r '.event + ":" + .cause + ":" + .server' | tr '\n' ' ')" = "revoked:reset:$SOCK restored:reset:$SOCK " ]
 	wait_for "$BATS_TEST_TMPDIR/a.out" restored
 	wait_for "$BATS_TEST_TMPDIR/r.out" restored
 	kill -TERM $a $r
