@@ -7,6 +7,7 @@
  * for the duration of a call into libpci.
  */
 #include "pci_model.h"
+#include "pci_dump.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,8 @@ struct vb_pci {
 	char pci_path[PATH_MAX];
 	char libpci_msg[256];
 	jmp_buf jump;
+	struct vb_devlist dump_devs; /* a dump's functions, scanned once for lookups */
+	bool dump_scanned;
 };
 
 static __thread struct vb_pci *libpci_caller;
@@ -61,6 +64,9 @@ static int guarded_init(struct vb_pci *p)
 	return 0;
 }
 
+static int init_access(struct vb_pci *p, struct vb_err *e);
+static struct vb_pci *open_dump(struct vb_pci *p, struct vb_err *e);
+
 struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err *e)
 {
 	struct vb_pci *p = calloc(1, sizeof(*p));
@@ -72,6 +78,8 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 	}
 	p->sys = s;
 	p->flags = flags;
+	if (vb_sys_is_dump(s))
+		return open_dump(p, e);
 	if (vb_sys_path(s, p->pci_path, sizeof(p->pci_path), "bus/pci") < 0 ||
 	    vb_sys_path(s, devices, sizeof(devices), "bus/pci/devices") < 0) {
 		vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, NULL, "sysfs path too long");
@@ -85,12 +93,31 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 		return NULL;
 	}
 	p->acc = pci_alloc();
+	p->acc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_set_param(p->acc, "sysfs.path", p->pci_path);
+	return init_access(p, e) < 0 ? NULL : p;
+}
+
+/* The dump is parsed by libpci's dump method in pci_init (the bytes of
+ * every function it lists); its errors (unreadable, malformed line) are the
+ * user's input: usage errors. */
+static struct vb_pci *open_dump(struct vb_pci *p, struct vb_err *e)
+{
+	snprintf(p->pci_path, sizeof(p->pci_path), "%s", p->sys->dump);
+	p->acc = pci_alloc();
+	p->acc->method = PCI_ACCESS_DUMP;
+	pci_set_param(p->acc, "dump.name", p->pci_path);
+	return init_access(p, e) < 0 ? NULL : p;
+}
+
+static int init_access(struct vb_pci *p, struct vb_err *e)
+{
+	bool dump = vb_sys_is_dump(p->sys);
+
 	p->acc->error = libpci_error;
 	p->acc->warning = libpci_quiet;
 	p->acc->debug = libpci_quiet;
-	p->acc->method = PCI_ACCESS_SYS_BUS_PCI;
-	pci_set_param(p->acc, "sysfs.path", p->pci_path);
-	if (flags & VB_PCI_NAMES) {
+	if (p->flags & VB_PCI_NAMES) {
 		/* Reuse lspci's caches and database; never go to the network. */
 		p->acc->id_lookup_mode = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
 		/* pci.ids only: the udev hwdb fallback leaks in libudev and
@@ -98,17 +125,23 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 		pci_set_param(p->acc, "hwdb.disable", "1");
 	}
 	if (guarded_init(p) < 0) {
-		vb_err_set(e, VB_EXIT_FAIL, 0, NULL, "libpci: %s", p->libpci_msg);
+		if (dump)
+			vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "cannot read lspci dump '%s': %s",
+				   p->sys->dump, p->libpci_msg);
+		else
+			vb_err_set(e, VB_EXIT_FAIL, 0, NULL, "libpci: %s", p->libpci_msg);
+		pci_cleanup(p->acc);
 		free(p);
-		return NULL;
+		return -1;
 	}
-	return p;
+	return 0;
 }
 
 void vb_pci_close(struct vb_pci *p)
 {
 	if (!p)
 		return;
+	vb_devlist_free(&p->dump_devs);
 	pci_cleanup(p->acc);
 	free(p);
 }
@@ -260,6 +293,9 @@ static void read_bridge(struct pci_dev *d, struct vb_device *v)
 	if (v->is_bridge) {
 		v->secondary_bus = pci_read_byte(d, PCI_SECONDARY_BUS);
 		v->subordinate_bus = pci_read_byte(d, PCI_SUBORDINATE_BUS);
+	} else if (v->header_type == PCI_HEADER_TYPE_CARDBUS) {
+		v->secondary_bus = pci_read_byte(d, PCI_CB_CARD_BUS);
+		v->subordinate_bus = pci_read_byte(d, PCI_CB_SUBORDINATE_BUS);
 	}
 }
 
@@ -300,6 +336,12 @@ static void fill_device(struct vb_pci *p, struct pci_dev *d, struct vb_device *v
 		read_config(d, v);
 	if (p->flags & VB_PCI_NAMES)
 		read_names(p, d, v);
+	if (vb_sys_is_dump(p->sys)) {
+		/* nothing but config bytes: the tree comes after the scan */
+		v->captured = true;
+		v->numa_node = -1;
+		return;
+	}
 	read_topology(p, v);
 	read_vf_and_vfio(p, v);
 }
@@ -308,6 +350,46 @@ static int cmp_dev(const void *a, const void *b)
 {
 	return vb_bdf_compare(&((const struct vb_device *)a)->bdf,
 			      &((const struct vb_device *)b)->bdf);
+}
+
+/* A dump's tree and ACS come from all its functions at once (pci_dump.h).
+ * A dump with no readable header at all is not an `lspci -x` dump. */
+static int finish_dump(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
+{
+	size_t readable = 0;
+
+	for (size_t i = 0; i < out->n; i++)
+		readable += !out->v[i].config_broken;
+	if (!readable) {
+		vb_devlist_free(out);
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+				  "lspci dump '%s' has no function with configuration bytes "
+				  "(make it with lspci -x, -xxx or -xxxx)", p->sys->dump);
+	}
+	vb_dump_build_tree(out);
+	vb_dump_settle_acs(out);
+	return 0;
+}
+
+/* vb_pci_lookup on a dump: the parent needs the whole tree. */
+static int lookup_dump(struct vb_pci *p, const char *name, const struct vb_bdf *bdf,
+		       struct vb_device *out, struct vb_err *e)
+{
+	const struct vb_device *d;
+
+	if (!p->dump_scanned) {
+		if (vb_pci_scan(p, &p->dump_devs, e) < 0)
+			return -1;
+		p->dump_scanned = true;
+	}
+	d = vb_devlist_find(&p->dump_devs, bdf);
+	if (!d)
+		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device in the dump");
+	*out = *d;
+	if (out->config_broken)
+		return vb_err_set(e, VB_EXIT_FAIL, 0, name,
+				  "the dump has less than the 64-byte configuration header");
+	return 0;
 }
 
 int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
@@ -339,6 +421,8 @@ int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
 	libpci_caller = NULL;
 	out->n = n;
 	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
+	if (vb_sys_is_dump(p->sys))
+		return finish_dump(p, out, e);
 	return 0;
 }
 
@@ -349,6 +433,8 @@ int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *
 	struct pci_dev *d;
 
 	vb_bdf_format(bdf, name);
+	if (vb_sys_is_dump(p->sys))
+		return lookup_dump(p, name, bdf, out, e);
 	if (!vb_sys_exists(p->sys, "bus/pci/devices/%s", name))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
 	libpci_caller = p;

@@ -29,7 +29,8 @@ struct vb_bar {
 enum vb_acs_state {
 	VB_ACS_ABSENT = 0,  /* extended config read, no ACS capability */
 	VB_ACS_PRESENT,     /* acs_cap / acs_ctrl are valid */
-	VB_ACS_UNREADABLE,  /* extended config space not readable (needs root) */
+	VB_ACS_UNREADABLE,  /* extended config space not readable (needs root), or
+			       not in the dump (captured: see vb_device) */
 };
 
 /* ACS control bits that make the kernel route P2P through the root complex. */
@@ -56,13 +57,18 @@ struct vb_device {
 	int nbars;
 	struct vb_bar bars[VB_MAX_BARS]; /* only BARs with a non-zero size */
 	bool is_bridge;                 /* header type 1 */
-	int secondary_bus, subordinate_bus; /* bridges only, else -1 */
+	int secondary_bus, subordinate_bus; /* type-1 and CardBus bridges, else -1 */
 	int pcie_type;                  /* PCIe cap port type (0 endpoint, 4 root port,
 					   5 upstream, 6 downstream, ...), -1 not PCIe
 					   or config unreadable */
 	int cfg_size;                   /* config bytes readable: 64 (not root), 256, 4096 */
 	bool config_broken;             /* even the 64-byte header is unreadable
 					   (truncated or missing config file) */
+	bool captured;                  /* read from an lspci dump (-F), not the live
+					   kernel: config only as far as captured (ACS
+					   unreadable means "not captured"); no driver,
+					   IOMMU group, NUMA node, VF links or BAR sizes;
+					   parent and host bridge from pci_dump.h */
 	bool is_vf;
 	struct vb_bdf physfn;           /* valid when is_vf */
 	bool has_parent;
