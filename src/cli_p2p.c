@@ -41,8 +41,12 @@ const char *cli_p2p_reason(const struct vb_topo *t, const struct vb_p2p_result *
 			 r->distance == 0 ? "" : " and no ACS redirect on the path: traffic stays in the PCIe fabric");
 		if (r->uncertain)
 			snprintf(buf + strlen(buf), n - strlen(buf),
-				 "; ACS of %d port(s) unreadable (needs root): if they redirect it is %s",
-				 r->nunknown, vb_p2p_verdict_name(r->verdict_if_redirect));
+				 "; ACS of %d port(s) %s: if they redirect it is %s%s", r->nunknown,
+				 t->devs.v[r->unknown[0]].captured ? "not captured in the dump"
+								   : "unreadable (needs root)",
+				 vb_p2p_verdict_name(r->verdict_if_redirect),
+				 m->cpu_unknown && r->verdict_if_redirect == VB_P2P_NOT_SUPPORTED
+					 ? " (thru-host-bridge if the unknown CPU is AMD Zen)" : "");
 		return buf;
 	}
 	bridge_desc(t, r->hb_provider, hb, sizeof(hb));
@@ -51,16 +55,24 @@ const char *cli_p2p_reason(const struct vb_topo *t, const struct vb_p2p_result *
 					     : "ACS redirect on ",
 			       r->common < 0 ? "" : redir,
 			       r->common < 0 ? "" : " sends traffic up through the host bridge");
-	if (r->zen_rule)
+	if (r->zen_rule) {
 		snprintf(buf + len, n - len, "; allowed because the CPU is AMD Zen (family >= 0x17)");
-	else if (r->hb_provider != r->hb_client) {
+		return buf;
+	}
+	if (r->hb_provider != r->hb_client) {
 		char hb2[160];
 
-		snprintf(buf + len, n - len, "; %s between %s and %s",
-			 r->hb_whitelisted ? "allowed" : "refused", hb,
-			 bridge_desc(t, r->hb_client, hb2, sizeof(hb2)));
-	} else
-		snprintf(buf + len, n - len, "; %s: %s", r->hb_whitelisted ? "allowed" : "refused", hb);
+		len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "; %s between %s and %s",
+					r->hb_whitelisted ? "allowed" : "refused", hb,
+					bridge_desc(t, r->hb_client, hb2, sizeof(hb2)));
+	} else {
+		len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "; %s: %s",
+					r->hb_whitelisted ? "allowed" : "refused", hb);
+	}
+	if (r->cpu_unknown && len < n)
+		snprintf(buf + len, n - len,
+			 "; the CPU is unknown (no cpuinfo was read): on AMD Zen (family >= 0x17) "
+			 "it would be thru-host-bridge");
 	return buf;
 }
 
@@ -103,8 +115,9 @@ static void pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
 	names_json(o, "acs_redirect", t, r->redir, r->nredir);
 	names_json(o, "acs_unknown", t, r->unknown, r->nunknown);
 	out_bool(o, "uncertain", NULL, r->uncertain);
-	if (r->uncertain)
+	if (r->uncertain && r->nunknown)
 		out_str(o, "verdict_if_redirect", NULL, vb_p2p_verdict_name(r->verdict_if_redirect));
+	out_bool(o, "cpu_unknown", NULL, r->cpu_unknown);
 	out_bool(o, "host_bridge_checked", NULL, r->host_bridge_checked);
 	out_bool(o, "zen_rule", NULL, r->zen_rule);
 	if (brief) {

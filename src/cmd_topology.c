@@ -247,7 +247,7 @@ static void cell(const struct vb_p2p_result *r, int a, int b, char *buf, size_t 
 	else if (r->verdict == VB_P2P_THRU_HOST_BRIDGE)
 		snprintf(buf, n, "HB%d", r->distance);
 	else
-		snprintf(buf, n, "X");
+		snprintf(buf, n, "X%s", r->uncertain ? "?" : "");
 }
 
 static void print_matrix(struct vb_out *o, const struct view *v)
@@ -274,7 +274,8 @@ static void print_matrix(struct vb_out *o, const struct view *v)
 		    "  N     bus-addr: P2P stays in the PCIe fabric, N = the kernel's distance\n"
 		    "  N?    bus-addr assuming unreadable ACS does not redirect (run as root)\n"
 		    "  HBN   thru-host-bridge: allowed through the host bridge (whitelist or AMD Zen)\n"
-		    "  X     not-supported: the kernel refuses P2P between these two\n");
+		    "  X     not-supported: the kernel refuses P2P between these two\n"
+		    "  X?    not-supported unless the CPU, unknown in a dump, is AMD Zen\n");
 }
 
 /* ---- JSON ------------------------------------------------------------------ */

@@ -160,6 +160,8 @@ static enum vb_p2p_verdict via_host_bridge(const struct vb_p2p_model *m,
 		return VB_P2P_THRU_HOST_BRIDGE;
 	}
 	r->hb_whitelisted = bridges_allowed(m, r->hb_provider, r->hb_client);
+	if (!r->hb_whitelisted && m->cpu_unknown)
+		r->cpu_unknown = r->uncertain = true;
 	return r->hb_whitelisted ? VB_P2P_THRU_HOST_BRIDGE : VB_P2P_NOT_SUPPORTED;
 }
 

@@ -51,6 +51,7 @@ struct vb_p2p_model {
 	struct vb_p2p_host_bridge *bridges;
 	size_t nbridges;
 	bool cpu_p2p;         /* x86 AMD family >= 0x17: every host bridge allowed */
+	bool cpu_unknown;     /* no cpuinfo (an lspci dump): the AMD rule may apply */
 	int *chains;          /* n * VB_P2P_MAX_DEPTH ancestor table (finish) */
 };
 
@@ -69,6 +70,9 @@ struct vb_p2p_result {
 	bool zen_rule;         /* allowed by the AMD Zen CPU rule */
 	int hb_provider, hb_client;
 	bool hb_whitelisted;   /* the whitelist allowed it */
+	bool cpu_unknown;      /* refused by the host bridges, but the CPU is unknown:
+				  on AMD family >= 0x17 it is thru-host-bridge
+				  (uncertain is set) */
 };
 
 /* Compute depths and the ancestor table.  Returns 0, or -1 when a chain is

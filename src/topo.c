@@ -13,11 +13,14 @@ int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
 
 	memset(c, 0, sizeof(*c));
 	c->family = -1;
+	if (vb_sys_is_dump(s))
+		return -1; /* an lspci dump says nothing of the CPU: unknown */
 	if (vb_root_path(s, path, sizeof(path), "/proc/cpuinfo") < 0)
 		return -1;
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
+	c->known = true;
 	while (fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':');
 
@@ -98,6 +101,7 @@ int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cp
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
 	m->cpu_p2p = vb_cpu_p2p_capable(cpu);
+	m->cpu_unknown = !cpu->known;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct vb_device *d = &t->devs.v[i];
 		struct vb_p2p_node *nd = &m->nodes[i];

@@ -11,6 +11,7 @@
 struct vb_cpu_info {
 	char vendor[32]; /* "AuthenticAMD" */
 	int family;      /* -1 when unknown */
+	bool known;      /* cpuinfo was read (never from an lspci dump) */
 };
 
 struct vb_topo {
