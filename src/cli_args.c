@@ -21,6 +21,7 @@ struct wrap_state {
 	struct vb_cli *cli;
 	void *input;
 	const char *sysfs_root; /* set when --sysfs-root was given here */
+	const char *dump;       /* set when -F was given here */
 	bool json, pretty;
 };
 
@@ -30,6 +31,7 @@ static const struct argp_option global_options[] = {
 	{ "quiet", 'q', 0, 0, "Print nothing but errors", -1 },
 	{ "verbose", 'v', 0, 0, "Explain more (repeatable)", -1 },
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0, "Directory standing for /sys", -1 },
+	{ "from-dump", 'F', "FILE", 0, "Read the PCI functions from an lspci -x dump", -1 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
 	{ 0 }
@@ -57,6 +59,9 @@ static error_t wrap_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_SYSFS_ROOT:
 		w->sysfs_root = arg;
+		return 0;
+	case 'F':
+		w->dump = arg;
 		return 0;
 	case '?':
 		cli_help_exit(state, ARGP_HELP_STD_HELP);
@@ -110,9 +115,34 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 			cli->pretty = w->pretty;
 		}
 	}
-	if (w->sysfs_root && vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
+	if (w->sysfs_root) {
+		char dump[sizeof(cli->sys.dump)];
+
+		memcpy(dump, cli->sys.dump, sizeof(dump)); /* -F given before it */
+		if (vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
+			return cli_fail(cli, &e);
+		memcpy(cli->sys.dump, dump, sizeof(dump));
+	}
+	if (w->dump && vb_sys_set_dump(&cli->sys, w->dump, &e) < 0)
 		return cli_fail(cli, &e);
 	return 0;
+}
+
+/* The commands that work from an lspci dump; the others need the kernel. */
+static int check_dump_command(struct vb_cli *cli, const char *command)
+{
+	static const char *const offline[] = { "list", "show", "topology", "distance" };
+	struct vb_err e = { 0 };
+
+	if (!vb_sys_is_dump(&cli->sys))
+		return 0;
+	for (size_t i = 0; i < sizeof(offline) / sizeof(offline[0]); i++)
+		if (strcmp(command, offline[i]) == 0)
+			return 0;
+	vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+		   "%s needs the live kernel: -F (an lspci dump) works with list, show, "
+		   "topology and distance only", command);
+	return cli_fail(cli, &e);
 }
 
 int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext)
@@ -167,6 +197,8 @@ int cli_parse_args(struct vb_cli *cli, const struct argp *argp, int argc, char *
 	rc = cli_argp_run(&wrapper, argc, argv, &w, &errbuf);
 	argv[0] = saved_argv0;
 	code = apply_globals(cli, &w);
+	if (!code)
+		code = check_dump_command(cli, saved_argv0);
 	if (!code && rc)
 		code = cli_usage_error(cli, errbuf, prog);
 	free(errbuf);

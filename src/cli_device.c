@@ -53,7 +53,10 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_int(o, "iommu_group", NULL, d->iommu_group);
 	else
 		out_null(o, "iommu_group", NULL);
-	out_int(o, "numa_node", NULL, d->numa_node);
+	if (d->captured)
+		out_null(o, "numa_node", NULL); /* a dump has none */
+	else
+		out_int(o, "numa_node", NULL, d->numa_node);
 	if (d->vfio_group_node[0] || d->vfio_cdev_node[0]) {
 		out_open_object(o, "vfio");
 		out_str_or_null(o, "group", NULL, d->vfio_group_node);
@@ -75,7 +78,15 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_null(o, "parent", NULL);
 	}
 	out_str_or_null(o, "host_bridge", NULL, d->host_bridge);
-	bars_json(o, d);
+	if (d->captured)
+		out_null(o, "bars", NULL); /* a dump has addresses but no sizes */
+	else
+		bars_json(o, d);
+}
+
+const char *cli_config_missing(const struct vb_device *d)
+{
+	return d->captured ? "not captured" : "needs root";
 }
 
 const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
@@ -83,6 +94,10 @@ const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
 	size_t len = 0;
 
 	buf[0] = '\0';
+	if (d->captured) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
 	for (int i = 0; i < d->nbars && len < n; i++) {
 		const struct vb_bar *b = &d->bars[i];
 		char sz[32];

@@ -10,6 +10,10 @@
  * iommu_group, numa_node, vfio, bars, parent).  JSON mode only. */
 void cli_device_json_fields(struct vb_out *o, const struct vb_device *d);
 
+/* Why a device's extended config (ACS, PCIe type) is unknown: "not captured"
+ * when it came from a dump (-F), else "needs root". */
+const char *cli_config_missing(const struct vb_device *d);
+
 /* "2:16M(64,pf) 4:4K" — memory/IO BARs in one short column. */
 const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n);
 

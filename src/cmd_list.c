@@ -83,6 +83,10 @@ static void print_bound(struct vb_out *o, const struct vb_bind_state *st,
 
 	mark[0] = bound ? '*' : '\0';
 	mark[1] = '\0';
+	if (d->captured) {
+		out_null(o, "bound_by_vfiobuf", NULL); /* a dump has no host state */
+		return;
+	}
 	out_bool(o, "bound_by_vfiobuf", NULL, bound);
 	if (bound)
 		out_str_or_null(o, "original_driver", NULL, orig);
@@ -131,6 +135,10 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
 	if (rc)
 		return rc;
+	if (a.server && vb_sys_is_dump(&cli->sys)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL, "--server lists a live daemon's devices: not with -F");
+		return cli_fail(cli, &e);
+	}
 	if (a.server)
 		return cli_broker_list(cli, a.server);
 	p = cli_pci_open(cli, a.numeric ? 0 : VB_PCI_NAMES, &e);
@@ -149,8 +157,8 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			return cli_fail(cli, &e);
 		}
 	}
-	/* an unreadable state file only loses the marks */
-	if (vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
+	/* an unreadable state file only loses the marks; a dump has none */
+	if (!vb_sys_is_dump(&cli->sys) && vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
 		vb_err_clear(&e);
 	out_open_array(cli->out, NULL);
 	if (!cli->quiet)
@@ -172,8 +180,10 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		if (!l.v[i].config_broken || !selected(&a, &l.v[i]))
 			continue;
 		/* listed with what sysfs gave, but say so and fail */
-		fprintf(stderr, "vfiobuf: %s: cannot read the configuration header from sysfs "
-				"(config file truncated or unreadable)\n", l.v[i].name);
+		fprintf(stderr, "vfiobuf: %s: %s\n", l.v[i].name,
+			l.v[i].captured ? "the dump has less than the 64-byte configuration header"
+					: "cannot read the configuration header from sysfs "
+					  "(config file truncated or unreadable)");
 		rc = VB_EXIT_FAIL;
 	}
 	vb_devlist_free(&l);

@@ -34,7 +34,7 @@ const struct argp cmd_show_argp = {
 	NULL, show_parser, "DEVICE",
 	"Show everything about one PCI function: identity, driver, IOMMU group, VFIO nodes, "
 	"BARs, its upstream path to the root port and the ACS state of every hop (reading ACS "
-	"needs root).",
+	"needs root; from a dump, -xxxx captures it).",
 	NULL, NULL, NULL
 };
 
@@ -56,7 +56,7 @@ static void acs_json(struct vb_out *o, const struct vb_device *d)
 		out_str(o, "status", NULL, "absent");
 		break;
 	default:
-		out_str(o, "status", NULL, "needs root");
+		out_str(o, "status", NULL, cli_config_missing(d));
 		break;
 	}
 	out_close_object(o);
@@ -76,7 +76,7 @@ static const char *acs_text(const struct vb_device *d, char *buf, size_t n)
 		snprintf(buf, n, "none");
 		break;
 	default:
-		snprintf(buf, n, "unknown (needs root)");
+		snprintf(buf, n, "unknown (%s)", cli_config_missing(d));
 		break;
 	}
 	return buf;
@@ -84,7 +84,7 @@ static const char *acs_text(const struct vb_device *d, char *buf, size_t n)
 
 static void print_identity(struct vb_out *o, const struct vb_device *d)
 {
-	char buf[64];
+	char buf[64], unknown[32];
 
 	out_text(o, "%s  %s [%04x]: %s %s [%04x:%04x] (rev %02x)\n", d->name,
 		 d->class_name[0] ? d->class_name : "Class", d->class_code >> 8,
@@ -101,9 +101,10 @@ static void print_identity(struct vb_out *o, const struct vb_device *d)
 	out_text(o, "  numa node:    %s\n", d->numa_node >= 0 ? buf : "-");
 	out_text(o, "  vfio:         %s%s%s\n", d->vfio_group_node[0] ? d->vfio_group_node : "-",
 		 d->vfio_cdev_node[0] ? " " : "", d->vfio_cdev_node);
+	snprintf(unknown, sizeof(unknown), "unknown (%s)", cli_config_missing(d));
 	out_text(o, "  pcie type:    %s\n", vb_pcie_type_name(d->pcie_type)
 						 ? vb_pcie_type_name(d->pcie_type)
-						 : (d->cfg_size <= 64 ? "unknown (needs root)" : "-"));
+						 : (d->cfg_size <= 64 ? unknown : "-"));
 	if (d->is_vf)
 		out_text(o, "  physfn:       %s\n", vb_bdf_format(&d->physfn, buf));
 }
@@ -112,7 +113,9 @@ static void print_bars(struct vb_out *o, const struct vb_device *d)
 {
 	char sz[32];
 
-	if (d->nbars == 0)
+	if (d->captured)
+		out_text(o, "  BARs:         ? (a dump has no BAR sizes)\n");
+	else if (d->nbars == 0)
 		out_text(o, "  BARs:         none\n");
 	for (int i = 0; i < d->nbars; i++) {
 		const struct vb_bar *b = &d->bars[i];
@@ -160,7 +163,9 @@ static void print_path(struct vb_out *o, const struct vb_device *chain, int n)
 		out_text(o, "    %s%s  %-16s  %s\n", i ? "-> " : "   ", chain[i].name, type ? type : "-",
 			 acs_text(&chain[i], acs, sizeof(acs)));
 	}
-	out_text(o, "    -> %s (host bridge)\n", chain[n - 1].host_bridge[0] ? chain[n - 1].host_bridge : "?");
+	out_text(o, "    -> %s (host bridge%s)\n",
+		 chain[n - 1].host_bridge[0] ? chain[n - 1].host_bridge : "?",
+		 chain[n - 1].captured ? ", synthesized from the dump" : "");
 	out_close_array(o);
 }
 

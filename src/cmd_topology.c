@@ -140,7 +140,7 @@ static const char *acs_word(const struct vb_device *d, char *buf, size_t n)
 	char bits[64];
 
 	if (d->acs == VB_ACS_UNREADABLE)
-		snprintf(buf, n, "ACS ? (needs root)");
+		snprintf(buf, n, "ACS ? (%s)", d->captured ? "not captured" : "needs root");
 	else if (d->acs == VB_ACS_ABSENT)
 		buf[0] = '\0';
 	else if (d->acs_ctrl & VB_ACS_REDIR_MASK)
@@ -226,6 +226,8 @@ static void print_tree(struct vb_out *o, const struct view *v)
 					       : "not P2PDMA whitelisted"));
 		if (numa >= 0)
 			out_text(o, ", NUMA %d", numa);
+		if (lastroot >= 0 && t->devs.v[lastroot].captured)
+			out_text(o, "; synthesized from the dump");
 		out_text(o, "\n");
 		for (size_t i = 0; i < t->devs.n; i++) {
 			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0 || !v->shown[i])
@@ -300,7 +302,10 @@ static void node_json(struct vb_out *o, const struct view *v, int i)
 	out_bool(o, "endpoint", NULL, v->endpoint[i]);
 	out_str_or_null(o, "parent", NULL, m->nodes[i].up >= 0 ? m->nodes[m->nodes[i].up].name : NULL);
 	out_str(o, "host_bridge", NULL, m->bridges[m->nodes[i].host_bridge].name);
-	out_int(o, "numa_node", NULL, d->numa_node);
+	if (d->captured)
+		out_null(o, "numa_node", NULL); /* a dump has none */
+	else
+		out_int(o, "numa_node", NULL, d->numa_node);
 	out_str(o, "acs", NULL,
 		m->nodes[i].acs == VB_P2P_ACS_REDIRECT ? "redirect"
 		: m->nodes[i].acs == VB_P2P_ACS_UNKNOWN ? "unknown" : "none");
@@ -331,6 +336,8 @@ static void print_json(struct vb_out *o, const struct view *v)
 		snprintf(id, sizeof(id), "%04x:%04x", b->vendor, b->device);
 		out_str_or_null(o, "root_id", NULL, b->has_root ? id : NULL);
 		out_bool(o, "whitelisted", NULL, b->has_root && vb_p2p_whitelisted(b->vendor, b->device, &same));
+		/* every host bridge of a dump is made up from its root bus */
+		out_bool(o, "synthesized", NULL, t->devs.n && t->devs.v[0].captured);
 		out_close_object(o);
 	}
 	out_close_array(o);

@@ -31,6 +31,7 @@ enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE };
 
 struct main_args {
 	const char *sysfs_root;
+	const char *dump;
 	const char *batch_file;
 	bool json, pretty, quiet;
 	int verbose;
@@ -45,6 +46,9 @@ static const struct argp_option main_options[] = {
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0,
 	  "Directory standing for /sys (also VFIOBUF_SYSFS_ROOT); /proc, /run, /etc and /dev "
 	  "are then taken relative to its parent", 0 },
+	{ "from-dump", 'F', "FILE", 0,
+	  "Read the PCI functions from an lspci -x, -xxx or -xxxx dump instead of this host "
+	  "(list, show, topology and distance only)", 0 },
 	{ "batch", OPT_BATCH, "FILE", 0, "Run the commands in FILE, one per line (- for stdin)", 0 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
@@ -71,6 +75,9 @@ static error_t main_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSFS_ROOT:
 		a->sysfs_root = arg;
+		break;
+	case 'F':
+		a->dump = arg;
 		break;
 	case OPT_BATCH:
 		a->batch_file = arg;
@@ -249,7 +256,8 @@ int main(int argc, char **argv)
 		return VB_EXIT_FAIL;
 	if (prc) {
 		rc = cli_usage_error(&cli, errtext, "vfiobuf");
-	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0) {
+	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0 ||
+		   (a.dump && vb_sys_set_dump(&cli.sys, a.dump, &e) < 0)) {
 		rc = cli_fail(&cli, &e);
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);

@@ -186,7 +186,7 @@ load helpers/common
 		fi
 		text=$(mandoc -Tascii "$page" | col -b)
 		for o in $("$VB" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-			case $o in --help | --usage | --json | --pretty | --quiet | --verbose | --sysfs-root) continue ;; esac
+			case $o in --help | --usage | --json | --pretty | --quiet | --verbose | --sysfs-root | --from-dump) continue ;; esac
 			grep -q -- "$o" <<<"$text" || missing+=("$c: $o")
 		done
 	done

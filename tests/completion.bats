@@ -49,6 +49,16 @@ bash_complete() {
 	[ "$output" = "0000:03:00.0" ]
 }
 
+@test "bash: -F completes files, then devices come from the lspci dump" {
+	cd "$BATS_TEST_TMPDIR" && cp "$VFIOBUF_TOP/tests/fixtures/lspci-dumps/tree-fsl-p2020" fsl.dump
+	run bash_complete vfiobuf -F fsl
+	[ "$output" = "fsl.dump" ]
+	run bash_complete vfiobuf --from-dump fsl.dump show 0001:
+	[ "$output" = $'0001:02:00.0\n0001:03:00.0' ]
+	run bash_complete vfiobuf --f
+	[ "$output" = "--from-dump" ]
+}
+
 @test "zsh: completion file loads under compinit" {
 	command -v zsh >/dev/null || skip "zsh not installed"
 	run zsh -f -c "fpath=($VFIOBUF_TOP/completions \$fpath); autoload -U compinit; compinit -u -D; autoload -U _vfiobuf && whence -w _vfiobuf"
