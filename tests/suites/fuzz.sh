@@ -9,7 +9,8 @@ secs=${FUZZ_SECONDS:-20}
 out=build/fuzz
 mkdir -p "$out"
 targets=(request:"src/proto.c src/bdf.c src/ranges.c src/vb_error.c"
-	 policy:"src/policy.c src/uevent.c src/bdf.c src/ranges.c src/vb_error.c")
+	 policy:"src/policy.c src/uevent.c src/bdf.c src/ranges.c src/vb_error.c"
+	 dump_tree:"src/pci_dump.c src/bdf.c")
 echo "1..$(( ${#targets[@]} * 2 ))"
 n=0
 if ! command -v clang >/dev/null; then
