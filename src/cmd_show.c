@@ -96,7 +96,8 @@ static void print_identity(struct vb_out *o, const struct vb_device *d)
 		 d->driver_override[0] ? " (override: " : "", d->driver_override,
 		 d->driver_override[0] ? ")" : "");
 	snprintf(buf, sizeof(buf), "%d", d->iommu_group);
-	out_text(o, "  iommu group:  %s\n", d->iommu_group >= 0 ? buf : "- (no IOMMU)");
+	out_text(o, "  iommu group:  %s\n", d->iommu_group >= 0 ? buf
+						 : d->captured ? "- (not in a dump)" : "- (no IOMMU)");
 	snprintf(buf, sizeof(buf), "%d", d->numa_node);
 	out_text(o, "  numa node:    %s\n", d->numa_node >= 0 ? buf : "-");
 	out_text(o, "  vfio:         %s%s%s\n", d->vfio_group_node[0] ? d->vfio_group_node : "-",

@@ -74,6 +74,7 @@ vfiobuf_parents() {
 		run "$VB" -F "$f" show "$last"
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"(host bridge, synthesized from the dump)"* ]]
+		[[ "$output" == *"iommu group:  - (not in a dump)"* ]]
 		run "$VB" -F "$f" distance -j "$first" "$last"
 		[ "$status" -eq 0 ]
 		jq -e '.verdict | type == "string"' <<<"$output"
