@@ -677,9 +677,10 @@ static int ancestor_dir(const struct vb_sys *s, const struct vb_device *d,
 	return snprintf(dir, n, "%s", real) < (int)n ? 0 : -1;
 }
 
-static void synthesize(const struct vb_sys *s, struct vb_pci *p, const struct vb_device *child,
-		       int k, struct vb_device *v)
+static void synthesize(struct vb_pci *p, const struct vb_device *child, int k,
+		       struct vb_device *v)
 {
+	const struct vb_sys *s = p->sys;
 	char dir[PATH_MAX];
 	int dirfd;
 
@@ -729,7 +730,7 @@ int vb_devlist_add_ancestors(const struct vb_sys *s, struct vb_devlist *l, struc
 				vb_pci_close(p);
 				return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 			}
-			synthesize(s, p, &child, k, &l->v[l->n]);
+			synthesize(p, &child, k, &l->v[l->n]);
 			l->n++;
 			added++;
 		}
@@ -738,6 +739,19 @@ int vb_devlist_add_ancestors(const struct vb_sys *s, struct vb_devlist *l, struc
 	if (added)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_dev);
 	return (int)added;
+}
+
+int vb_pci_lookup_ancestor(struct vb_pci *p, const struct vb_device *d, int k,
+			   struct vb_device *out, struct vb_err *e)
+{
+	char name[VB_BDF_STRLEN];
+
+	if (k < 0 || k >= d->npath)
+		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, d->name, "no such ancestor");
+	if (vb_sys_exists(p->sys, "bus/pci/devices/%s", vb_bdf_format(&d->path[k], name)))
+		return vb_pci_lookup(p, &d->path[k], out, e);
+	synthesize(p, d, k, out);
+	return 0;
 }
 
 /* The k-th problem of d as text into buf; false when there is no k-th. */

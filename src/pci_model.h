@@ -138,6 +138,11 @@ const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct
 int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct vb_bar *out,
 		    bool *present, struct vb_err *e);
 
+/* Ancestor k (0 = topmost) of d's sysfs path: looked up, or synthesized
+ * from the path when it is not in bus/pci/devices. */
+int vb_pci_lookup_ancestor(struct vb_pci *p, const struct vb_device *d, int k,
+			   struct vb_device *out, struct vb_err *e);
+
 /* Add the bridges that appear in the functions' sysfs paths but not in the
  * list (a partial bus/pci/devices), read from their directories as far as
  * they can be, flagged synthesized; the list stays sorted.  Returns the

@@ -211,6 +211,8 @@ const char *vb_topo_missing_reason(const struct vb_topo *t, int i)
 {
 	if (i >= 0 && (size_t)i < t->devs.n && t->devs.v[i].synthesized)
 		return "not in bus/pci/devices";
+	if (i >= 0 && (size_t)i < t->devs.n && t->devs.v[i].config_broken)
+		return "config unreadable";
 	return t->config_gap ? t->config_gap : "not read";
 }
 
