@@ -220,3 +220,20 @@ root_port_first() {
 		done < <(tail -n +2 <<<"$output")
 	done
 }
+
+@test "every irregular tree reads clean under valgrind (no leak, no invalid read)" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	root=$(fixture_copy server-2s)
+	rm "$(devdir 0000:03:00.0)/vendor" "$root/sys/bus/pci/devices/0000:02:00.0"
+	echo "garbage line" >"$(devdir 0000:05:00.0)/resource"
+	: >"$(devdir 0000:06:00.0)/config"
+	ln -s ../../../devices/pci0000:00/0000:00:01.0 "$root/sys/bus/pci/devices/not-a-bdf"
+	r=$(devdir 0000:84:00.0)/resource
+	{ echo "0x0000000000000000 0xffffffffffffffff 0x0000000000140204"; tail -n +2 "$r"; } >"$r.new" && mv "$r.new" "$r"
+	find "$root/sys/devices" -name config -path '*0000:8*' -exec truncate -s 64 {} +
+	for cmd in "list" "-j list" "topology" "-j topology --all" "topology --matrix" "distance 03:00.0 04:00.0" "show 03:00.0" "show 84:00.0"; do
+		run --separate-stderr valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$VB" --sysfs-root "$root/sys" $cmd
+		[ "$status" -eq 0 ] || { echo "$cmd: status $status: $stderr"; false; }
+	done
+}
