@@ -82,11 +82,39 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_null(o, "bars", NULL); /* a dump has addresses but no sizes */
 	else
 		bars_json(o, d);
+	cli_device_problems_json(o, d);
 }
 
-const char *cli_config_missing(const struct vb_device *d)
+void cli_device_problems_json(struct vb_out *o, const struct vb_device *d)
 {
-	return d->captured ? "not captured" : "needs root";
+	char buf[256];
+
+	out_open_array(o, "problems");
+	for (int k = 0; vb_device_problem(d, k, buf, sizeof(buf)); k++)
+		out_str(o, OUT_ITEM, NULL, buf);
+	out_close_array(o);
+}
+
+void cli_report_problems(const struct vb_cli *cli, const struct vb_devlist *l)
+{
+	char buf[256];
+
+	if (cli->quiet)
+		return;
+	for (size_t i = 0; i < l->nbogus; i++)
+		fprintf(stderr, "vfiobuf: warning: bus/pci/devices/%s: not a PCI address, ignored\n",
+			l->bogus[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vb_device *d = &l->v[i];
+
+		if (d->synthesized)
+			fprintf(stderr,
+				"vfiobuf: warning: %s: in the sysfs path of the functions below it "
+				"but not in bus/pci/devices: taken from the path\n",
+				d->name);
+		for (int k = 0; vb_device_problem(d, k, buf, sizeof(buf)); k++)
+			fprintf(stderr, "vfiobuf: warning: %s: %s\n", d->name, buf);
+	}
 }
 
 const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)

@@ -52,26 +52,21 @@ void vb_dump_build_tree(struct vb_devlist *l)
 		const struct vb_device *up = upstream_of(l, d);
 
 		d->has_parent = up != NULL;
+		d->host_bridge_synthesized = true;
+		d->npath = 0;
 		if (up) {
 			d->parent = up->bdf;
 			snprintf(d->host_bridge, sizeof(d->host_bridge), "%s", up->host_bridge);
+			/* the parent's path, then the parent; deeper than the
+			 * model keeps: the nearest VB_PATH_MAX */
+			d->npath = up->npath < VB_PATH_MAX ? up->npath + 1 : VB_PATH_MAX;
+			memcpy(d->path, up->path + (up->npath + 1 - d->npath),
+			       (size_t)(d->npath - 1) * sizeof(d->path[0]));
+			d->path[d->npath - 1] = up->bdf;
 		} else {
 			memset(&d->parent, 0, sizeof(d->parent));
 			snprintf(d->host_bridge, sizeof(d->host_bridge), "pci%04x:%02x",
 				 (unsigned)d->bdf.domain, (unsigned)d->bdf.bus);
 		}
-	}
-}
-
-void vb_dump_settle_acs(struct vb_devlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].cfg_size > 256)
-			return;
-	for (size_t i = 0; i < l->n; i++) {
-		struct vb_device *d = &l->v[i];
-
-		if (d->pcie_type >= 0 && d->cfg_size == 256 && d->acs == VB_ACS_ABSENT)
-			d->acs = VB_ACS_UNREADABLE;
 	}
 }

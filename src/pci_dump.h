@@ -14,23 +14,17 @@
 
 #include "pci_model.h"
 
-/* Set has_parent, parent and host_bridge of every device in l (sorted by
- * BDF, as vb_pci_scan leaves it) from the bridges' bus numbers.  A bridge
- * counts only with secondary > its own bus and subordinate >= secondary
- * (so no function is its own ancestor and the tree has no loop); a device
- * whose configuration header is unreadable is never a bridge. */
+/* Set has_parent, parent, path/npath (ancestors, top first; the nearest
+ * VB_PATH_MAX kept), host_bridge and host_bridge_synthesized of every device
+ * in l (sorted by BDF, as vb_pci_scan leaves it) from the bridges' bus
+ * numbers.  A bridge counts only with secondary > its own bus and
+ * subordinate >= secondary (so no function is its own ancestor and the tree
+ * has no loop); a device whose configuration header is unreadable is never
+ * a bridge.  Whether ACS was captured is pcicfg's business (ext_complete). */
 void vb_dump_build_tree(struct vb_devlist *l);
 
 /* True when the device counts as a bridge for the tree: its bus range,
  * else false. */
 bool vb_dump_bridge_range(const struct vb_device *d, int *secondary, int *subordinate);
-
-/* `lspci -xxx` captures 256 bytes of every function, `-xxxx` 4096 where the
- * kernel lets it read them (256 where the function has no extended space).
- * When no function of l has more than 256 bytes, the extended space of the
- * PCIe functions was not captured: their ACS becomes VB_ACS_UNREADABLE.
- * When some function has 4096 bytes, a PCIe function with 256 had none: its
- * ACS is VB_ACS_ABSENT (read_config's answer), left as is. */
-void vb_dump_settle_acs(struct vb_devlist *l);
 
 #endif

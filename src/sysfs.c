@@ -211,3 +211,8 @@ int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf)
 	g = strtol(buf, &end, 10);
 	return errno || *end || end == buf || g < 0 || g > INT_MAX ? -1 : (int)g;
 }
+
+const char *vb_sys_config_gap(const struct vb_sys *s)
+{
+	return !s->fake && !vb_sys_is_dump(s) && geteuid() != 0 ? "needs root" : "not captured";
+}

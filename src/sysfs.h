@@ -70,6 +70,11 @@ int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...
 bool vb_sys_exists(const struct vb_sys *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Why configuration space past the first 64 bytes may be missing: "needs
+ * root" on the live system for a non-root reader, "not captured" for a
+ * fixture or capture (whoever made it read what it could). */
+const char *vb_sys_config_gap(const struct vb_sys *s);
+
 /* Plain-path helpers (absolute paths already resolved by the above). */
 int vb_read_file(const char *path, char *buf, size_t n);           /* -errno */
 int vb_write_file(const char *path, const char *value);            /* -errno */

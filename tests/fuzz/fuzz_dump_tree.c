@@ -28,7 +28,7 @@ static const struct vb_device *find(const struct vb_devlist *l, const struct vb_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t n = size / 8, k = 0;
-	struct vb_devlist l = { calloc(n ? n : 1, sizeof(struct vb_device)), 0 };
+	struct vb_devlist l = { .v = calloc(n ? n : 1, sizeof(struct vb_device)) };
 
 	if (!l.v)
 		return 0;

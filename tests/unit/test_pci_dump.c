@@ -18,7 +18,7 @@ struct spec {
 
 static struct vb_devlist make(const struct spec *s, size_t n)
 {
-	struct vb_devlist l = { calloc(n, sizeof(struct vb_device)), n };
+	struct vb_devlist l = { .v = calloc(n, sizeof(struct vb_device)), .n = n };
 
 	for (size_t i = 0; i < n; i++) {
 		struct vb_device *d = &l.v[i];
@@ -33,9 +33,6 @@ static struct vb_devlist make(const struct spec *s, size_t n)
 		d->subordinate_bus = s[i].header ? s[i].sub : -1;
 		d->config_broken = s[i].broken;
 		d->captured = true;
-		d->pcie_type = -1;
-		d->acs = VB_ACS_ABSENT;
-		d->cfg_size = 256;
 		/* junk a scan never leaves, to see it overwritten */
 		d->has_parent = true;
 		snprintf(d->host_bridge, sizeof(d->host_bridge), "junk");
@@ -103,6 +100,18 @@ static void test_server(void)
 	is_str(hb_of(&l, "0000:00:1f.0"), "pci0000:00", "host bridge of a root-bus device");
 	is_str(hb_of(&l, "0000:81:00.0"), "pci0000:80", "one host bridge per root bus");
 	is_str(hb_of(&l, "0001:01:00.0"), "pci0001:00", "one host bridge per domain root bus");
+	{
+		struct vb_bdf b4;
+		const struct vb_device *gpu;
+
+		vb_bdf_parse("0000:04:00.1", &b4);
+		gpu = vb_devlist_find(&l, &b4);
+		ok(gpu && gpu->npath == 3 && gpu->path[0].bus == 0 && gpu->path[0].dev == 1 &&
+			   gpu->path[1].bus == 1 && gpu->path[2].bus == 2 && gpu->path[2].dev == 1,
+		   "path: root port, upstream, downstream (top first)");
+		ok(gpu && gpu->host_bridge_synthesized, "the host bridge is marked synthesized");
+		ok(l.v[0].npath == 0, "a root-bus function has an empty path");
+	}
 	free(l.v);
 }
 
@@ -149,41 +158,9 @@ static void test_odd(void)
 	free(l.v);
 }
 
-static void test_settle_acs(void)
-{
-	static const struct spec two[] = {
-		{ "0000:00:01.0", 0x060400, 1, 1, 1, false },
-		{ "0000:01:00.0", 0x020000, 0, 0, 0, false },
-	};
-	struct vb_devlist l = make(two, 2);
-
-	/* lspci -xxx: 256 bytes each, both PCIe */
-	l.v[0].pcie_type = 4;
-	l.v[1].pcie_type = 0;
-	vb_dump_settle_acs(&l);
-	ok(l.v[0].acs == VB_ACS_UNREADABLE && l.v[1].acs == VB_ACS_UNREADABLE,
-	   "-xxx dump: PCIe ACS not captured");
-	/* lspci -xxxx: the port has 4096 bytes, so the endpoint's 256 mean it
-	 * has no extended space */
-	l.v[0].cfg_size = 4096;
-	l.v[0].acs = VB_ACS_PRESENT;
-	l.v[1].acs = VB_ACS_ABSENT;
-	vb_dump_settle_acs(&l);
-	ok(l.v[0].acs == VB_ACS_PRESENT && l.v[1].acs == VB_ACS_ABSENT,
-	   "-xxxx dump: 256 bytes mean no extended space");
-	/* conventional PCI in a -xxx dump: no ACS possible */
-	l.v[0].cfg_size = 256;
-	l.v[0].pcie_type = -1;
-	l.v[0].acs = VB_ACS_ABSENT;
-	vb_dump_settle_acs(&l);
-	ok(l.v[0].acs == VB_ACS_ABSENT, "conventional PCI: ACS absent stays certain");
-	free(l.v);
-}
-
 int main(void)
 {
 	test_server();
 	test_odd();
-	test_settle_acs();
 	return tap_done();
 }
