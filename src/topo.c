@@ -181,7 +181,7 @@ int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cp
 	if (vb_p2p_model_finish(m) < 0) {
 		vb_topo_free(t);
 		return vb_err_set(e, VB_EXIT_FAIL, ELOOP, NULL,
-				  "the PCI hierarchy in sysfs is deeper than %d levels",
+				  "the PCI hierarchy is deeper than %d bridges (loop in the bus numbers or sysfs paths?)",
 				  VB_P2P_MAX_DEPTH);
 	}
 	return 0;
