@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bdf.h"
+
 #define VB_P2P_MAX_DEPTH 32
 #define VB_P2P_MAX_REDIR 16
 
@@ -30,7 +32,7 @@ enum vb_p2p_verdict {
 };
 
 struct vb_p2p_node {
-	char name[16];        /* BDF, for messages and advice */
+	char name[VB_BDF_STRLEN]; /* BDF, for messages and advice */
 	int up;               /* index of the upstream bridge, -1 on a root bus */
 	int host_bridge;      /* index into the model's host bridges */
 	enum vb_p2p_acs acs;
@@ -42,7 +44,7 @@ struct vb_p2p_host_bridge {
 	char name[32];        /* "pci0000:00" */
 	bool has_root;        /* a qualifying root device (devfn 00.0 or root port) */
 	uint16_t vendor, device; /* of that root device */
-	char root_name[16];
+	char root_name[VB_BDF_STRLEN];
 };
 
 struct vb_p2p_model {
