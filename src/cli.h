@@ -23,6 +23,11 @@ struct vb_cli {
 	struct vb_sys sys;
 	bool json, pretty, quiet;
 	int verbose;
+	/* The sysfs root given before the command (or VFIOBUF_SYSFS_ROOT) is
+	 * unusable: reported by cli_parse_args() once the command's own
+	 * options are known (a -j after the command gives the JSON error; a
+	 * --sysfs-root there replaces it). */
+	struct vb_err sys_err;
 };
 
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);
@@ -66,6 +71,13 @@ int cli_devsel_add(struct cli_devsel *ds, const char *text);
  * getopt would print on stderr into *errtext (malloc'd, NULL when none).
  * Returns 0, or EINVAL when parsing failed or complained. */
 int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext);
+/* Does the command line (argv[0..argc), up to a "--") ask for JSON: -j,
+ * -p, --json, --pretty, or a cluster of the global flags like -jq?  Used
+ * when parsing failed before reaching them, so that the error object is
+ * printed all the same. */
+bool cli_argv_wants_json(int argc, char **argv, bool *pretty);
+/* Switch cli's output to JSON (a no-op when it already is). */
+void cli_use_json(struct vb_cli *cli, bool pretty);
 /* Turn collected argp text into one usage error (exit code 2). */
 int cli_usage_error(struct vb_cli *cli, char *errtext, const char *prog);
 /* Print help for the state's argp on stdout and exit 0. */

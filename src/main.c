@@ -159,8 +159,13 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	if (strcmp(argv[0], CLI_COMPLETE_COMMAND) == 0)
 		return cli_complete(cli, argc, argv);
 	c = find_command(argv[0], &e);
-	if (!c)
+	if (!c) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(cli, pretty);
 		return cli_fail(cli, &e);
+	}
 	{
 		char *typed = argv[0];
 		int rc;
@@ -248,9 +253,14 @@ int main(int argc, char **argv)
 	if (!cli.out)
 		return VB_EXIT_FAIL;
 	if (prc) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(&cli, pretty);
 		rc = cli_usage_error(&cli, errtext, "vfiobuf");
-	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0) {
-		rc = cli_fail(&cli, &e);
+	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &cli.sys_err) < 0 &&
+		   (a.batch_file || !a.cmd_index)) {
+		rc = cli_fail(&cli, &cli.sys_err);
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);
 	} else if (!a.cmd_index) {

@@ -193,3 +193,39 @@ load helpers/common
 	printf '%s\n' "${missing[@]}"
 	[ "${#missing[@]}" -eq 0 ]
 }
+
+# jq 1.6 exits 0 on empty input: the output must be there and match
+out_is() { [ -n "$output" ] && jq -e "$1" <<<"$output" >/dev/null; }
+
+@test "-j after the command: the JSON error even when the error comes first" {
+	# the bad option/command/root is found before the -j that follows it
+	run --separate-stderr "$VB" list --bogus -j
+	[ "$status" -eq 2 ]
+	out_is '.error.message == "unrecognized option '"'--bogus'"'" and .error.exit_code == 2' 
+	run --separate-stderr "$VB" lst -j
+	[ "$status" -eq 2 ]
+	out_is '.error.message | startswith("unknown command '"'lst'"'")' 
+	run --separate-stderr "$VB" --bogus list -jq
+	[ "$status" -eq 2 ]
+	out_is '.error.exit_code == 2' 
+	VFIOBUF_SYSFS_ROOT=/nonexistent run --separate-stderr "$VB" list -p
+	[ "$status" -eq 2 ]
+	out_is '.error.errno_name == "ENOENT" and (.error.message | contains("/nonexistent"))' 
+	[[ "$stderr" == "vfiobuf: cannot use sysfs root '/nonexistent': No such file or directory" ]]
+	# a --sysfs-root after the command replaces the unusable one
+	VFIOBUF_SYSFS_ROOT=/nonexistent run "$VB" list -q --sysfs-root /sys
+	[ "$status" -eq 0 ]
+	# without -j, no JSON
+	run --separate-stderr "$VB" list --bogus
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+}
+
+@test "-j: an error text that is not UTF-8 still gives the JSON error object" {
+	run --separate-stderr "$VB" -j $'l\xffst'
+	[ "$status" -eq 2 ]
+	out_is '.error.message == "unknown command '"'l\ufffdst'"' (see '"'vfiobuf --help'"')"' 
+	run --separate-stderr "$VB" show -j $'0000:0\xe2:00.0'
+	[ "$status" -eq 2 ]
+	out_is '.error.message | startswith("invalid device address '"'0000:0\ufffd:00.0'"'")' 
+}
