@@ -85,12 +85,13 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 		and .devices[0].vfio_group == "/dev/vfio/20" and .devices[0].vfio_cdev == "/dev/vfio/devices/vfio0"'
 }
 
-@test "a failed bind on a fixture is rolled back and leaves no state" {
+@test "a failed bind on a fixture is rolled back and leaves no record" {
 	root=$(fixture_copy qemu-lab)
 	run vb bind 04:00.0
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"vfio-pci did not claim it (driver is now none); every device was put back on its previous driver" ]]
-	[ ! -e "$root/run/vfiobuf/state.json" ]
+	# the record written before the move is gone again with the rollback
+	jq -e '.devices == {}' "$root/run/vfiobuf/state.json"
 	# the rollback cleared the override again: a newline, as the kernel
 	# wants (a fixture file is overwritten in place, not truncated)
 	[ "$(head -c1 "$root/sys/bus/pci/devices/0000:04:00.0/driver_override" | od -An -c | tr -d ' ')" = '\n' ]
@@ -129,9 +130,26 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture_copy server-2s)
 	mkdir -p "$root/run/vfiobuf"
 	echo 'not json' >"$root/run/vfiobuf/state.json"
-	run vb unbind --dry-run --driver nvme 07:00.0
+	run vb unbind --dry-run 07:00.0
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"state file $root/run/vfiobuf/state.json is not vfiobuf state"* ]]
+	run vb bind 03:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json is not vfiobuf state"* ]]
+}
+
+@test "a corrupt state file does not block unbind --none or --driver: a warning, the file left alone" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/run/vfiobuf"
+	echo 'not json' >"$root/run/vfiobuf/state.json"
+	run --separate-stderr vb unbind --none 07:00.0
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "vfiobuf: warning: state file $root/run/vfiobuf/state.json is not vfiobuf state"*"going on without it (--none given) and leaving it as it is" ]]
+	[ "$(cat "$root/sys/bus/pci/drivers/vfio-pci/unbind")" = "0000:07:00.0" ]
+	[ "$(cat "$root/run/vfiobuf/state.json")" = "not json" ]
+	run --separate-stderr vb unbind -j --dry-run --driver nvme 07:00.0
+	[ "$status" -eq 0 ]
+	[ -n "$output" ] && jq -e '(.warnings[0] | contains("--driver given")) and .devices[0].new_driver == "nvme"' <<<"$output"
 }
 
 @test "bind --from-config plans the devices in /etc/vfiobuf/overrides" {
