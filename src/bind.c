@@ -123,36 +123,35 @@ static int group_blockers(const struct vb_sys *s, int group, struct vb_bind_plan
 			  const struct vb_bind_opts *o, char **list, struct vb_err *e)
 {
 	char dir[PATH_MAX], drv[VB_DRIVER_NAME_MAX + 1];
-	DIR *d;
-	struct dirent *de;
-	int count = 0, rc = 0;
+	struct dirent **ents = NULL;
+	int count = 0, rc = 0, nents = -1;
 	size_t len = 0;
 	FILE *f;
 
 	*list = NULL;
 	if (!(f = open_memstream(list, &len)))
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
-	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups/%d/devices", group) == 0 &&
-	    (d = opendir(dir))) {
-		while (rc == 0 && (de = readdir(d))) {
-			bool planned = false;
+	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups/%d/devices", group) == 0)
+		nents = scandir(dir, &ents, NULL, alphasort); /* messages in address order */
+	for (int k = 0; k < nents; k++) {
+		const char *name = ents[k]->d_name;
+		bool planned = false;
 
-			if (de->d_name[0] == '.' || is_bridge(s, de->d_name))
-				continue;
-			for (int i = 0; i < p->n; i++)
-				planned |= strcmp(p->dev[i].name, de->d_name) == 0;
-			if (planned)
-				continue;
-			rc = read_driver(s, de->d_name, drv, sizeof(drv), e);
-			if (rc < 0 || !drv[0] || strcmp(drv, VB_VFIO_DRIVER) == 0)
-				continue;
-			if (o->group)
-				rc = plan_add(p, s, de->d_name, false, e);
-			fprintf(f, "%s%s (%s)", count ? ", " : "", de->d_name, drv);
-			count++;
-		}
-		closedir(d);
+		for (int i = 0; i < p->n; i++)
+			planned |= strcmp(p->dev[i].name, name) == 0;
+		if (rc < 0 || name[0] == '.' || planned || is_bridge(s, name))
+			continue;
+		rc = read_driver(s, name, drv, sizeof(drv), e);
+		if (rc < 0 || !drv[0] || strcmp(drv, VB_VFIO_DRIVER) == 0)
+			continue;
+		if (o->group)
+			rc = plan_add(p, s, name, false, e);
+		fprintf(f, "%s%s (%s)", count ? ", " : "", name, drv);
+		count++;
 	}
+	for (int k = 0; k < nents; k++)
+		free(ents[k]);
+	free(ents);
 	if (fclose(f) != 0 && rc == 0)
 		rc = vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	if (rc < 0) {
@@ -356,14 +355,16 @@ static int record_intent(struct vb_bind_plan *p, struct vb_bind_state *st, struc
 	for (int i = 0; i < p->n; i++)
 		if (will_move(&p->dev[i]))
 			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver, true);
-	if (vb_bind_state_save(st, e) == 0)
+	struct vb_err why = { 0 };
+
+	if (vb_bind_state_save(st, &why) == 0)
 		return 0;
 	for (int i = 0; i < p->n; i++)
 		if (will_move(&p->dev[i]))
 			vb_bind_state_drop(st, p->dev[i].name);
-	snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
-		 "; nothing was changed: no device moves without a record of its driver");
-	return -1;
+	return vb_err_set(e, why.exit_code, why.errnum, NULL,
+			  "cannot record the drivers before moving the devices (nothing was changed): %s",
+			  why.msg);
 }
 
 /* After a rollback: forget the devices that are back where they were. */
