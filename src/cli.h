@@ -89,6 +89,10 @@ void cli_help_exit(struct argp_state *state, unsigned flags) __attribute__((nore
 int cli_one_device_arg(struct argp_state *state, const char *arg, struct vb_bdf *bdf, bool *have);
 void cli_one_device_end(struct argp_state *state, bool have);
 
+/* A plain decimal number 0..max: digits only (no sign, blank, base prefix
+ * or suffix, which strtol would take), no overflow.  Returns 0 or -1. */
+int cli_parse_decimal(const char *text, long max, long *out);
+
 /* Report e through cli->out and return its exit code. */
 int cli_fail(struct vb_cli *cli, const struct vb_err *e);
 

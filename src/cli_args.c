@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,25 @@ static error_t devsel_parser(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp cli_devsel_argp = { devsel_options, devsel_parser, NULL, NULL, NULL, NULL, NULL };
+
+int cli_parse_decimal(const char *text, long max, long *out)
+{
+	long v = 0;
+
+	if (!text || !*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		int d = *p - '0';
+
+		if (*p < '0' || *p > '9' || v > (LONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 int cli_fail(struct vb_cli *cli, const struct vb_err *e)
 {
