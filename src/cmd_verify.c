@@ -178,7 +178,8 @@ int cmd_verify(struct vb_cli *cli, int argc, char **argv)
 	struct vb_vfio_dev d;
 	struct vb_ioas io;
 	struct vb_err e = { 0 };
-	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN], text[256];
+	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN];
+	char text[VB_RANGES_MAX * sizeof("0x0123456789abcdef:0x0123456789abcdef,")]; /* every range */
 	uint64_t iova = 0, size;
 	struct vb_dmabuf_info info = { 0 };
 	bool ok = true;

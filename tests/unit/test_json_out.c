@@ -94,6 +94,18 @@ int main(void)
 	       "a field that is not UTF-8 is kept, bad bytes replaced; valid text untouched");
 	free(err);
 
+	{ /* a message longer than the record says so, cut between characters */
+		char big[700];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		memcpy(big + 505, "\xc3\xa9\xc3\xa9", 4); /* a 2-byte character across the cut */
+		vb_err_set(&e, VB_EXIT_FAIL, 0, "a-device-name-longer-than-31-bytes", "%s", big);
+		is_int((int)strlen(e.msg), 510, "a long message is cut before the split character");
+		is_str(e.msg + 505, "\xc3\xa9...", "and ends in '...'");
+		is_str(e.device, "a-device-name-longer-than-31...", "a long device name ends in '...'");
+	}
+
 	is_str(out_size_human(16777216, sz, sizeof(sz)), "16M", "16 MiB");
 	is_str(out_size_human(4096, sz, sizeof(sz)), "4K", "4 KiB");
 	is_str(out_size_human(32ULL << 30, sz, sizeof(sz)), "32G", "32 GiB");
