@@ -54,6 +54,26 @@ static int check_entries(const struct vb_bind_state *st, struct vb_err *e)
 	return 0;
 }
 
+/* Take root (parsed, or NULL with je) as st's tree if it is valid state. */
+static int adopt_root(struct vb_bind_state *st, json_t *root, const json_error_t *je,
+		      struct vb_err *e)
+{
+	st->root = root;
+	if (!st->root || !json_is_object(json_object_get(st->root, "devices"))) {
+		json_decref(st->root);
+		st->root = NULL;
+		return vb_err_set(e, VB_EXIT_FAIL, 0, NULL,
+				  "state file %s is not vfiobuf state (%s); move it away to start afresh",
+				  st->path, je->text[0] ? je->text : "no \"devices\" object");
+	}
+	if (check_entries(st, e) < 0) {
+		json_decref(st->root);
+		st->root = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int load_path(struct vb_bind_state *st, struct vb_err *e)
 {
 	json_error_t je = { 0 };
@@ -62,20 +82,17 @@ static int load_path(struct vb_bind_state *st, struct vb_err *e)
 		st->root = json_pack("{s:i, s:{}}", "version", 1, "devices");
 		return st->root ? 0 : vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
-	st->root = json_load_file(st->path, JSON_REJECT_DUPLICATES, &je);
-	if (!st->root || !json_is_object(json_object_get(st->root, "devices"))) {
-		json_decref(st->root);
-		st->root = NULL;
-		return vb_err_set(e, VB_EXIT_FAIL, 0, NULL,
-				  "state file %s is not vfiobuf state (%s); move it away to start afresh",
-				  st->path, je.text[0] ? je.text : "no \"devices\" object");
-	}
-	if (check_entries(st, e) < 0) {
-		json_decref(st->root);
-		st->root = NULL;
-		return -1;
-	}
-	return 0;
+	return adopt_root(st, json_load_file(st->path, JSON_REJECT_DUPLICATES, &je), &je, e);
+}
+
+int vb_bind_state_parse(const char *text, size_t len, struct vb_bind_state *st,
+			struct vb_err *e)
+{
+	json_error_t je = { 0 };
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->path, sizeof(st->path), "(text)");
+	return adopt_root(st, json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), &je, e);
 }
 
 static int set_path(const struct vb_sys *s, const char *path, struct vb_bind_state *st,
@@ -316,22 +333,15 @@ static int persist_bad_line(const char *path, int lineno, struct vb_err *e)
 			  path, lineno);
 }
 
-int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err *e)
+/* The vfio-pci devices of an overrides stream named path (messages). */
+static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct vb_err *e)
 {
-	char path[PATH_MAX], *line = NULL, *bdf, *drv;
+	char *line = NULL, *bdf, *drv;
 	size_t cap = 0, n = 0, size = 0;
 	ssize_t len;
 	int lineno = 0, rc = 0;
-	FILE *f;
 
 	*bdfs = NULL;
-	if (persist_path(s, path, sizeof(path), e) < 0)
-		return -1;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0
-				       : vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
-						    "cannot read %s", path);
 	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (memchr(line, '\0', (size_t)len) || persist_line(line, &bdf, &drv) < 0) {
@@ -351,13 +361,47 @@ int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err 
 		}
 	}
 	free(line);
-	fclose(f);
 	if (rc < 0) {
 		free(*bdfs);
 		*bdfs = NULL;
 		return -1;
 	}
 	return (int)n;
+}
+
+int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err *e)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int n;
+
+	*bdfs = NULL;
+	if (persist_path(s, path, sizeof(path), e) < 0)
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0
+				       : vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
+						    "cannot read %s", path);
+	n = persist_read(f, path, bdfs, e);
+	fclose(f);
+	return n;
+}
+
+int vb_persist_parse(const char *text, size_t len, struct vb_bdf **bdfs, struct vb_err *e)
+{
+	FILE *f;
+	int n;
+
+	*bdfs = NULL;
+	if (len == 0)
+		return 0;
+	f = fmemopen((void *)text, len, "r");
+	if (!f)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read the overrides text");
+	n = persist_read(f, "overrides", bdfs, e);
+	fclose(f);
+	return n;
 }
 
 /* The overrides text with bdf's line replaced (driver) or removed (NULL). */

@@ -44,6 +44,10 @@ bool vb_driver_name_ok(const char *name);
  * error naming the file (root stays NULL). */
 int vb_bind_state_load(const struct vb_sys *s, const char *path, struct vb_bind_state *st,
 		       struct vb_err *e);
+/* The same checks on a state text in memory (len bytes; a fuzz target's
+ * entry): 0 with st->root, or -1 with e.  Free st either way. */
+int vb_bind_state_parse(const char *text, size_t len, struct vb_bind_state *st,
+			struct vb_err *e);
 /* For load-modify-save: create the directory, take the lock (waiting at
  * most VB_STATE_LOCK_WAIT s), then load.  The lock is kept, even when the
  * load fails (st->root NULL then), until vb_bind_state_free(). */
@@ -73,4 +77,7 @@ int vb_persist_set(const struct vb_sys *s, const char *bdf, const char *driver,
  * returns the count.  A line that is not "BDF DRIVER" with a valid address
  * and driver name is an error naming the file and line (-1). */
 int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err *e);
+/* The same on an overrides text in memory (len bytes; a fuzz target's
+ * entry). */
+int vb_persist_parse(const char *text, size_t len, struct vb_bdf **bdfs, struct vb_err *e);
 #endif

@@ -108,6 +108,28 @@ int main(void)
 	is_int(load_text(&s, file, "{\"version\":1,\"devices\":{\"0000:03:00.0\":{\"driver\":\"nv\\u0000me\"}}}", &e),
 	       -1, "a NUL inside a driver name is refused");
 
+	{ /* the in-memory parsers: the same rules, any bytes */
+		static const char nul_text[] = "{\"version\":1,\"devices\":{}}\0junk";
+
+		static const char dotdot[] =
+			"{\"version\":1,\"devices\":{\"0000:03:00.0\":{\"driver\":\"..\"}}}";
+		static const char two[] = "0000:03:00.0 vfio-pci\n0000:04:00.0 nvme";
+
+		is_int(vb_bind_state_parse(dotdot, strlen(dotdot), &st, &e), -1, "parse: '..' refused");
+		vb_bind_state_free(&st);
+		is_int(vb_bind_state_parse(nul_text, sizeof(nul_text) - 1, &st, &e), -1,
+		       "parse: a NUL and junk after the object refused");
+		vb_bind_state_free(&st);
+		is_int(vb_bind_state_parse("{\"devices\":{}}", 14, &st, &e), 0, "parse: an empty state");
+		vb_bind_state_free(&st);
+		is_int(vb_persist_parse(two, strlen(two), &list, &e), 1,
+		       "persist parse: one vfio-pci line, last line without newline");
+		free(list);
+		is_int(vb_persist_parse("0000:03:00.0 vfio-pci\0x", 24, &list, &e), -1,
+		       "persist parse: a NUL byte is an error");
+		is_int(vb_persist_parse("", 0, &list, &e), 0, "persist parse: empty");
+	}
+
 	/* lock, record, save under umask 0: the modes are explicit */
 	unlink(file);
 	umask(0);
