@@ -208,7 +208,8 @@ static int sys_write(const struct vb_sys *s, const struct vb_bind_opts *o, const
 {
 	char path[PATH_MAX];
 
-	vb_sys_path(s, path, sizeof(path), "%s", rel);
+	if (vb_sys_path(s, path, sizeof(path), "%s", rel) < 0)
+		return -ENAMETOOLONG; /* never a write to a cut path */
 	if (o->log)
 		o->log(o->log_ctx, path, value);
 	return o->dry_run ? 0 : vb_write_file(path, value);
@@ -218,8 +219,10 @@ static int write_attr(const struct vb_sys *s, const struct vb_bind_opts *o, cons
 		      const char *fmt, const char *a, const char *b)
 {
 	char rel[PATH_MAX];
+	int len = snprintf(rel, sizeof(rel), fmt, a, b);
 
-	snprintf(rel, sizeof(rel), fmt, a, b);
+	if (len < 0 || (size_t)len >= sizeof(rel))
+		return -ENAMETOOLONG;
 	return sys_write(s, o, value, rel);
 }
 
