@@ -74,15 +74,45 @@ static int adopt_root(struct vb_bind_state *st, json_t *root, const json_error_t
 	return 0;
 }
 
+/* Open a file vfiobuf trusts (state, overrides): not through a symlink,
+ * owned by root (or by whoever runs us, for fixture roots), writable by
+ * no one else.  The fd, -ENOENT when missing, or -1 with e. */
+static int open_trusted(const char *path, const char *what, struct vb_err *e)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	if (fd < 0)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
+				  errno == ELOOP ? "%s %s is a symbolic link: refusing to follow it"
+						 : "cannot read %s %s",
+				  what, path);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_uid != 0 && sb.st_uid != geteuid()) || (sb.st_mode & 022)) {
+		close(fd);
+		return vb_err_set(e, VB_EXIT_FAIL, 0, NULL,
+				  "%s %s (owner uid %u, mode %04o) is not a regular file owned by root and writable only by it: refusing to trust it",
+				  what, path, (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
+	}
+	return fd;
+}
+
 static int load_path(struct vb_bind_state *st, struct vb_err *e)
 {
 	json_error_t je = { 0 };
+	int fd = open_trusted(st->path, "state file", e), rc;
 
-	if (access(st->path, F_OK) < 0 && errno == ENOENT) {
+	if (fd == -ENOENT) {
 		st->root = json_pack("{s:i, s:{}}", "version", 1, "devices");
 		return st->root ? 0 : vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
-	return adopt_root(st, json_load_file(st->path, JSON_REJECT_DUPLICATES, &je), &je, e);
+	if (fd < 0)
+		return -1;
+	rc = adopt_root(st, json_loadfd(fd, JSON_REJECT_DUPLICATES, &je), &je, e);
+	close(fd);
+	return rc;
 }
 
 int vb_bind_state_parse(const char *text, size_t len, struct vb_bind_state *st,
@@ -375,14 +405,21 @@ int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err 
 	FILE *f;
 	int n;
 
+	int fd;
+
 	*bdfs = NULL;
 	if (persist_path(s, path, sizeof(path), e) < 0)
 		return -1;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0
-				       : vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
-						    "cannot read %s", path);
+	fd = open_trusted(path, "overrides file", e);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read %s", path);
+	}
 	n = persist_read(f, path, bdfs, e);
 	fclose(f);
 	return n;
@@ -411,15 +448,22 @@ static char *persist_rewrite(const char *path, const char *bdf, const char *driv
 	char *text = NULL, *line = NULL, *copy = NULL, *b, *d;
 	size_t tlen = 0, cap = 0;
 	ssize_t len;
-	int lineno = 0, rc = 0;
-	FILE *out = open_memstream(&text, &tlen), *in;
+	int lineno = 0, rc = 0, fd;
+	FILE *out = open_memstream(&text, &tlen), *in = NULL;
 
 	if (!out) {
 		vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 		return NULL;
 	}
 	fprintf(out, "# vfiobuf persistent driver overrides: BDF DRIVER (applied by 'vfiobuf bind --from-config')\n");
-	if ((in = fopen(path, "re"))) {
+	fd = open_trusted(path, "overrides file", e);
+	if (fd >= 0 && !(in = fdopen(fd, "r"))) {
+		close(fd);
+		fd = vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read %s", path);
+	}
+	if (fd == -1) {
+		rc = -1;
+	} else if (fd >= 0) {
 		while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
 			lineno++;
 			free(copy);
@@ -430,8 +474,6 @@ static char *persist_rewrite(const char *path, const char *bdf, const char *driv
 				fprintf(out, "%s %s\n", b, d);
 		}
 		fclose(in);
-	} else if (errno != ENOENT) {
-		rc = vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot read %s", path);
 	}
 	if (driver)
 		fprintf(out, "%s %s\n", bdf, driver);

@@ -26,8 +26,9 @@ int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
 		return -1;
 	e->exit_code = exit_code;
 	e->errnum = errnum;
-	mark_cut(e->device, sizeof(e->device),
-		 snprintf(e->device, sizeof(e->device), "%s", device ? device : ""));
+	if (device != e->device) /* callers pass e->device to keep it */
+		mark_cut(e->device, sizeof(e->device),
+			 snprintf(e->device, sizeof(e->device), "%s", device ? device : ""));
 	mark_cut(e->msg, sizeof(e->msg), vsnprintf(e->msg, sizeof(e->msg), fmt, ap));
 	return -1;
 }

@@ -353,3 +353,29 @@ big_group() {
 		[ "$status" -eq 2 ]
 	done
 }
+
+@test "state and overrides that others can write, or symlinks, are not trusted" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/run/vfiobuf" "$root/etc/vfiobuf"
+	echo '{"version":1,"devices":{"0000:07:00.0":{"driver":"nvme","time":0}}}' >"$root/run/vfiobuf/state.json"
+	chmod 666 "$root/run/vfiobuf/state.json"
+	run vb unbind --dry-run 07:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json (owner uid $(id -u), mode 0666) is not a regular file owned by root and writable only by it: refusing to trust it" ]]
+	# list only loses its marks
+	run vb list -j 07:00.0
+	[ "$status" -eq 0 ]
+	out_is '.[0].bound_by_vfiobuf == false'
+	chmod 644 "$root/run/vfiobuf/state.json"
+	mv "$root/run/vfiobuf/state.json" "$root/run/elsewhere.json"
+	ln -s ../elsewhere.json "$root/run/vfiobuf/state.json"
+	run vb unbind --dry-run 07:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json is a symbolic link: refusing to follow it"* ]]
+	rm "$root/run/vfiobuf/state.json"
+	printf '0000:07:00.0 vfio-pci\n' >"$root/etc/vfiobuf/overrides"
+	chmod 664 "$root/etc/vfiobuf/overrides"
+	run vb bind --dry-run --from-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"overrides file $root/etc/vfiobuf/overrides (owner uid $(id -u), mode 0664)"*"refusing to trust it" ]]
+}
