@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,23 +102,51 @@ static void usage_message(char *text, const char *prog, char *out, size_t n)
 	snprintf(out, n, "invalid arguments (see '%s --help')", prog);
 }
 
+void cli_use_json(struct vb_cli *cli, bool pretty)
+{
+	struct vb_out *o;
+
+	if (cli->json)
+		return;
+	o = out_new(stdout, true, pretty);
+	if (o) {
+		out_free(cli->out);
+		cli->out = o;
+		cli->json = true;
+		cli->pretty = pretty;
+	}
+}
+
+bool cli_argv_wants_json(int argc, char **argv, bool *pretty)
+{
+	bool json = false;
+
+	*pretty = false;
+	for (int i = 0; i < argc && argv[i] && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "--pretty") == 0) {
+			json = *pretty = true;
+		} else if (a[0] == '-' && a[1] && a[1] != '-' && !a[strspn(a + 1, "jpqv") + 1]) {
+			json |= strpbrk(a, "jp") != NULL;
+			*pretty |= strchr(a, 'p') != NULL;
+		}
+	}
+	return json;
+}
+
 static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 {
 	struct vb_err e = { 0 };
 
-	if (w->json && !cli->json) {
-		struct vb_out *o = out_new(stdout, true, w->pretty);
-
-		if (o) {
-			out_free(cli->out);
-			cli->out = o;
-			cli->json = true;
-			cli->pretty = w->pretty;
-		}
-	}
+	if (w->json)
+		cli_use_json(cli, w->pretty);
 	if (w->sysfs_root) {
 		char dump[sizeof(cli->sys.dump)];
 
+		vb_err_clear(&cli->sys_err);
 		memcpy(dump, cli->sys.dump, sizeof(dump)); /* -F given before it */
 		if (vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
 			return cli_fail(cli, &e);
@@ -125,6 +154,8 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 	}
 	if (w->dump && vb_sys_set_dump(&cli->sys, w->dump, &e) < 0)
 		return cli_fail(cli, &e);
+	if (cli->sys_err.exit_code)
+		return cli_fail(cli, &cli->sys_err);
 	return 0;
 }
 
@@ -196,6 +227,8 @@ int cli_parse_args(struct vb_cli *cli, const struct argp *argp, int argc, char *
 	argv[0] = prog;
 	rc = cli_argp_run(&wrapper, argc, argv, &w, &errbuf);
 	argv[0] = saved_argv0;
+	if (rc && !w.json) /* parsing stopped before a -j further on? */
+		w.json = cli_argv_wants_json(argc - 1, argv + 1, &w.pretty);
 	code = apply_globals(cli, &w);
 	if (!code)
 		code = check_dump_command(cli, saved_argv0);
@@ -257,6 +290,25 @@ static error_t devsel_parser(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp cli_devsel_argp = { devsel_options, devsel_parser, NULL, NULL, NULL, NULL, NULL };
+
+int cli_parse_decimal(const char *text, long max, long *out)
+{
+	long v = 0;
+
+	if (!text || !*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		int d = *p - '0';
+
+		if (*p < '0' || *p > '9' || v > (LONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 int cli_fail(struct vb_cli *cli, const struct vb_err *e)
 {

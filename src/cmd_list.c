@@ -78,7 +78,7 @@ static bool selected(const struct list_args *a, const struct vb_device *d)
 static void print_bound(struct vb_out *o, const struct vb_bind_state *st,
 			const struct vb_device *d, char *mark)
 {
-	char orig[64];
+	char orig[VB_DRIVER_NAME_MAX + 1];
 	bool bound = st->root && vb_bind_state_get(st, d->name, orig, sizeof(orig));
 
 	mark[0] = bound ? '*' : '\0';
@@ -210,7 +210,8 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		shown++;
 		if (!cli->quiet)
 			print_row(cli->out, &st, &l.v[i], a.numeric, &w);
-		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[64]){ 0 }, 64);
+		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
+							  VB_DRIVER_NAME_MAX + 1);
 	}
 	out_close_array(cli->out);
 	if (bound && !cli->quiet)

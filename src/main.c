@@ -9,8 +9,8 @@
 #include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wordexp.h>
 
+#include "batch_split.h"
 #include "cli.h"
 #include "cli_complete.h"
 
@@ -166,8 +166,13 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	if (strcmp(argv[0], CLI_COMPLETE_COMMAND) == 0)
 		return cli_complete(cli, argc, argv);
 	c = find_command(argv[0], &e);
-	if (!c)
+	if (!c) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(cli, pretty);
 		return cli_fail(cli, &e);
+	}
 	{
 		char *typed = argv[0];
 		int rc;
@@ -179,13 +184,30 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	}
 }
 
-/* One command per line; blank lines and # comments skipped; shell-like
- * quoting (no expansion).  Stops at the first failing command. */
+/* One batch line, from the global options of the real command line: a
+ * -j, -q or --sysfs-root given on a line is that line's alone. */
+static int run_batch_line(const struct vb_cli *base, int argc, char **argv)
+{
+	struct vb_cli cli = *base;
+	int rc;
+
+	cli.out = out_new(stdout, base->json, base->pretty);
+	if (!cli.out)
+		return VB_EXIT_FAIL;
+	rc = run_command(&cli, argc, argv);
+	out_free(cli.out);
+	return rc;
+}
+
+/* One command per line, split like bpftool's batch mode (batch_split.h:
+ * quotes and backslashes, # comments, no expansion of any kind).  Stops
+ * at the first failing command. */
 static int run_batch(struct vb_cli *cli, const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	int rc = 0, lineno = 0;
 	struct vb_err e = { 0 };
 
@@ -193,26 +215,20 @@ static int run_batch(struct vb_cli *cli, const char *path)
 		vb_err_set(&e, VB_EXIT_USAGE, errno, NULL, "cannot open batch file '%s'", path);
 		return cli_fail(cli, &e);
 	}
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		wordexp_t we;
-		char *p = line;
+	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		struct vb_words w;
 
 		lineno++;
-		p[strcspn(p, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if (wordexp(p, &we, WRDE_NOCMD | WRDE_UNDEF) != 0) {
-			vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
-				   "batch file '%s' line %d: cannot split into words", path, lineno);
+		if (vb_batch_split(line, (size_t)len, &w, &e) < 0) {
+			struct vb_err why = e;
+
+			vb_err_set(&e, why.exit_code, why.errnum, NULL, "batch file '%s' line %d: %s",
+				   path, lineno, why.msg);
 			rc = cli_fail(cli, &e);
-			break;
+		} else if (w.argc > 0) {
+			rc = run_batch_line(cli, w.argc, w.argv);
 		}
-		if (we.we_wordc > 0)
-			rc = run_command(cli, (int)we.we_wordc, we.we_wordv);
-		out_flush(cli->out);
-		wordfree(&we);
+		vb_words_free(&w);
 	}
 	free(line);
 	if (f != stdin)
@@ -255,10 +271,15 @@ int main(int argc, char **argv)
 	if (!cli.out)
 		return VB_EXIT_FAIL;
 	if (prc) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(&cli, pretty);
 		rc = cli_usage_error(&cli, errtext, "vfiobuf");
-	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0 ||
-		   (a.dump && vb_sys_set_dump(&cli.sys, a.dump, &e) < 0)) {
-		rc = cli_fail(&cli, &e);
+	} else if ((vb_sys_init(&cli.sys, a.sysfs_root, &cli.sys_err) < 0 ||
+		    (a.dump && vb_sys_set_dump(&cli.sys, a.dump, &cli.sys_err) < 0)) &&
+		   (a.batch_file || !a.cmd_index)) {
+		rc = cli_fail(&cli, &cli.sys_err);
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);
 	} else if (!a.cmd_index) {

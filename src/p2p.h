@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bdf.h"
+
 #define VB_P2P_MAX_DEPTH 32
 #define VB_P2P_MAX_REDIR 16
 
