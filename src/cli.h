@@ -23,6 +23,7 @@ struct vb_cli {
 	struct vb_sys sys;
 	bool json, pretty, quiet;
 	int verbose;
+	bool replay; /* sys is an unpacked --snapshot */
 };
 
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);

@@ -110,6 +110,11 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 			cli->pretty = w->pretty;
 		}
 	}
+	if (w->sysfs_root && cli->replay) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "--snapshot and --sysfs-root are mutually exclusive");
+		return cli_fail(cli, &e);
+	}
 	if (w->sysfs_root && vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
 		return cli_fail(cli, &e);
 	return 0;

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cli_complete.h"
+#include "cli_snapshot.h"
 
 struct command {
 	const char *name;
@@ -27,11 +28,13 @@ static const struct command commands[] = {
 	{ NULL, NULL, NULL }
 };
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE, OPT_SNAPSHOT };
 
 struct main_args {
 	const char *sysfs_root;
 	const char *batch_file;
+	const char *snapshot;     /* --snapshot FILE */
+	bool sysfs_root_given;    /* --sysfs-root (not the environment) */
 	bool json, pretty, quiet;
 	int verbose;
 	int cmd_index; /* argv index of the command, 0 when none */
@@ -45,6 +48,9 @@ static const struct argp_option main_options[] = {
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0,
 	  "Directory standing for /sys (also VFIOBUF_SYSFS_ROOT); /proc, /run, /etc and /dev "
 	  "are then taken relative to its parent", 0 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", 0,
+	  "Replay a 'vfiobuf snapshot' archive: unpacked to a private temporary directory "
+	  "standing for the whole root (not with --sysfs-root)", 0 },
 	{ "batch", OPT_BATCH, "FILE", 0, "Run the commands in FILE, one per line (- for stdin)", 0 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
@@ -71,6 +77,10 @@ static error_t main_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSFS_ROOT:
 		a->sysfs_root = arg;
+		a->sysfs_root_given = true;
+		break;
+	case OPT_SNAPSHOT:
+		a->snapshot = arg;
 		break;
 	case OPT_BATCH:
 		a->batch_file = arg;
@@ -161,6 +171,11 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	c = find_command(argv[0], &e);
 	if (!c)
 		return cli_fail(cli, &e);
+	if (cli->replay && !cli_snapshot_replayable(c->name)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "'%s' needs the live kernel: not with --snapshot", c->name);
+		return cli_fail(cli, &e);
+	}
 	{
 		char *typed = argv[0];
 		int rc;
@@ -251,6 +266,8 @@ int main(int argc, char **argv)
 		rc = cli_usage_error(&cli, errtext, "vfiobuf");
 	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0) {
 		rc = cli_fail(&cli, &e);
+	} else if (a.snapshot && (rc = cli_snapshot_replay(&cli, a.snapshot, a.sysfs_root_given))) {
+		/* not unpacked (reported); else this is the child running the command */
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);
 	} else if (!a.cmd_index) {

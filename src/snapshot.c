@@ -1,0 +1,992 @@
+/* snapshot: the capture walk (what vfiobuf reads, into an archive) and the
+ * replay directory (see snapshot.h and man/vfiobuf-snapshot.1). */
+#include "snapshot.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define FILE_CAP (64 * 1024)   /* any captured file */
+#define CONFIG_CAP 4096         /* a device's config space */
+#define KCONFIG_MAX (4 << 20)   /* kernel config / module lists read to filter */
+#define PCI_DEPTH 40            /* nested PCI directories */
+#define ARCHIVE_MAX (64 << 20)  /* compressed archive a replay reads */
+
+struct cap {
+	const struct vb_sys *s;
+	const struct vb_snapshot_opts *o;
+	struct vb_tar_writer *w;
+	struct vb_snapshot_stats *st;
+	struct vb_err *e;
+	char **dirs; /* directories emitted by ensure_dir */
+	size_t ndirs;
+	char **roots; /* PCI roots walked, relative to sysfs ("devices/pci0000:00") */
+	size_t nroots;
+	json_t *truncated, *dev;
+	char *buf; /* FILE_CAP + 1 */
+};
+
+/* ---- names ----------------------------------------------------------------- */
+
+static bool hex_run(const char **p, size_t min, size_t max)
+{
+	size_t n = 0;
+
+	while (isxdigit((unsigned char)**p) && n < max) {
+		(*p)++;
+		n++;
+	}
+	return n >= min;
+}
+
+/* DDDD:BB:DD.F (a domain of 4 or more hex digits, as VMD's 10000). */
+static bool is_bdf(const char *name)
+{
+	const char *p = name;
+
+	return hex_run(&p, 4, 8) && *p++ == ':' && hex_run(&p, 2, 2) && *p++ == ':' &&
+	       hex_run(&p, 2, 2) && *p++ == '.' && *p >= '0' && *p <= '7' && !p[1];
+}
+
+/* pciDDDD:BB, the directory of a host bridge's root bus. */
+static bool is_pci_root(const char *name)
+{
+	const char *p = name + 3;
+
+	return !strncmp(name, "pci", 3) && hex_run(&p, 4, 8) && *p++ == ':' &&
+	       hex_run(&p, 2, 2) && !*p;
+}
+
+static bool is_numbered(const char *name, const char *prefix, const char *suffix)
+{
+	size_t l = strlen(prefix);
+	const char *p = name + l;
+
+	if (strncmp(name, prefix, l) || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return !strcmp(p, suffix);
+}
+
+/* Attributes never read: mmap windows, the ROM, and write-only actions.
+ * Their existence is a fact (which BARs, whether a reset exists), so they
+ * are recorded as empty files. */
+static bool never_read(const char *name)
+{
+	return is_numbered(name, "resource", "") || is_numbered(name, "resource", "_wc") ||
+	       !strcmp(name, "rom") || !strcmp(name, "remove") || !strcmp(name, "rescan") ||
+	       !strcmp(name, "reset");
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static int emit_dir(struct cap *c, const char *arch)
+{
+	if (vb_tar_add_dir(c->w, arch, 0755, c->e) < 0)
+		return -1;
+	c->st->dirs++;
+	return 0;
+}
+
+/* Emit arch and its ancestors unless already emitted by this function. */
+static int ensure_dir(struct cap *c, const char *arch)
+{
+	char path[PATH_MAX];
+	char **v;
+
+	snprintf(path, sizeof(path), "%s", arch);
+	for (char *p = path;; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		{
+			bool seen = false;
+
+			for (size_t i = 0; i < c->ndirs && !seen; i++)
+				seen = !strcmp(c->dirs[i], path);
+			if (!seen) {
+				v = realloc(c->dirs, (c->ndirs + 1) * sizeof(*v));
+				if (!v || !(v[c->ndirs] = strdup(path))) {
+					if (v)
+						c->dirs = v;
+					return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL,
+							  "out of memory");
+				}
+				c->dirs = v;
+				c->ndirs++;
+				if (emit_dir(c, path) < 0)
+					return -1;
+			}
+		}
+		if (end)
+			break;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int emit_file(struct cap *c, const char *arch, unsigned mode, const void *data, size_t len)
+{
+	if (vb_tar_add_file(c->w, arch, mode, data, len, c->e) < 0)
+		return -1;
+	c->st->files++;
+	return 0;
+}
+
+static size_t depth_of(const char *arch)
+{
+	size_t n = 0;
+
+	for (; *arch; arch++)
+		n += *arch == '/';
+	return n;
+}
+
+/* A symlink as it is; one a replay would refuse is dropped and counted. */
+static int emit_link(struct cap *c, const char *arch, const char *target)
+{
+	if (!vb_tar_link_target_ok(target, depth_of(arch), NULL)) {
+		c->st->links_dropped++;
+		return 0;
+	}
+	if (vb_tar_add_symlink(c->w, arch, target, c->e) < 0)
+		return -1;
+	c->st->links++;
+	return 0;
+}
+
+static void note_truncated(struct cap *c, const char *arch)
+{
+	const char *rel = strchr(arch, '/');
+
+	c->st->truncated++;
+	json_array_append_new(c->truncated, json_string(rel ? rel : arch));
+}
+
+/* Read at most cap bytes of an open fd into c->buf; *more when the file
+ * went on.  Returns the length or -1. */
+static ssize_t read_capped(struct cap *c, int fd, size_t cap, bool *more)
+{
+	size_t len = 0;
+
+	*more = false;
+	while (len <= cap) {
+		ssize_t n = read(fd, c->buf + len, cap + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > cap) {
+		*more = true;
+		len = cap;
+	}
+	return (ssize_t)len;
+}
+
+/* ---- walking ---------------------------------------------------------------- */
+
+enum walk_kind { WALK_PCI, WALK_SMALL };
+
+static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int budget);
+
+static int capture_attr(struct cap *c, int dfd, const char *name, const struct stat *st,
+			const char *arch)
+{
+	unsigned mode = st->st_mode & 0777;
+	size_t cap = !strcmp(name, "config") ? CONFIG_CAP : FILE_CAP;
+	bool more;
+	ssize_t len;
+	int fd;
+
+	if (!strcmp(name, "vpd") && !c->o->with_vpd)
+		return 0;
+	if (never_read(name) || !(st->st_mode & 0444))
+		return emit_file(c, arch, mode, NULL, 0);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		c->st->unreadable++;
+		return 0;
+	}
+	len = read_capped(c, fd, cap, &more);
+	close(fd);
+	if (len < 0) {
+		c->st->unreadable++;
+		return 0;
+	}
+	if (more && strcmp(name, "config"))
+		note_truncated(c, arch);
+	return emit_file(c, arch, mode, c->buf, (size_t)len);
+}
+
+static int capture_subdir(struct cap *c, int dfd, const char *name, char *arch,
+			  enum walk_kind kind, int budget)
+{
+	enum walk_kind next = kind;
+	int fd, rc, nb = budget - 1;
+
+	if (kind == WALK_PCI) {
+		if (!is_bdf(name) && !is_pci_root(name)) {
+			if (strcmp(name, "vfio-dev"))
+				return emit_dir(c, arch); /* its name only */
+			next = WALK_SMALL;
+			nb = 2;
+		}
+	} else if (!strcmp(name, "sections") || !strcmp(name, "notes")) {
+		return 0; /* module load addresses */
+	}
+	if (emit_dir(c, arch) < 0)
+		return -1;
+	if (budget <= 0)
+		return 0;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		c->st->unreadable++;
+		return 0;
+	}
+	rc = walk(c, fd, arch, next, nb);
+	close(fd);
+	return rc;
+}
+
+/* Capture the entries of the directory dfd as arch/NAME. */
+static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int budget)
+{
+	size_t alen = strlen(arch);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		c->st->unreadable++;
+		return 0;
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		struct stat st;
+		char target[PATH_MAX];
+		ssize_t n;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (alen + 1 + strlen(de->d_name) >= PATH_MAX - 1)
+			continue;
+		snprintf(arch + alen, PATH_MAX - alen, "/%s", de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			c->st->unreadable++;
+		} else if (S_ISLNK(st.st_mode)) {
+			n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+			if (n >= 0) {
+				target[n] = '\0';
+				rc = emit_link(c, arch, target);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			rc = capture_attr(c, dirfd(d), de->d_name, &st, arch);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = capture_subdir(c, dirfd(d), de->d_name, arch, kind, budget);
+		}
+		arch[alen] = '\0';
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Capture the sysfs directory rel (e.g. "kernel/iommu_groups") and what is
+ * beneath it, as TOP/sys/rel; absent directories are skipped. */
+static int capture_sys_tree(struct cap *c, const char *rel, enum walk_kind kind, int budget)
+{
+	char src[PATH_MAX], arch[PATH_MAX];
+	int fd, rc;
+
+	if (vb_sys_path(c->s, src, sizeof(src), "%s", rel) < 0)
+		return 0;
+	fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	snprintf(arch, sizeof(arch), "%s/sys/%s", c->o->top, rel);
+	rc = ensure_dir(c, arch);
+	if (rc == 0)
+		rc = walk(c, fd, arch, kind, budget);
+	close(fd);
+	return rc;
+}
+
+static bool root_walked(const struct cap *c, const char *rel)
+{
+	for (size_t i = 0; i < c->nroots; i++) {
+		size_t l = strlen(c->roots[i]);
+
+		if (!strncmp(rel, c->roots[i], l) && (rel[l] == '/' || !rel[l]))
+			return true;
+	}
+	return false;
+}
+
+static int walk_root(struct cap *c, const char *rel)
+{
+	char **v = realloc(c->roots, (c->nroots + 1) * sizeof(*v));
+
+	if (!v || !(v[c->nroots] = strdup(rel))) {
+		if (v)
+			c->roots = v;
+		return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	}
+	c->roots = v;
+	c->nroots++;
+	return capture_sys_tree(c, rel, WALK_PCI, PCI_DEPTH);
+}
+
+/* Every /sys/devices/pci* hierarchy. */
+static int capture_pci_roots(struct cap *c)
+{
+	char src[PATH_MAX], rel[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (vb_sys_path(c->s, src, sizeof(src), "devices") < 0 || !(d = opendir(src)))
+		return 0;
+	while (rc == 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (!is_pci_root(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(rel, sizeof(rel), "devices/%s", de->d_name);
+		rc = walk_root(c, rel);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* A function listed in bus/pci/devices whose directory lies outside the
+ * /sys/devices/pci* trees (a VMBus path, a partial tree): walk from its
+ * pciDDDD:BB ancestor, or from the device itself when it has none. */
+static int capture_outside(struct cap *c, const char *real_sysfs, const char *name)
+{
+	char link[PATH_MAX], real[PATH_MAX], rel[PATH_MAX], *comp;
+	size_t l = strlen(real_sysfs);
+
+	if (vb_sys_path(c->s, link, sizeof(link), "bus/pci/devices/%s", name) < 0 ||
+	    !realpath(link, real) || strncmp(real, real_sysfs, l) || real[l] != '/')
+		return 0;
+	snprintf(rel, sizeof(rel), "%s", real + l + 1);
+	if (root_walked(c, rel) || strncmp(rel, "devices/", 8))
+		return 0;
+	for (comp = rel + 8; comp; comp = strchr(comp, '/') ? strchr(comp, '/') + 1 : NULL) {
+		size_t cl = strcspn(comp, "/");
+		char save = comp[cl];
+
+		comp[cl] = '\0';
+		if (is_pci_root(comp))
+			return walk_root(c, rel);
+		comp[cl] = save;
+	}
+	return walk_root(c, rel);
+}
+
+static int capture_bus_devices(struct cap *c)
+{
+	char src[PATH_MAX], real_sysfs[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = capture_sys_tree(c, "bus/pci/devices", WALK_SMALL, 0);
+
+	if (rc < 0 || !realpath(c->s->sysfs, real_sysfs))
+		return rc;
+	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/devices") < 0 || !(d = opendir(src)))
+		return 0;
+	while (rc == 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			rc = capture_outside(c, real_sysfs, de->d_name);
+	closedir(d);
+	return rc;
+}
+
+/* bus/pci/drivers/NAME: the directory and its device links (and module). */
+static int capture_drivers(struct cap *c)
+{
+	char src[PATH_MAX], arch[PATH_MAX], target[PATH_MAX];
+	struct dirent *de, *le;
+	DIR *d, *dd;
+	int rc;
+
+	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/drivers") < 0 || !(d = opendir(src)))
+		return 0;
+	snprintf(arch, sizeof(arch), "%s/sys/bus/pci/drivers", c->o->top);
+	rc = ensure_dir(c, arch);
+	while (rc == 0 && (de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || !(dd = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		snprintf(arch, sizeof(arch), "%s/sys/bus/pci/drivers/%.200s", c->o->top, de->d_name);
+		rc = emit_dir(c, arch);
+		while (rc == 0 && (le = readdir(dd))) {
+			char larch[PATH_MAX + 512];
+			ssize_t n;
+
+			if (!is_bdf(le->d_name) && strcmp(le->d_name, "module"))
+				continue;
+			n = readlinkat(dirfd(dd), le->d_name, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			snprintf(larch, sizeof(larch), "%s/%s", arch, le->d_name);
+			rc = emit_link(c, larch, target);
+		}
+		closedir(dd);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* /sys/module/vfio* and iommufd: their parameters and driver links. */
+static int capture_modules(struct cap *c)
+{
+	char src[PATH_MAX], rel[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (vb_sys_path(c->s, src, sizeof(src), "module") < 0 || !(d = opendir(src)))
+		return 0;
+	while (rc == 0 && (de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4) || !strcmp(de->d_name, "iommufd")) {
+			snprintf(rel, sizeof(rel), "module/%.200s", de->d_name);
+			rc = capture_sys_tree(c, rel, WALK_SMALL, 1);
+		}
+	closedir(d);
+	return rc;
+}
+
+/* ---- files outside /sys ----------------------------------------------------- */
+
+/* Read a root file (following links: /proc/mounts is one) up to max. */
+static char *slurp_root(struct cap *c, const char *abs, size_t max, size_t *len, bool *more)
+{
+	char path[PATH_MAX];
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	*len = 0;
+	*more = false;
+	if (vb_root_path(c->s, path, sizeof(path), "%s", abs) < 0)
+		return NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(max + 1);
+	while (buf && got <= max) {
+		ssize_t n = read(fd, buf + got, max + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (buf && got > max) {
+		*more = true;
+		got = max;
+	}
+	if (buf)
+		buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+/* A /proc text file, at most FILE_CAP; a longer one is cut after its last
+ * whole line (cpuinfo: after its last whole processor stanza). */
+static int capture_proc(struct cap *c, const char *abs, const char *cut_at)
+{
+	char arch[PATH_MAX];
+	size_t len;
+	bool more;
+	char *text = slurp_root(c, abs, FILE_CAP, &len, &more);
+	int rc;
+
+	if (!text)
+		return 0;
+	snprintf(arch, sizeof(arch), "%s%s", c->o->top, abs);
+	if (more) {
+		char *cut = NULL;
+
+		for (char *p = strstr(text, cut_at); p; p = strstr(p + 1, cut_at))
+			cut = p;
+		if (cut)
+			len = (size_t)(cut - text) + strlen(cut_at);
+		note_truncated(c, arch);
+	}
+	{
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", arch);
+		*strrchr(dir, '/') = '\0';
+		rc = ensure_dir(c, dir);
+	}
+	if (rc == 0)
+		rc = emit_file(c, arch, 0444, text, len);
+	free(text);
+	return rc;
+}
+
+/* Keep the lines of text for which keep() is true. */
+static size_t filter_lines(char *text, size_t len, bool (*keep)(const char *line, size_t n))
+{
+	size_t out = 0;
+
+	for (size_t at = 0; at < len;) {
+		char *nl = memchr(text + at, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - text - at) + 1 : len - at;
+
+		if (keep(text + at, n)) {
+			memmove(text + out, text + at, n);
+			out += n;
+		}
+		at += n;
+	}
+	return out;
+}
+
+static bool has(const char *line, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (size_t i = 0; i + w <= n; i++)
+		if (!memcmp(line + i, word, w))
+			return true;
+	return false;
+}
+
+/* The kernel config options doctor reads, and their neighbours. */
+static bool kconfig_line(const char *line, size_t n)
+{
+	static const char *const words[] = { "VFIO", "IOMMU", "PCI", "P2P", "DMA_SHARED_BUFFER",
+					     "DMABUF", "ZONE_DEVICE" };
+
+	if (!(n > 7 && !memcmp(line, "CONFIG_", 7)) && !(n > 9 && !memcmp(line, "# CONFIG_", 9)))
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (has(line, n, words[i]))
+			return true;
+	return false;
+}
+
+static bool module_line(const char *line, size_t n)
+{
+	return has(line, n, "vfio") || has(line, n, "iommufd");
+}
+
+static int gzip_mem(const char *in, size_t len, char **out, size_t *olen)
+{
+	z_stream z = { 0 };
+	uLong bound;
+	int rc;
+
+	if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	*out = malloc(bound);
+	if (!*out) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (unsigned char *)*out;
+	z.avail_out = (uInt)bound;
+	rc = deflate(&z, Z_FINISH);
+	*olen = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+static int emit_root_file(struct cap *c, const char *abs, const char *data, size_t len)
+{
+	char arch[PATH_MAX], dir[PATH_MAX];
+
+	snprintf(arch, sizeof(arch), "%s%s", c->o->top, abs);
+	snprintf(dir, sizeof(dir), "%s", arch);
+	*strrchr(dir, '/') = '\0';
+	if (ensure_dir(c, dir) < 0)
+		return -1;
+	return emit_file(c, arch, 0444, data, len);
+}
+
+/* /boot/config-R (else /proc/config.gz, kept gzip'd), filtered. */
+static int capture_kconfig(struct cap *c, const char *release)
+{
+	char abs[PATH_MAX], path[PATH_MAX];
+	size_t len;
+	bool more;
+	char *text;
+	int rc = 0;
+
+	snprintf(abs, sizeof(abs), "/boot/config-%.200s", release);
+	text = release[0] ? slurp_root(c, abs, KCONFIG_MAX, &len, &more) : NULL;
+	if (text && len) {
+		len = filter_lines(text, len, kconfig_line);
+		rc = emit_root_file(c, abs, text, len);
+	} else if (vb_root_path(c->s, path, sizeof(path), "/proc/config.gz") == 0) {
+		gzFile gz = gzopen(path, "rb");
+		int n = -1;
+		char *zipped;
+		size_t zlen;
+
+		free(text);
+		text = gz ? malloc(KCONFIG_MAX) : NULL;
+		if (text)
+			n = gzread(gz, text, KCONFIG_MAX);
+		if (gz)
+			gzclose(gz);
+		if (n > 0) {
+			len = filter_lines(text, (size_t)n, kconfig_line);
+			if (gzip_mem(text, len, &zipped, &zlen) == 0) {
+				rc = emit_root_file(c, "/proc/config.gz", zipped, zlen);
+				free(zipped);
+			}
+		}
+	}
+	free(text);
+	return rc;
+}
+
+static int capture_module_lists(struct cap *c, const char *release)
+{
+	static const char *const files[] = { "modules.dep", "modules.builtin" };
+	int rc = 0;
+
+	for (size_t i = 0; i < 2 && rc == 0 && release[0]; i++) {
+		char abs[PATH_MAX];
+		size_t len;
+		bool more;
+		char *text;
+
+		snprintf(abs, sizeof(abs), "/lib/modules/%.200s/%s", release, files[i]);
+		text = slurp_root(c, abs, KCONFIG_MAX, &len, &more);
+		if (text) {
+			len = filter_lines(text, len, module_line);
+			rc = emit_root_file(c, abs, text, len);
+		}
+		free(text);
+	}
+	return rc;
+}
+
+/* /dev/vfio, /dev/vfio/devices and /dev/iommu: which nodes exist, as empty
+ * files (and listed in the metadata). */
+static int capture_dev_dir(struct cap *c, const char *abs)
+{
+	char path[PATH_MAX], node[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (vb_root_path(c->s, path, sizeof(path), "%s", abs) < 0 || !(d = opendir(path)))
+		return 0;
+	while (rc == 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		snprintf(node, sizeof(node), "%s/%.200s", abs, de->d_name);
+		json_array_append_new(c->dev, json_string(node));
+		rc = emit_root_file(c, node, NULL, 0);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int capture_dev(struct cap *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int rc = capture_dev_dir(c, "/dev/vfio");
+
+	if (rc == 0)
+		rc = capture_dev_dir(c, "/dev/vfio/devices");
+	if (rc == 0 && vb_root_path(c->s, path, sizeof(path), "/dev/iommu") == 0 &&
+	    lstat(path, &st) == 0) {
+		json_array_append_new(c->dev, json_string("/dev/iommu"));
+		rc = emit_root_file(c, "/dev/iommu", NULL, 0);
+	}
+	return rc;
+}
+
+static int capture_meta(struct cap *c, const char *release)
+{
+	char arch[PATH_MAX], when[32];
+	struct tm tm;
+	json_t *m;
+	char *text;
+	int rc;
+
+	gmtime_r(&c->o->now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	m = json_pack("{s:i, s:s, s:s, s:I, s:b, s:s, s:b, s:s, s:O, s:O, s:I, s:I}",
+		      "format", VB_SNAPSHOT_FORMAT, "vfiobuf_version", VFIOBUF_VERSION,
+		      "time", when, "uid", (json_int_t)geteuid(), "root", c->st->root,
+		      "kernel", release, "with_vpd", c->o->with_vpd,
+		      "source", c->s->fake ? "sysfs-root" : "live", "dev", c->dev,
+		      "truncated", c->truncated, "unreadable", (json_int_t)c->st->unreadable,
+		      "links_dropped", (json_int_t)c->st->links_dropped);
+	text = m ? json_dumps(m, JSON_INDENT(2)) : NULL;
+	json_decref(m);
+	if (!text)
+		return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	snprintf(arch, sizeof(arch), "%s/%s", c->o->top, VB_SNAPSHOT_META);
+	rc = emit_file(c, arch, 0444, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static int capture_all(struct cap *c)
+{
+	static const char *const small[] = { "kernel/iommu_groups", "class/iommu", "class/vfio",
+					     "class/vfio-dev" };
+	static const int small_budget[] = { 2, 0, 0, 0 };
+	char release[256] = "", path[PATH_MAX];
+	char arch[PATH_MAX];
+
+	if (vb_root_path(c->s, path, sizeof(path), "/proc/sys/kernel/osrelease") < 0 ||
+	    vb_read_file(path, release, sizeof(release)) <= 0)
+		release[0] = '\0';
+	snprintf(arch, sizeof(arch), "%s/sys/devices", c->o->top);
+	if (ensure_dir(c, arch) < 0 || capture_pci_roots(c) < 0 || capture_bus_devices(c) < 0 ||
+	    capture_drivers(c) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++)
+		if (capture_sys_tree(c, small[i], WALK_SMALL, small_budget[i]) < 0)
+			return -1;
+	if (capture_modules(c) < 0 || capture_proc(c, "/proc/cpuinfo", "\n\n") < 0 ||
+	    capture_proc(c, "/proc/version", "\n") < 0 ||
+	    capture_proc(c, "/proc/sys/kernel/osrelease", "\n") < 0 ||
+	    capture_proc(c, "/proc/cmdline", "\n") < 0 || capture_proc(c, "/proc/modules", "\n") < 0 ||
+	    capture_proc(c, "/proc/mounts", "\n") < 0 || capture_proc(c, "/proc/swaps", "\n") < 0 ||
+	    capture_kconfig(c, release) < 0 || capture_module_lists(c, release) < 0 ||
+	    capture_dev(c) < 0)
+		return -1;
+	return capture_meta(c, release);
+}
+
+int vb_snapshot_write(const struct vb_sys *s, int fd, const struct vb_snapshot_opts *o,
+		      struct vb_snapshot_stats *st, struct vb_err *e)
+{
+	struct cap c = { .s = s, .o = o, .st = st, .e = e };
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->root = geteuid() == 0;
+	c.truncated = json_array();
+	c.dev = json_array();
+	c.buf = malloc(FILE_CAP + 1);
+	if (!c.truncated || !c.dev || !c.buf) {
+		vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	c.w = vb_tar_writer_new(fd, o->now, e);
+	if (!c.w)
+		goto out;
+	if (capture_all(&c) < 0) {
+		vb_tar_writer_abort(c.w);
+		goto out;
+	}
+	st->bytes = vb_tar_writer_bytes(c.w);
+	rc = vb_tar_writer_finish(c.w, e);
+out:
+	for (size_t i = 0; i < c.ndirs; i++)
+		free(c.dirs[i]);
+	for (size_t i = 0; i < c.nroots; i++)
+		free(c.roots[i]);
+	free(c.dirs);
+	free(c.roots);
+	free(c.buf);
+	json_decref(c.truncated);
+	json_decref(c.dev);
+	return rc;
+}
+
+/* ---- replay -------------------------------------------------------------- */
+
+static int read_archive(const char *file, char **buf, size_t *len, struct vb_err *e)
+{
+	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	size_t cap = 1 << 20, got = 0;
+	char *b;
+
+	if (fd < 0)
+		return vb_err_set(e, errno == ENOENT ? VB_EXIT_NOTFOUND : VB_EXIT_USAGE, errno, NULL,
+				  "cannot open snapshot '%s'", file);
+	b = malloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (!b) {
+			vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+			break;
+		}
+		if (got == cap) {
+			char *nb = cap >= ARCHIVE_MAX ? NULL : realloc(b, cap * 2);
+
+			if (!nb) {
+				vb_err_set(e, VB_EXIT_USAGE, EFBIG, NULL,
+					   "snapshot '%s' is larger than %d MiB", file, ARCHIVE_MAX >> 20);
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		n = read(fd, b + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vb_err_set(e, VB_EXIT_USAGE, errno, NULL, "cannot read snapshot '%s'", file);
+			free(b);
+			b = NULL;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*buf = b;
+	*len = got;
+	return b ? 0 : -1;
+}
+
+/* The one directory at the top of the extraction, holding sys/. */
+static int find_top(int dfd, char *top, size_t n, struct vb_err *e)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct stat st;
+	int count = 0;
+	char sys[PATH_MAX];
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot list the unpacked snapshot");
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && count++ == 0)
+			snprintf(top, n, "%.200s", de->d_name);
+	closedir(d);
+	snprintf(sys, sizeof(sys), "%s/sys", top);
+	if (count != 1 || fstatat(dfd, top, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+	    fstatat(dfd, sys, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+				  "not a vfiobuf snapshot: expected one top directory holding sys/");
+	return 0;
+}
+
+static int read_meta(int dfd, const char *top, struct vb_snapshot_replay *r, struct vb_err *e)
+{
+	char path[PATH_MAX], text[65536];
+	json_t *m, *fmt;
+	ssize_t n;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", top, VB_SNAPSHOT_META);
+	fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* a hand-made tree: fine */
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	m = n > 0 ? json_loadb(text, (size_t)n, 0, NULL) : NULL;
+	fmt = json_object_get(m, "format");
+	if (!json_is_integer(fmt))
+		rc = vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "malformed %s", VB_SNAPSHOT_META);
+	else if (json_integer_value(fmt) != VB_SNAPSHOT_FORMAT)
+		rc = vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+				"snapshot format %lld is not the one this vfiobuf reads (%d)",
+				(long long)json_integer_value(fmt), VB_SNAPSHOT_FORMAT);
+	else {
+		r->have_meta = true;
+		r->taken_as_root = json_is_true(json_object_get(m, "root"));
+	}
+	json_decref(m);
+	return rc;
+}
+
+int vb_snapshot_replay_open(const char *file, struct vb_snapshot_replay *r, struct vb_err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct vb_tar_stats st;
+	struct vb_err inner = { 0 };
+	char top[256], *buf = NULL;
+	size_t len = 0;
+	int dfd = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (read_archive(file, &buf, &len, e) < 0)
+		return -1;
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/vfiobuf-replay-XXXXXX", tmp) >=
+		    sizeof(r->dir) - 300 ||
+	    !mkdtemp(r->dir)) {
+		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot make a directory in %s", tmp);
+		r->dir[0] = '\0';
+		free(buf);
+		return -1;
+	}
+	dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		vb_err_set(&inner, VB_EXIT_FAIL, errno, NULL, "cannot open %s", r->dir);
+	else if (vb_tar_extract(buf, len, dfd, &vb_tar_default_limits, &st, &inner) == 0 &&
+		 find_top(dfd, top, sizeof(top), &inner) == 0 && read_meta(dfd, top, r, &inner) == 0)
+		snprintf(r->sysfs, sizeof(r->sysfs), "%.3500s/%.200s/sys", r->dir, top);
+	free(buf);
+	if (dfd >= 0)
+		close(dfd);
+	if (r->sysfs[0])
+		return 0;
+	vb_err_set(e, inner.exit_code, inner.errnum, NULL, "snapshot '%.200s': %s", file, inner.msg);
+	vb_snapshot_replay_close(r);
+	return -1;
+}
+
+int vb_snapshot_replay_close(struct vb_snapshot_replay *r)
+{
+	int rc = r->dir[0] ? vb_remove_tree(r->dir) : 0;
+
+	r->dir[0] = '\0';
+	return rc;
+}
