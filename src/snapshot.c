@@ -264,46 +264,90 @@ static int capture_subdir(struct cap *c, int dfd, const char *name, char *arch,
 	return rc;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entry names of the directory dfd, sorted (the archive is the same
+ * for the same tree); NULL-terminated, malloc'd. */
+static char **sorted_names(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = d != NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	while (ok && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!nv) {
+				ok = false;
+				break;
+			}
+			v = nv;
+		}
+		ok = (v[n] = strdup(de->d_name)) != NULL;
+		n += ok;
+	}
+	if (d)
+		closedir(d);
+	if (!ok || !v) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return ok ? calloc(1, sizeof(char *)) : NULL;
+	}
+	qsort(v, n, sizeof(*v), by_name);
+	v[n] = NULL;
+	return v;
+}
+
 /* Capture the entries of the directory dfd as arch/NAME. */
 static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int budget)
 {
 	size_t alen = strlen(arch);
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	char **names = sorted_names(dfd);
+	int rc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!names) {
 		c->st->unreadable++;
 		return 0;
 	}
-	while (rc == 0 && (de = readdir(d))) {
+	for (char **np = names; rc == 0 && *np; np++) {
+		const char *name = *np;
 		struct stat st;
 		char target[PATH_MAX];
 		ssize_t n;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (alen + 1 + strlen(name) >= PATH_MAX - 1)
 			continue;
-		if (alen + 1 + strlen(de->d_name) >= PATH_MAX - 1)
-			continue;
-		snprintf(arch + alen, PATH_MAX - alen, "/%s", de->d_name);
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(arch + alen, PATH_MAX - alen, "/%s", name);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			c->st->unreadable++;
 		} else if (S_ISLNK(st.st_mode)) {
-			n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+			n = readlinkat(dfd, name, target, sizeof(target) - 1);
 			if (n >= 0) {
 				target[n] = '\0';
 				rc = emit_link(c, arch, target);
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			rc = capture_attr(c, dirfd(d), de->d_name, &st, arch);
+			rc = capture_attr(c, dfd, name, &st, arch);
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = capture_subdir(c, dirfd(d), de->d_name, arch, kind, budget);
+			rc = capture_subdir(c, dfd, name, arch, kind, budget);
 		}
 		arch[alen] = '\0';
 	}
-	closedir(d);
+	for (char **np = names; *np; np++)
+		free(*np);
+	free(names);
 	return rc;
 }
 

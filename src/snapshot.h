@@ -55,7 +55,8 @@ struct vb_tar_limits {
 	size_t max_depth;     /* path components of one name */
 };
 
-/* The limits a replay uses (256 MiB, 16 MiB, 200000 entries, 64 levels). */
+/* The limits a replay uses (64 MiB in all, 16 MiB a file, 200000 entries,
+ * 64 levels). */
 extern const struct vb_tar_limits vb_tar_default_limits;
 
 struct vb_tar_stats {

@@ -17,7 +17,7 @@
 #define NAME_FIELD 100
 
 const struct vb_tar_limits vb_tar_default_limits = {
-	.max_total = 256ULL << 20,
+	.max_total = 64ULL << 20,
 	.max_file = 16ULL << 20,
 	.max_entries = 200000,
 	.max_depth = 64,
