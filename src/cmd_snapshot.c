@@ -221,20 +221,20 @@ int cli_snapshot_replay(struct vb_cli *cli, const char *file, bool sysfs_root_gi
 	struct vb_snapshot_replay r;
 	struct vb_err e = { 0 };
 	sigset_t set, old;
+	char *buf;
+	size_t len;
 	pid_t pid;
+	int rc;
 
 	if (sysfs_root_given) {
 		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
 			   "--snapshot and --sysfs-root are mutually exclusive");
 		return cli_fail(cli, &e);
 	}
-	if (vb_snapshot_replay_open(file, &r, &e) < 0)
+	if (vb_snapshot_read_file(file, &buf, &len, &e) < 0)
 		return cli_fail(cli, &e);
-	if (vb_sys_init(&cli->sys, r.sysfs, &e) < 0) {
-		vb_snapshot_replay_close(&r);
-		return cli_fail(cli, &e);
-	}
-	cli->replay = true;
+	/* from the unpacking on, a termination signal waits until the
+	 * directory can be removed (it is forwarded to the child) */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -242,12 +242,23 @@ int cli_snapshot_replay(struct vb_cli *cli, const char *file, bool sysfs_root_gi
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	rc = vb_snapshot_replay_open(file, buf, len, &r, &e);
+	free(buf);
+	if (rc == 0 && vb_sys_init(&cli->sys, r.sysfs, &e) < 0) {
+		vb_snapshot_replay_close(&r);
+		rc = -1;
+	}
+	if (rc < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return cli_fail(cli, &e);
+	}
+	cli->replay = true;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		vb_err_set(&e, VB_EXIT_FAIL, errno, NULL, "cannot fork");
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		vb_snapshot_replay_close(&r);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return cli_fail(cli, &e);
 	}
 	if (pid > 0)

@@ -883,7 +883,7 @@ out:
 
 /* ---- replay -------------------------------------------------------------- */
 
-static int read_archive(const char *file, char **buf, size_t *len, struct vb_err *e)
+int vb_snapshot_read_file(const char *file, char **buf, size_t *len, struct vb_err *e)
 {
 	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	size_t cap = 1 << 20, got = 0;
@@ -989,18 +989,16 @@ static int read_meta(int dfd, const char *top, struct vb_snapshot_replay *r, str
 	return rc;
 }
 
-int vb_snapshot_replay_open(const char *file, struct vb_snapshot_replay *r, struct vb_err *e)
+int vb_snapshot_replay_open(const char *file, const char *buf, size_t len,
+			    struct vb_snapshot_replay *r, struct vb_err *e)
 {
 	const char *tmp = getenv("TMPDIR");
 	struct vb_tar_stats st;
 	struct vb_err inner = { 0 };
-	char top[256], *buf = NULL;
-	size_t len = 0;
+	char top[256];
 	int dfd = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (read_archive(file, &buf, &len, e) < 0)
-		return -1;
 	if (!tmp || tmp[0] != '/')
 		tmp = "/tmp";
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/vfiobuf-replay-XXXXXX", tmp) >=
@@ -1008,7 +1006,6 @@ int vb_snapshot_replay_open(const char *file, struct vb_snapshot_replay *r, stru
 	    !mkdtemp(r->dir)) {
 		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot make a directory in %s", tmp);
 		r->dir[0] = '\0';
-		free(buf);
 		return -1;
 	}
 	dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1017,7 +1014,6 @@ int vb_snapshot_replay_open(const char *file, struct vb_snapshot_replay *r, stru
 	else if (vb_tar_extract(buf, len, dfd, &vb_tar_default_limits, &st, &inner) == 0 &&
 		 find_top(dfd, top, sizeof(top), &inner) == 0 && read_meta(dfd, top, r, &inner) == 0)
 		snprintf(r->sysfs, sizeof(r->sysfs), "%.3500s/%.200s/sys", r->dir, top);
-	free(buf);
 	if (dfd >= 0)
 		close(dfd);
 	if (r->sysfs[0])

@@ -119,11 +119,15 @@ struct vb_snapshot_replay {
 	bool taken_as_root;   /* metadata "root" */
 };
 
-/* Read the archive file ("-" for stdin, at most 64 MiB), unpack it into a
- * new private (0700) directory under $TMPDIR (else /tmp) with
+/* Read the archive file ("-" for stdin) into *buf (malloc'd), at most
+ * 64 MiB.  Returns 0 or -1. */
+int vb_snapshot_read_file(const char *file, char **buf, size_t *len, struct vb_err *e);
+/* Unpack an archive read by vb_snapshot_read_file (named file in messages)
+ * into a new private (0700) directory under $TMPDIR (else /tmp) with
  * vb_tar_extract, and find its top directory.  On failure nothing is left
  * behind.  Returns 0 or -1 (VB_EXIT_USAGE for a bad archive). */
-int vb_snapshot_replay_open(const char *file, struct vb_snapshot_replay *r, struct vb_err *e);
+int vb_snapshot_replay_open(const char *file, const char *buf, size_t len,
+			    struct vb_snapshot_replay *r, struct vb_err *e);
 /* Remove the extraction directory.  Returns 0 or -errno. */
 int vb_snapshot_replay_close(struct vb_snapshot_replay *r);
 

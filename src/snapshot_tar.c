@@ -489,21 +489,47 @@ bool vb_tar_link_target_ok(const char *target, size_t depth, const char **why)
 	return true;
 }
 
-/* Open (creating as needed) the directory holding the last component,
- * never following a symlink.  Returns an fd (dirfd itself when at the top)
- * or -1. */
-static int open_parent(int dirfd, const struct name *nm, const char *text, struct vb_err *e)
+/* The last parent directory opened: members come grouped by directory, so
+ * most reuse it.  It stays the same directory: a later member of that name
+ * is refused (a file or symlink) or reuses it (a directory). */
+struct parent_cache {
+	char path[PATH_MAX];
+	int fd;
+};
+
+static int open_dir_at(int cur, const char *comp)
 {
+	int fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	return fd;
+}
+
+/* Open (creating as needed) the directory holding the last component,
+ * never following a symlink.  Returns an fd owned by the cache (dirfd
+ * itself at the top), or -1. */
+static int open_parent(int dirfd, const struct name *nm, struct parent_cache *pc,
+		       const char *text, struct vb_err *e)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
 	int cur = dirfd;
 
+	path[0] = '\0';
+	for (size_t i = 0; i + 1 < nm->n; i++)
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "%s%s", i ? "/" : "",
+					nm->comp[i]);
+	if (nm->n <= 1)
+		return dirfd;
+	if (pc->fd >= 0 && !strcmp(pc->path, path))
+		return pc->fd;
 	for (size_t i = 0; i + 1 < nm->n; i++) {
-		int fd;
+		int fd = open_dir_at(cur, nm->comp[i]);
 
-		if (mkdirat(cur, nm->comp[i], 0700) < 0 && errno != EEXIST) {
-			vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "entry '%.200s': cannot create", text);
-			goto fail;
-		}
-		fd = openat(cur, nm->comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			int err = errno;
 
@@ -511,18 +537,21 @@ static int open_parent(int dirfd, const struct name *nm, const char *text, struc
 				vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
 					   "entry '%.200s': goes through a symlink or a file", text);
 			else
-				vb_err_set(e, VB_EXIT_FAIL, err, NULL, "entry '%.200s'", text);
-			goto fail;
+				vb_err_set(e, VB_EXIT_FAIL, err, NULL, "entry '%.200s': cannot create",
+					   text);
+			if (cur != dirfd)
+				close(cur);
+			return -1;
 		}
 		if (cur != dirfd)
 			close(cur);
 		cur = fd;
 	}
+	if (pc->fd >= 0)
+		close(pc->fd);
+	pc->fd = cur;
+	snprintf(pc->path, sizeof(pc->path), "%s", path);
 	return cur;
-fail:
-	if (cur != dirfd)
-		close(cur);
-	return -1;
 }
 
 static int make_dir(int pfd, const char *last, const char *text, struct vb_err *e)
@@ -685,7 +714,8 @@ static int read_header(struct src *s, const unsigned char *h, struct pending *p,
 }
 
 static int create_member(int dirfd, struct src *s, const struct member *m,
-			 const struct vb_tar_limits *lim, struct vb_tar_stats *st, struct vb_err *e)
+			 struct parent_cache *pc, const struct vb_tar_limits *lim,
+			 struct vb_tar_stats *st, struct vb_err *e)
 {
 	struct name nm;
 	int pfd, rc;
@@ -697,7 +727,7 @@ static int create_member(int dirfd, struct src *s, const struct member *m,
 			return 0; /* "./" */
 		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "entry '%.200s': empty name", m->name);
 	}
-	pfd = open_parent(dirfd, &nm, m->name, e);
+	pfd = open_parent(dirfd, &nm, pc, m->name, e);
 	if (pfd < 0)
 		return -1;
 	if (m->type == '5') {
@@ -714,8 +744,6 @@ static int create_member(int dirfd, struct src *s, const struct member *m,
 			rc = src_skip(s, padded(m->size), e);
 		}
 	}
-	if (pfd != dirfd)
-		close(pfd);
 	return rc;
 }
 
@@ -724,16 +752,22 @@ int vb_tar_extract(const void *buf, size_t len, int dirfd, const struct vb_tar_l
 {
 	struct src s;
 	struct pending p = { 0 };
+	struct parent_cache *pc = malloc(sizeof(*pc));
 	struct member *m = malloc(sizeof(*m));
 	unsigned char h[BLOCK];
 	size_t entries = 0;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
-	if (!m)
+	if (!m || !pc) {
+		free(m);
+		free(pc);
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	}
+	pc->fd = -1;
 	if (src_init(&s, buf, len, lim->max_total, e) < 0) {
 		free(m);
+		free(pc);
 		return -1;
 	}
 	if (len == 0) {
@@ -757,7 +791,7 @@ int vb_tar_extract(const void *buf, size_t len, int dirfd, const struct vb_tar_l
 			goto out;
 		if (r == 1)
 			continue;
-		if (create_member(dirfd, &s, m, lim, st, e) < 0)
+		if (create_member(dirfd, &s, m, pc, lim, st, e) < 0)
 			goto out;
 	}
 	if (p.path || p.link || p.have_size) {
@@ -766,8 +800,11 @@ int vb_tar_extract(const void *buf, size_t len, int dirfd, const struct vb_tar_l
 	}
 	rc = 0;
 out:
+	if (pc->fd >= 0)
+		close(pc->fd);
 	pending_clear(&p);
 	src_free(&s);
+	free(pc);
 	free(m);
 	return rc;
 }
