@@ -281,3 +281,19 @@ endpoints() {
 	diff <("$VB" list -j) <("$VB" --snapshot "$BATS_TEST_TMPDIR/live.tar.gz" list -j)
 	tmp_is_empty
 }
+
+@test "taken as an unprivileged user: config is 64 bytes, the metadata says not root" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to nobody"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ -d /sys/bus/pci/devices ] && [ -n "$(ls /sys/bus/pci/devices)" ] || skip "no PCI on this host"
+	d=$(mktemp -d /tmp/vb-snap-nobody.XXXXXX)
+	chmod 0777 "$d"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VB" snapshot -j -o "$d/s.tar.gz"
+	[ "$status" -eq 0 ] || { rm -rf "$d"; return 1; }
+	echo "$output" | jq -e '.root == false'
+	sizes=$(tar tzvf "$d/s.tar.gz" | awk '$NF ~ /\/config$/ {print $3}' | sort -u)
+	meta=$(tar xzOf "$d/s.tar.gz" --wildcards '*/vfiobuf-snapshot.json')
+	rm -rf "$d"
+	[ "$sizes" = 64 ]
+	jq -e '.root == false and .uid == 65534' <<<"$meta"
+}
