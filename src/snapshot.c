@@ -396,37 +396,62 @@ static int walk_root(struct cap *c, const char *rel)
 	return capture_sys_tree(c, rel, WALK_PCI, PCI_DEPTH);
 }
 
+/* The sorted names in the directory path (a fixed location: /sys/devices,
+ * /dev/vfio ...); *dfd gets it open.  NULL when it cannot be read. */
+static char **list_dir(const char *path, int *dfd)
+{
+	char **names;
+
+	*dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0)
+		return NULL;
+	names = sorted_names(*dfd);
+	if (!names) {
+		close(*dfd);
+		*dfd = -1;
+	}
+	return names;
+}
+
+static void free_names(char **names, int dfd)
+{
+	for (char **np = names; np && *np; np++)
+		free(*np);
+	free(names);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 /* Every /sys/devices/pci* hierarchy. */
 static int capture_pci_roots(struct cap *c)
 {
 	char src[PATH_MAX], rel[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
+	char **names;
+	int dfd, rc = 0;
 
-	if (vb_sys_path(c->s, src, sizeof(src), "devices") < 0 || !(d = opendir(src)))
+	if (vb_sys_path(c->s, src, sizeof(src), "devices") < 0 || !(names = list_dir(src, &dfd)))
 		return 0;
-	while (rc == 0 && (de = readdir(d))) {
+	for (char **np = names; rc == 0 && *np; np++) {
 		struct stat st;
 
-		if (!is_pci_root(de->d_name) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (!is_pci_root(*np) || fstatat(dfd, *np, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		snprintf(rel, sizeof(rel), "devices/%s", de->d_name);
+		snprintf(rel, sizeof(rel), "devices/%s", *np);
 		rc = walk_root(c, rel);
 	}
-	closedir(d);
+	free_names(names, dfd);
 	return rc;
 }
 
 /* A function listed in bus/pci/devices whose directory lies outside the
  * /sys/devices/pci* trees (a VMBus path, a partial tree): walk from its
- * pciDDDD:BB ancestor, or from the device itself when it has none. */
+ * pciDDDD:BB ancestor, else from its topmost ancestor that is a function
+ * (so that nested functions are walked once). */
 static int capture_outside(struct cap *c, const char *real_sysfs, const char *name)
 {
 	char link[PATH_MAX], real[PATH_MAX], rel[PATH_MAX], *comp;
-	size_t l = strlen(real_sysfs);
+	size_t l = strlen(real_sysfs), first_fn = 0;
 
 	if (vb_sys_path(c->s, link, sizeof(link), "bus/pci/devices/%s", name) < 0 ||
 	    !realpath(link, real) || strncmp(real, real_sysfs, l) || real[l] != '/')
@@ -441,70 +466,76 @@ static int capture_outside(struct cap *c, const char *real_sysfs, const char *na
 		comp[cl] = '\0';
 		if (is_pci_root(comp))
 			return walk_root(c, rel);
+		if (!first_fn && is_bdf(comp))
+			first_fn = (size_t)(comp - rel) + cl;
 		comp[cl] = save;
 	}
+	if (first_fn)
+		rel[first_fn] = '\0';
 	return walk_root(c, rel);
 }
 
 static int capture_bus_devices(struct cap *c)
 {
 	char src[PATH_MAX], real_sysfs[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = capture_sys_tree(c, "bus/pci/devices", WALK_SMALL, 0);
+	char **names;
+	int dfd, rc = capture_sys_tree(c, "bus/pci/devices", WALK_SMALL, 0);
 
 	if (rc < 0 || !realpath(c->s->sysfs, real_sysfs))
 		return rc;
-	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/devices") < 0 || !(d = opendir(src)))
+	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/devices") < 0 ||
+	    !(names = list_dir(src, &dfd)))
 		return 0;
-	while (rc == 0 && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			rc = capture_outside(c, real_sysfs, de->d_name);
-	closedir(d);
+	for (char **np = names; rc == 0 && *np; np++)
+		rc = capture_outside(c, real_sysfs, *np);
+	free_names(names, dfd);
 	return rc;
 }
 
-/* bus/pci/drivers/NAME: the directory and its device links (and module). */
+/* One driver: its directory and its device links (and module). */
+static int capture_driver(struct cap *c, int dfd, const char *name)
+{
+	char arch[PATH_MAX], larch[PATH_MAX + 512], target[PATH_MAX];
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
+	char **links = fd >= 0 ? sorted_names(fd) : NULL;
+
+	if (!links) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	snprintf(arch, sizeof(arch), "%s/sys/bus/pci/drivers/%.200s", c->o->top, name);
+	rc = emit_dir(c, arch);
+	for (char **np = links; rc == 0 && *np; np++) {
+		ssize_t n;
+
+		if (!is_bdf(*np) && strcmp(*np, "module"))
+			continue;
+		n = readlinkat(fd, *np, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		snprintf(larch, sizeof(larch), "%s/%s", arch, *np);
+		rc = emit_link(c, larch, target);
+	}
+	free_names(links, fd);
+	return rc;
+}
+
 static int capture_drivers(struct cap *c)
 {
-	char src[PATH_MAX], arch[PATH_MAX], target[PATH_MAX];
-	struct dirent *de, *le;
-	DIR *d, *dd;
-	int rc;
+	char src[PATH_MAX], arch[PATH_MAX];
+	char **names;
+	int dfd, rc;
 
-	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/drivers") < 0 || !(d = opendir(src)))
+	if (vb_sys_path(c->s, src, sizeof(src), "bus/pci/drivers") < 0 ||
+	    !(names = list_dir(src, &dfd)))
 		return 0;
 	snprintf(arch, sizeof(arch), "%s/sys/bus/pci/drivers", c->o->top);
 	rc = ensure_dir(c, arch);
-	while (rc == 0 && (de = readdir(d))) {
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || !(dd = fdopendir(fd))) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		snprintf(arch, sizeof(arch), "%s/sys/bus/pci/drivers/%.200s", c->o->top, de->d_name);
-		rc = emit_dir(c, arch);
-		while (rc == 0 && (le = readdir(dd))) {
-			char larch[PATH_MAX + 512];
-			ssize_t n;
-
-			if (!is_bdf(le->d_name) && strcmp(le->d_name, "module"))
-				continue;
-			n = readlinkat(dirfd(dd), le->d_name, target, sizeof(target) - 1);
-			if (n < 0)
-				continue;
-			target[n] = '\0';
-			snprintf(larch, sizeof(larch), "%s/%s", arch, le->d_name);
-			rc = emit_link(c, larch, target);
-		}
-		closedir(dd);
-	}
-	closedir(d);
+	for (char **np = names; rc == 0 && *np; np++)
+		rc = capture_driver(c, dfd, *np);
+	free_names(names, dfd);
 	return rc;
 }
 
@@ -512,18 +543,17 @@ static int capture_drivers(struct cap *c)
 static int capture_modules(struct cap *c)
 {
 	char src[PATH_MAX], rel[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
+	char **names;
+	int dfd, rc = 0;
 
-	if (vb_sys_path(c->s, src, sizeof(src), "module") < 0 || !(d = opendir(src)))
+	if (vb_sys_path(c->s, src, sizeof(src), "module") < 0 || !(names = list_dir(src, &dfd)))
 		return 0;
-	while (rc == 0 && (de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4) || !strcmp(de->d_name, "iommufd")) {
-			snprintf(rel, sizeof(rel), "module/%.200s", de->d_name);
+	for (char **np = names; rc == 0 && *np; np++)
+		if (!strncmp(*np, "vfio", 4) || !strcmp(*np, "iommufd")) {
+			snprintf(rel, sizeof(rel), "module/%.200s", *np);
 			rc = capture_sys_tree(c, rel, WALK_SMALL, 1);
 		}
-	closedir(d);
+	free_names(names, dfd);
 	return rc;
 }
 
@@ -687,6 +717,29 @@ static int emit_root_file(struct cap *c, const char *abs, const char *data, size
 	return emit_file(c, arch, 0444, data, len);
 }
 
+/* A filtered text, after a comment saying so (never empty: an empty file
+ * would read as a missing one); gzip'd when gz. */
+static int emit_filtered(struct cap *c, const char *abs, const char *text, size_t len, bool gz)
+{
+	static const char note[] = "# vfiobuf snapshot: only the lines vfiobuf reads\n";
+	char *all = malloc(sizeof(note) + len), *zipped = NULL;
+	size_t zlen = 0;
+	int rc;
+
+	if (!all)
+		return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	memcpy(all, note, sizeof(note) - 1);
+	memcpy(all + sizeof(note) - 1, text, len);
+	len += sizeof(note) - 1;
+	if (gz && gzip_mem(all, len, &zipped, &zlen) < 0)
+		rc = vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "cannot compress %s", abs);
+	else
+		rc = emit_root_file(c, abs, gz ? zipped : all, gz ? zlen : len);
+	free(zipped);
+	free(all);
+	return rc;
+}
+
 /* /boot/config-R (else /proc/config.gz, kept gzip'd), filtered. */
 static int capture_kconfig(struct cap *c, const char *release)
 {
@@ -700,13 +753,10 @@ static int capture_kconfig(struct cap *c, const char *release)
 	text = release[0] ? slurp_root(c, abs, KCONFIG_MAX, &len, &more) : NULL;
 	if (text && len) {
 		len = filter_lines(text, len, kconfig_line);
-		rc = emit_root_file(c, abs, text, len);
+		rc = emit_filtered(c, abs, text, len, false);
 	} else if (vb_root_path(c->s, path, sizeof(path), "/proc/config.gz") == 0) {
 		gzFile gz = gzopen(path, "rb");
 		int n = -1;
-		char *zipped;
-		size_t zlen;
-
 		free(text);
 		text = gz ? malloc(KCONFIG_MAX) : NULL;
 		if (text)
@@ -715,10 +765,7 @@ static int capture_kconfig(struct cap *c, const char *release)
 			gzclose(gz);
 		if (n > 0) {
 			len = filter_lines(text, (size_t)n, kconfig_line);
-			if (gzip_mem(text, len, &zipped, &zlen) == 0) {
-				rc = emit_root_file(c, "/proc/config.gz", zipped, zlen);
-				free(zipped);
-			}
+			rc = emit_filtered(c, "/proc/config.gz", text, len, true);
 		}
 	}
 	free(text);
@@ -740,7 +787,7 @@ static int capture_module_lists(struct cap *c, const char *release)
 		text = slurp_root(c, abs, KCONFIG_MAX, &len, &more);
 		if (text) {
 			len = filter_lines(text, len, module_line);
-			rc = emit_root_file(c, abs, text, len);
+			rc = emit_filtered(c, abs, text, len, false);
 		}
 		free(text);
 	}
@@ -752,23 +799,21 @@ static int capture_module_lists(struct cap *c, const char *release)
 static int capture_dev_dir(struct cap *c, const char *abs)
 {
 	char path[PATH_MAX], node[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
+	char **names;
+	int dfd, rc = 0;
 
-	if (vb_root_path(c->s, path, sizeof(path), "%s", abs) < 0 || !(d = opendir(path)))
+	if (vb_root_path(c->s, path, sizeof(path), "%s", abs) < 0 || !(names = list_dir(path, &dfd)))
 		return 0;
-	while (rc == 0 && (de = readdir(d))) {
+	for (char **np = names; rc == 0 && *np; np++) {
 		struct stat st;
 
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+		if (fstatat(dfd, *np, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
 			continue;
-		snprintf(node, sizeof(node), "%s/%.200s", abs, de->d_name);
+		snprintf(node, sizeof(node), "%s/%.200s", abs, *np);
 		json_array_append_new(c->dev, json_string(node));
 		rc = emit_root_file(c, node, NULL, 0);
 	}
-	closedir(d);
+	free_names(names, dfd);
 	return rc;
 }
 
