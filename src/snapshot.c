@@ -705,7 +705,8 @@ static int gzip_mem(const char *in, size_t len, char **out, size_t *olen)
 	return 0;
 }
 
-static int emit_root_file(struct cap *c, const char *abs, const char *data, size_t len)
+static int emit_root_file(struct cap *c, const char *abs, unsigned mode, const char *data,
+			  size_t len)
 {
 	char arch[PATH_MAX], dir[PATH_MAX];
 
@@ -714,7 +715,7 @@ static int emit_root_file(struct cap *c, const char *abs, const char *data, size
 	*strrchr(dir, '/') = '\0';
 	if (ensure_dir(c, dir) < 0)
 		return -1;
-	return emit_file(c, arch, 0444, data, len);
+	return emit_file(c, arch, mode, data, len);
 }
 
 /* A filtered text, after a comment saying so (never empty: an empty file
@@ -734,7 +735,7 @@ static int emit_filtered(struct cap *c, const char *abs, const char *text, size_
 	if (gz && gzip_mem(all, len, &zipped, &zlen) < 0)
 		rc = vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "cannot compress %s", abs);
 	else
-		rc = emit_root_file(c, abs, gz ? zipped : all, gz ? zlen : len);
+		rc = emit_root_file(c, abs, 0444, gz ? zipped : all, gz ? zlen : len);
 	free(zipped);
 	free(all);
 	return rc;
@@ -795,7 +796,8 @@ static int capture_module_lists(struct cap *c, const char *release)
 }
 
 /* /dev/vfio, /dev/vfio/devices and /dev/iommu: which nodes exist, as empty
- * files (and listed in the metadata). */
+ * files (and listed in the metadata); read-write for the replaying user,
+ * whose access a replayed doctor reports. */
 static int capture_dev_dir(struct cap *c, const char *abs)
 {
 	char path[PATH_MAX], node[PATH_MAX];
@@ -811,7 +813,7 @@ static int capture_dev_dir(struct cap *c, const char *abs)
 			continue;
 		snprintf(node, sizeof(node), "%s/%.200s", abs, *np);
 		json_array_append_new(c->dev, json_string(node));
-		rc = emit_root_file(c, node, NULL, 0);
+		rc = emit_root_file(c, node, 0666, NULL, 0);
 	}
 	free_names(names, dfd);
 	return rc;
@@ -828,7 +830,7 @@ static int capture_dev(struct cap *c)
 	if (rc == 0 && vb_root_path(c->s, path, sizeof(path), "/dev/iommu") == 0 &&
 	    lstat(path, &st) == 0) {
 		json_array_append_new(c->dev, json_string("/dev/iommu"));
-		rc = emit_root_file(c, "/dev/iommu", NULL, 0);
+		rc = emit_root_file(c, "/dev/iommu", 0666, NULL, 0);
 	}
 	return rc;
 }
