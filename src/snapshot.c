@@ -77,6 +77,34 @@ static bool is_numbered(const char *name, const char *prefix, const char *suffix
 	return !strcmp(p, suffix);
 }
 
+/* The attributes the PCI core creates in a function's directory (and the
+ * driver core's uevent and waiting_for_supplier).  A driver's own
+ * attributes there (amdgpu's serial_number, pcie_bw ...) are left out: they
+ * can block, wake a device, or hold serial numbers, and vfiobuf reads none. */
+static bool pci_core_attr(const char *name)
+{
+	static const char *const exact[] = {
+		"acpi_index", "ari_enabled", "boot_vga", "broken_parity_status", "class", "config",
+		"consistent_dma_mask_bits", "d3cold_allowed", "dev_rescan", "device", "devspec",
+		"dma_mask_bits", "driver_override", "enable", "index", "irq", "label",
+		"local_cpulist", "local_cpus", "modalias", "msi_bus", "numa_node", "power_state",
+		"remove", "rescan", "reset", "reset_method", "reset_subordinate", "resource",
+		"revision", "rom", "secondary_bus_number", "subordinate_bus_number",
+		"subsystem_device", "subsystem_vendor", "uevent", "vendor", "vpd",
+		"waiting_for_supplier",
+	};
+	static const char *const prefixes[] = { "sriov_", "aer_", "current_link_", "max_link_" };
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (!strcmp(name, exact[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return is_numbered(name, "resource", "") || is_numbered(name, "resource", "_wc") ||
+	       is_numbered(name, "resource", "_resize");
+}
+
 /* Attributes never read: mmap windows, the ROM, and write-only actions.
  * Their existence is a fact (which BARs, whether a reset exists), so they
  * are recorded as empty files. */
@@ -84,7 +112,8 @@ static bool never_read(const char *name)
 {
 	return is_numbered(name, "resource", "") || is_numbered(name, "resource", "_wc") ||
 	       !strcmp(name, "rom") || !strcmp(name, "remove") || !strcmp(name, "rescan") ||
-	       !strcmp(name, "reset");
+	       !strcmp(name, "dev_rescan") || !strcmp(name, "reset") ||
+	       !strcmp(name, "reset_subordinate");
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -205,8 +234,16 @@ enum walk_kind { WALK_PCI, WALK_SMALL };
 
 static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int budget);
 
+/* Is arch (an archive path) a PCI function's directory? */
+static bool arch_is_function(const char *arch)
+{
+	const char *base = strrchr(arch, '/');
+
+	return is_bdf(base ? base + 1 : arch);
+}
+
 static int capture_attr(struct cap *c, int dfd, const char *name, const struct stat *st,
-			const char *arch)
+			const char *arch, bool in_function)
 {
 	unsigned mode = st->st_mode & 0777;
 	size_t cap = !strcmp(name, "config") ? CONFIG_CAP : FILE_CAP;
@@ -216,6 +253,10 @@ static int capture_attr(struct cap *c, int dfd, const char *name, const struct s
 
 	if (!strcmp(name, "vpd") && !c->o->with_vpd)
 		return 0;
+	if (in_function && !pci_core_attr(name)) {
+		c->st->driver_attrs++;
+		return 0;
+	}
 	if (never_read(name) || !(st->st_mode & 0444))
 		return emit_file(c, arch, mode, NULL, 0);
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -315,6 +356,7 @@ static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int bud
 {
 	size_t alen = strlen(arch);
 	char **names = sorted_names(dfd);
+	bool function = kind == WALK_PCI && arch_is_function(arch);
 	int rc = 0;
 
 	if (!names) {
@@ -339,7 +381,7 @@ static int walk(struct cap *c, int dfd, char *arch, enum walk_kind kind, int bud
 				rc = emit_link(c, arch, target);
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			rc = capture_attr(c, dfd, name, &st, arch);
+			rc = capture_attr(c, dfd, name, &st, arch, function);
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = capture_subdir(c, dfd, name, arch, kind, budget);
 		}
@@ -845,13 +887,14 @@ static int capture_meta(struct cap *c, const char *release)
 
 	gmtime_r(&c->o->now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	m = json_pack("{s:i, s:s, s:s, s:I, s:b, s:s, s:b, s:s, s:O, s:O, s:I, s:I}",
+	m = json_pack("{s:i, s:s, s:s, s:I, s:b, s:s, s:b, s:s, s:O, s:O, s:I, s:I, s:I}",
 		      "format", VB_SNAPSHOT_FORMAT, "vfiobuf_version", VFIOBUF_VERSION,
 		      "time", when, "uid", (json_int_t)geteuid(), "root", c->st->root,
 		      "kernel", release, "with_vpd", c->o->with_vpd,
 		      "source", c->s->fake ? "sysfs-root" : "live", "dev", c->dev,
 		      "truncated", c->truncated, "unreadable", (json_int_t)c->st->unreadable,
-		      "links_dropped", (json_int_t)c->st->links_dropped);
+		      "links_dropped", (json_int_t)c->st->links_dropped,
+		      "driver_attributes_left_out", (json_int_t)c->st->driver_attrs);
 	text = m ? json_dumps(m, JSON_INDENT(2)) : NULL;
 	json_decref(m);
 	if (!text)

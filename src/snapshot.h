@@ -99,14 +99,16 @@ struct vb_snapshot_stats {
 	size_t truncated;        /* files cut at their cap */
 	size_t unreadable;       /* attributes that could not be read (skipped) */
 	size_t links_dropped;    /* symlinks a replay would refuse (absolute, escaping) */
+	size_t driver_attrs;     /* a driver's attributes in a function's directory, left out */
 	bool root;               /* taken with euid 0 (full config space) */
 };
 
 /* Capture what vfiobuf reads from the system s (the live one, or a
  * --sysfs-root tree) into a compressed archive written to fd.  Reads only:
- * never resourceN, rom, remove, rescan, reset (recorded as empty files),
- * vpd only with with_vpd; each file capped (config at 4096 bytes, others at
- * 64 KiB); never follows a symlink while walking.  Returns 0 or -1. */
+ * in a function's directory only the PCI core's attributes, never
+ * resourceN, rom, remove, rescan, reset (recorded as empty files), vpd only
+ * with with_vpd; each file capped (config at 4096 bytes, others at 64 KiB);
+ * never follows a symlink while walking.  Returns 0 or -1. */
 int vb_snapshot_write(const struct vb_sys *s, int fd, const struct vb_snapshot_opts *o,
 		      struct vb_snapshot_stats *st, struct vb_err *e);
 

@@ -102,17 +102,23 @@ endpoints() {
 	jq -e 'has("hostname") | not' "$meta"
 }
 
-@test "never reads resourceN, rom, reset: recorded as empty files" {
+@test "never reads resourceN, rom, reset (empty files) nor a driver's own attributes" {
 	root=$(fixture_copy laptop)
 	dev=$(cd "$root/sys/bus/pci/devices" && ls | head -1)
 	d="$root/sys/bus/pci/devices/$dev"
 	printf 'SECRET-BAR' >"$d/resource0"
 	printf 'SECRET-ROM' >"$d/rom"
+	printf 'SECRET-SERIAL' >"$d/serial_number"
+	printf 'SECRET-BW' >"$d/pcie_bw"
 	"$VB" --sysfs-root "$root/sys" snapshot -q -o "$BATS_TEST_TMPDIR/s.tar.gz"
 	run tar tzvf "$BATS_TEST_TMPDIR/s.tar.gz"
 	grep -E " 0 .*/$dev/resource0$" <<<"$output"
 	grep -E " 0 .*/$dev/rom$" <<<"$output"
+	grep -E "/$dev/vendor$" <<<"$output"
+	! grep -E "/$dev/(serial_number|pcie_bw)$" <<<"$output"
 	! zcat "$BATS_TEST_TMPDIR/s.tar.gz" | grep -a -q SECRET
+	tar xzOf "$BATS_TEST_TMPDIR/s.tar.gz" --wildcards '*/vfiobuf-snapshot.json' |
+		jq -e '.driver_attributes_left_out == 2'
 }
 
 @test "no VPD without --with-vpd; with it, the VPD is there and the file is private" {
