@@ -521,7 +521,7 @@ static int capture_bus_devices(struct cap *c)
 {
 	char src[PATH_MAX], real_sysfs[PATH_MAX];
 	char **names;
-	int dfd, rc = capture_sys_tree(c, "bus/pci/devices", WALK_SMALL, 0);
+	int dfd, rc = capture_sys_tree(c, "bus/pci/devices", WALK_PCI, PCI_DEPTH);
 
 	if (rc < 0 || !realpath(c->s->sysfs, real_sysfs))
 		return rc;

@@ -303,3 +303,23 @@ endpoints() {
 	[ "$sizes" = 64 ]
 	jq -e '.root == false and .uid == 65534' <<<"$meta"
 }
+
+@test "irregular trees: a function directory in bus/pci/devices itself, a function outside pci*" {
+	root=$(fixture_copy laptop)
+	devs="$root/sys/bus/pci/devices"
+	mapfile -t names < <(ls "$devs")
+	# the first: a real directory where the link was
+	t=$(readlink -f "$devs/${names[0]}")
+	rm "$devs/${names[0]}"
+	cp -r "$t" "$devs/${names[0]}"
+	# the last: moved under a path without a pciDDDD:BB component
+	t=$(readlink -f "$devs/${names[-1]}")
+	mkdir -p "$root/sys/devices/platform/vmbus"
+	mv "$t" "$root/sys/devices/platform/vmbus/"
+	ln -sfn "../../../devices/platform/vmbus/${names[-1]}" "$devs/${names[-1]}"
+	"$VB" --sysfs-root "$root/sys" snapshot -q -o "$BATS_TEST_TMPDIR/irr.tar.gz"
+	tar tzf "$BATS_TEST_TMPDIR/irr.tar.gz" | grep -q "sys/bus/pci/devices/${names[0]}/config$"
+	tar tzf "$BATS_TEST_TMPDIR/irr.tar.gz" | grep -q "sys/devices/platform/vmbus/${names[-1]}/config$"
+	diff <("$VB" --sysfs-root "$root/sys" list -j 2>&1) <("$VB" --snapshot "$BATS_TEST_TMPDIR/irr.tar.gz" list -j 2>&1)
+	tmp_is_empty
+}
