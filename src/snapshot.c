@@ -19,6 +19,7 @@
 #define KCONFIG_MAX (4 << 20)   /* kernel config / module lists read to filter */
 #define PCI_DEPTH 40            /* nested PCI directories */
 #define ARCHIVE_MAX (64 << 20)  /* compressed archive a replay reads */
+#define STATE_CAP (1 << 20)     /* /run/vfiobuf/state.json */
 
 struct cap {
 	const struct vb_sys *s;
@@ -815,6 +816,28 @@ static int capture_kconfig(struct cap *c, const char *release)
 	return rc;
 }
 
+/* vfiobuf's own state file (list reports what vfiobuf bound), whole or
+ * not at all: a cut JSON file would not parse. */
+static int capture_bind_state(struct cap *c)
+{
+	static const char abs[] = "/run/vfiobuf/state.json";
+	size_t len;
+	bool more;
+	char *text = slurp_root(c, abs, STATE_CAP, &len, &more);
+	int rc = 0;
+
+	if (text && more) {
+		char arch[PATH_MAX];
+
+		snprintf(arch, sizeof(arch), "%s%s", c->o->top, abs);
+		note_truncated(c, arch);
+	} else if (text) {
+		rc = emit_root_file(c, abs, 0644, text, len);
+	}
+	free(text);
+	return rc;
+}
+
 static int capture_module_lists(struct cap *c, const char *release)
 {
 	static const char *const files[] = { "modules.dep", "modules.builtin" };
@@ -929,7 +952,7 @@ static int capture_all(struct cap *c)
 	    capture_proc(c, "/proc/cmdline", "\n") < 0 || capture_proc(c, "/proc/modules", "\n") < 0 ||
 	    capture_proc(c, "/proc/mounts", "\n") < 0 || capture_proc(c, "/proc/swaps", "\n") < 0 ||
 	    capture_kconfig(c, release) < 0 || capture_module_lists(c, release) < 0 ||
-	    capture_dev(c) < 0)
+	    capture_dev(c) < 0 || capture_bind_state(c) < 0)
 		return -1;
 	return capture_meta(c, release);
 }

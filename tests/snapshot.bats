@@ -323,3 +323,14 @@ endpoints() {
 	diff <("$VB" --sysfs-root "$root/sys" list -j 2>&1) <("$VB" --snapshot "$BATS_TEST_TMPDIR/irr.tar.gz" list -j 2>&1)
 	tmp_is_empty
 }
+
+@test "vfiobuf's bind state file comes along: list shows what vfiobuf bound" {
+	root=$(fixture_copy qemu-lab)
+	dev=$(cd "$root/sys/bus/pci/devices" && ls | tail -1)
+	mkdir -p "$root/run/vfiobuf"
+	echo "{\"version\":1,\"devices\":{\"$dev\":{\"driver\":\"nvme\",\"time\":0}}}" >"$root/run/vfiobuf/state.json"
+	"$VB" --sysfs-root "$root/sys" snapshot -q -o "$BATS_TEST_TMPDIR/st.tar.gz"
+	live=$("$VB" --sysfs-root "$root/sys" list -j)
+	jq -e "map(select(.bdf == \"$dev\"))[0].bound_by_vfiobuf" <<<"$live"
+	[ "$live" = "$("$VB" --snapshot "$BATS_TEST_TMPDIR/st.tar.gz" list -j)" ]
+}
