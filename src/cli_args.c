@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE, OPT_SNAPSHOT };
 
 struct wrap_state {
 	struct vb_cli *cli;
@@ -32,6 +32,7 @@ static const struct argp_option global_options[] = {
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0, "Directory standing for /sys", -1 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", OPTION_HIDDEN, NULL, -1 },
 	{ 0 }
 };
 
@@ -57,6 +58,9 @@ static error_t wrap_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_SYSFS_ROOT:
 		w->sysfs_root = arg;
+		return 0;
+	case OPT_SNAPSHOT:
+		argp_error(state, "--snapshot FILE goes before the command");
 		return 0;
 	case '?':
 		cli_help_exit(state, ARGP_HELP_STD_HELP);

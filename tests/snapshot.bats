@@ -226,6 +226,9 @@ endpoints() {
 	run "$VB" --snapshot "$s" list --sysfs-root "$root/sys"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"mutually exclusive"* ]]
+	run "$VB" list --snapshot "$s"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--snapshot FILE goes before the command"* ]]
 	# the environment variable yields to --snapshot
 	VFIOBUF_SYSFS_ROOT="$root/sys" run "$VB" --snapshot "$s" list -q
 	[ "$status" -eq 0 ]
