@@ -28,6 +28,7 @@ struct vb_cli {
 	 * options are known (a -j after the command gives the JSON error; a
 	 * --sysfs-root there replaces it). */
 	struct vb_err sys_err;
+	bool replay; /* sys is an unpacked --snapshot */
 };
 
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE, OPT_SNAPSHOT };
 
 struct wrap_state {
 	struct vb_cli *cli;
@@ -35,6 +35,7 @@ static const struct argp_option global_options[] = {
 	{ "from-dump", 'F', "FILE", 0, "Read the PCI functions from an lspci -x dump", -1 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", OPTION_HIDDEN, NULL, -1 },
 	{ 0 }
 };
 
@@ -63,6 +64,9 @@ static error_t wrap_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'F':
 		w->dump = arg;
+		return 0;
+	case OPT_SNAPSHOT:
+		argp_error(state, "--snapshot FILE goes before the command");
 		return 0;
 	case '?':
 		cli_help_exit(state, ARGP_HELP_STD_HELP);
@@ -143,6 +147,11 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 
 	if (w->json)
 		cli_use_json(cli, w->pretty);
+	if (w->sysfs_root && cli->replay) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "--snapshot and --sysfs-root are mutually exclusive");
+		return cli_fail(cli, &e);
+	}
 	if (w->sysfs_root) {
 		char dump[sizeof(cli->sys.dump)];
 

@@ -28,7 +28,8 @@ static const struct argp_option global_opts[] = {
 	{ 0 }
 };
 static const struct argp_option main_only_opts[] = {
-	{ "batch", 2, "FILE", 0, NULL, 0 }, { "version", 'V', 0, 0, NULL, 0 }, { 0 }
+	{ "batch", 2, "FILE", 0, NULL, 0 }, { "snapshot", 3, "FILE", 0, NULL, 0 },
+	{ "version", 'V', 0, 0, NULL, 0 }, { 0 }
 };
 
 static bool opt_is_doc(const struct argp_option *o)

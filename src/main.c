@@ -13,6 +13,7 @@
 #include "batch_split.h"
 #include "cli.h"
 #include "cli_complete.h"
+#include "cli_snapshot.h"
 
 struct command {
 	const char *name;
@@ -27,12 +28,14 @@ static const struct command commands[] = {
 	{ NULL, NULL, NULL }
 };
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE, OPT_SNAPSHOT };
 
 struct main_args {
 	const char *sysfs_root;
 	const char *dump;
 	const char *batch_file;
+	const char *snapshot;     /* --snapshot FILE */
+	bool sysfs_root_given;    /* --sysfs-root (not the environment) */
 	bool json, pretty, quiet;
 	int verbose;
 	int cmd_index; /* argv index of the command, 0 when none */
@@ -49,6 +52,9 @@ static const struct argp_option main_options[] = {
 	{ "from-dump", 'F', "FILE", 0,
 	  "Read the PCI functions from an lspci -x, -xxx or -xxxx dump instead of this host "
 	  "(list, show, topology and distance only)", 0 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", 0,
+	  "Replay a 'vfiobuf snapshot' archive: unpacked to a private temporary directory "
+	  "standing for the whole root (not with --sysfs-root)", 0 },
 	{ "batch", OPT_BATCH, "FILE", 0, "Run the commands in FILE, one per line (- for stdin)", 0 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
@@ -75,6 +81,10 @@ static error_t main_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSFS_ROOT:
 		a->sysfs_root = arg;
+		a->sysfs_root_given = true;
+		break;
+	case OPT_SNAPSHOT:
+		a->snapshot = arg;
 		break;
 	case 'F':
 		a->dump = arg;
@@ -171,6 +181,11 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 
 		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
 			cli_use_json(cli, pretty);
+		return cli_fail(cli, &e);
+	}
+	if (cli->replay && !cli_snapshot_replayable(c->name)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "'%s' needs the live kernel: not with --snapshot", c->name);
 		return cli_fail(cli, &e);
 	}
 	{
@@ -280,6 +295,11 @@ int main(int argc, char **argv)
 		    (a.dump && vb_sys_set_dump(&cli.sys, a.dump, &cli.sys_err) < 0)) &&
 		   (a.batch_file || !a.cmd_index)) {
 		rc = cli_fail(&cli, &cli.sys_err);
+	} else if (a.snapshot && a.dump) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL, "--snapshot and -F are mutually exclusive");
+		rc = cli_fail(&cli, &e);
+	} else if (a.snapshot && (rc = cli_snapshot_replay(&cli, a.snapshot, a.sysfs_root_given))) {
+		/* not unpacked (reported); else this is the child running the command */
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);
 	} else if (!a.cmd_index) {

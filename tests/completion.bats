@@ -73,3 +73,18 @@ bash_complete() {
 	grep -q '^show' <<<"$output"
 	grep -q '^--numeric' <<<"$output"
 }
+
+@test "bash: --snapshot completes files, and the snapshot command its options" {
+	cd "$BATS_TEST_TMPDIR" && touch snap.tar.gz && mkdir -p sdir
+	run bash_complete vfiobuf --snapshot snap
+	[ "$output" = "snap.tar.gz" ]
+	run bash_complete vfiobuf --snapshot snap.tar.gz li
+	[ "$output" = "list" ]
+	run bash_complete vfiobuf --sn
+	[ "$output" = "--snapshot" ]
+	run bash_complete vfiobuf snapshot --
+	grep -qx -- --with-vpd <<<"$output"
+	grep -qx -- --output <<<"$output"
+	run bash_complete vfiobuf snapshot -o sna
+	[ "$output" = "snap.tar.gz" ]
+}
