@@ -42,22 +42,31 @@ setup_file() {
 	lspci -A linux-sysfs -O sysfs.path="$root.f/sys/bus/pci" -vv -s 00:04.0 | grep -q 'ACSCtl:.*ReqRedir+ CmpltRedir+'
 }
 
-@test "the property check fails on a different certain verdict, and not on an uncertain one" {
-	# a vfiobuf that answers bus-addr for every pair of the 64-byte tree,
-	# certain or not as LIAR_UNSURE says
+@test "the property check fails on a different certain answer, and not on one marked uncertain or inferred" {
+	# a vfiobuf that rewrites its JSON for the 64-byte tree with LIAR_JQ
 	local liar=$BATS_TEST_TMPDIR/vb-liar
 	printf '%s\n' '#!/bin/bash' \
 		'case "$2" in' \
-		'*/trunc/sys) "$REAL_VB" "$@" | jq --argjson u "$LIAR_UNSURE" '"'"'.pairs[] |= (.verdict = "bus-addr" | .uncertain = $u)'"'"' ;;' \
+		'*/trunc/sys) "$REAL_VB" "$@" | jq "$LIAR_JQ" ;;' \
 		'*) exec "$REAL_VB" "$@" ;;' \
 		'esac' >"$liar"
 	chmod +x "$liar"
 	export REAL_VB=$VB
-	LIAR_UNSURE=false VB=$liar run "$CAPTURES/check-capture" property qemu-lab
+	LIAR_JQ='.pairs[] |= (.verdict = "bus-addr" | .uncertain = false)' VB=$liar \
+		run "$CAPTURES/check-capture" property qemu-lab
 	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -q '^MISMATCH qemu-lab 0000:03:00.0 0000:05:00.0: 64-byte view says bus-addr (certain), full config says not-supported$' <<<"$output"
-	LIAR_UNSURE=true VB=$liar run "$CAPTURES/check-capture" property qemu-lab
+	LIAR_JQ='.pairs[] |= (.verdict = "bus-addr" | .uncertain = true)' VB=$liar \
+		run "$CAPTURES/check-capture" property qemu-lab
+	echo "$output"
+	[ "$status" -eq 0 ]
+	LIAR_JQ='.host_bridges[0].root_device = null' VB=$liar run "$CAPTURES/check-capture" property qemu-lab
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -q '^MISMATCH qemu-lab host bridge pci0000:00: 64-byte view says root - whitelisted false (certain), full config says root 0000:00:00.0 false$' <<<"$output"
+	LIAR_JQ='.host_bridges[0] |= (.root_device = null | .root_inferred = true)' VB=$liar \
+		run "$CAPTURES/check-capture" property qemu-lab
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
