@@ -45,6 +45,7 @@ setup_file() {
 @test "the property check fails on a different certain answer, and not on one marked uncertain or inferred" {
 	# a vfiobuf that rewrites its JSON for the 64-byte tree with LIAR_JQ
 	local liar=$BATS_TEST_TMPDIR/vb-liar
+	# shellcheck disable=SC2016 # the script is written literally
 	printf '%s\n' '#!/bin/bash' \
 		'case "$2" in' \
 		'*/trunc/sys) "$REAL_VB" "$@" | jq "$LIAR_JQ" ;;' \
