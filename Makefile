@@ -103,7 +103,7 @@ uninstall:
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 
 # Debian build and test dependencies (root, or sudo).
-DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zlib1g-dev \
+DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zlib1g-dev bzip2 \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
 	    bash-completion zsh fish python3 graphviz hwloc-nox \
 	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev
