@@ -156,3 +156,28 @@ examples_of() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == "validate-json: bad.schema.json: not a valid schema at type: "* ]]
 }
+
+@test "vfiobuf-json(7) passes mandoc -Tlint -W warning and names every schema file" {
+	page="$VFIOBUF_TOP/man/vfiobuf-json.7"
+	run mandoc -Tlint -W warning "$page"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	text=$(mandoc -Tascii "$page" | col -b)
+	for f in "$SCHEMA_DIR"/*.schema.json; do
+		[[ "$text" == *"$(basename "$f")"* ]] || { echo "not named: $(basename "$f")" >&2; return 1; }
+	done
+}
+
+@test "make install puts the schemas and vfiobuf-json(7) in place; uninstall removes them" {
+	d=$(mktemp -d)
+	make -s -C "$VFIOBUF_TOP" install-schema DESTDIR="$d" PREFIX=/usr
+	for f in "$SCHEMA_DIR"/*.schema.json; do
+		cmp "$f" "$d/usr/share/vfiobuf/schema/$(basename "$f")"
+	done
+	[ -f "$d/usr/share/man/man7/vfiobuf-json.7" ]
+	[ -z "$(find "$d/usr/share/vfiobuf" -type f ! -name '*.schema.json')" ]
+	make -s -C "$VFIOBUF_TOP" uninstall-schema DESTDIR="$d" PREFIX=/usr
+	left=$(find "$d" -type f)
+	rm -rf "$d"
+	[ -z "$left" ]
+}
