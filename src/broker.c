@@ -224,57 +224,26 @@ void broker_emit(struct vb_broker *b, json_t *ev)
 	json_decref(ev);
 }
 
-/* ev with ids[from, from+n) as "leases", and part k of parts when > 1. */
-static json_t *lease_part(const json_t *ev, const json_t *ids, size_t from, size_t n, size_t k,
-			  size_t parts)
-{
-	json_t *copy = json_deep_copy(ev), *slice = json_array();
-
-	for (size_t i = from; i < from + n; i++)
-		json_array_append(slice, json_array_get(ids, i));
-	json_object_set_new(copy, "leases", slice);
-	if (parts > 1) {
-		json_object_set_new(copy, "part", json_integer((json_int_t)k));
-		json_object_set_new(copy, "parts", json_integer((json_int_t)parts));
-	}
-	return copy;
-}
-
-static size_t lease_parts(const json_t *ids)
-{
-	size_t n = json_array_size(ids);
-
-	return n ? (n + EVENT_LEASES_MAX - 1) / EVENT_LEASES_MAX : 1;
-}
-
 void broker_emit_leases(struct vb_broker *b, json_t *ev, json_t *ids)
 {
-	size_t parts = lease_parts(ids), n = json_array_size(ids);
+	json_t *parts = vb_proto_lease_parts(ev, ids), *part;
+	size_t i;
 
-	for (size_t k = 0; k < parts; k++) {
-		size_t from = k * EVENT_LEASES_MAX;
-
-		broker_emit(b, lease_part(ev, ids, from,
-					  n - from < EVENT_LEASES_MAX ? n - from : EVENT_LEASES_MAX,
-					  k + 1, parts));
-	}
+	json_array_foreach(parts, i, part)
+		broker_emit(b, json_incref(part));
+	json_decref(parts);
 	json_decref(ids);
 	json_decref(ev);
 }
 
 void client_push_leases(struct vb_broker *b, struct client *c, const json_t *ev, json_t *ids)
 {
-	size_t parts = lease_parts(ids), n = json_array_size(ids);
+	json_t *parts = vb_proto_lease_parts(ev, ids), *part;
+	size_t i;
 
-	for (size_t k = 0; k < parts; k++) {
-		size_t from = k * EVENT_LEASES_MAX;
-		json_t *part = lease_part(ev, ids, from,
-					  n - from < EVENT_LEASES_MAX ? n - from : EVENT_LEASES_MAX,
-					  k + 1, parts);
-
+	json_array_foreach(parts, i, part)
 		client_push_event(b, c, part);
-		json_decref(part);
-	}
+	json_decref(parts);
 	json_decref(ids);
 }
 

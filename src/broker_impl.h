@@ -120,10 +120,8 @@ void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd); /*
  * be encoded) with fd (stolen). */
 void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd);
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev);
-/* Leases per event: an event listing more is sent in parts (each with
- * "part" and "parts"), so every part fits in a message. */
-#define EVENT_LEASES_MAX 2048
-/* Emit ev (stolen) with ids (stolen) as its "leases", in parts when long. */
+/* Emit ev (stolen) with ids (stolen) as its "leases", in parts when long
+ * (vb_proto_lease_parts): every part fits in a message. */
 void broker_emit_leases(struct vb_broker *b, json_t *ev, json_t *ids);
 /* The same, pushed to c only. */
 void client_push_leases(struct vb_broker *b, struct client *c, const json_t *ev, json_t *ids);

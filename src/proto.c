@@ -793,3 +793,24 @@ char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_ex
 		*len = w.len;
 	return w.p;
 }
+
+json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids)
+{
+	size_t n = json_array_size(ids), parts = n ? (n + VB_EVENT_LEASES_MAX - 1) / VB_EVENT_LEASES_MAX : 1;
+	json_t *out = json_array();
+
+	for (size_t k = 0; k < parts; k++) {
+		json_t *part = json_deep_copy(ev), *slice = json_array();
+		size_t from = k * VB_EVENT_LEASES_MAX;
+
+		for (size_t i = from; i < n && i < from + VB_EVENT_LEASES_MAX; i++)
+			json_array_append(slice, json_array_get(ids, i));
+		json_object_set_new(part, "leases", slice);
+		if (parts > 1) {
+			json_object_set_new(part, "part", json_integer((json_int_t)k + 1));
+			json_object_set_new(part, "parts", json_integer((json_int_t)parts));
+		}
+		json_array_append_new(out, part);
+	}
+	return out;
+}
