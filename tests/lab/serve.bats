@@ -176,7 +176,8 @@ setup() { skip_unless_in_lab; }
 	echo "$output" | jq -e '.leases == 1 and .bytes == 8192'
 	kill -9 $a
 	wait $a || true
-	sleep 0.3
+	# the daemon saw the connection close: its leases released
+	wait_until grep -q '"cause":"client-disconnected"' "$BATS_FILE_TMPDIR/ev.log"
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.leases == 0 and .bytes == 0'
 	jq -e -s 'map(select(.event == "released")) | last | .cause == "client-disconnected"' "$BATS_FILE_TMPDIR/ev.log"
@@ -245,7 +246,7 @@ setup() { skip_unless_in_lab; }
 @test "lab monitor --uevents: the kernel's bind/unbind of a device, as JSON Lines" {
 	"$VB" -j monitor --uevents --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
 	mon=$!
-	sleep 1
+	wait_until uevent_listening $mon
 	"$VB" bind 05:00.0 >/dev/null
 	"$VB" unbind 05:00.0 >/dev/null
 	wait $mon
@@ -256,9 +257,11 @@ setup() { skip_unless_in_lab; }
 }
 
 @test "lab monitor: subscribed to the daemon, sees exported and released" {
+	subs=$(count_in "$BATS_FILE_TMPDIR/ev.log" '"event":"subscribed"')
 	"$VB" -j monitor --socket "$SOCK" --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
 	mon=$!
-	sleep 1
+	# the daemon acknowledged the subscription (its log says so)
+	wait_until eval '[ "$(count_in "$BATS_FILE_TMPDIR/ev.log" "\"event\":\"subscribed\"")" -gt "$subs" ]'
 	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true >/dev/null
 	wait $mon
 	run jq -r .event "$BATS_TEST_TMPDIR/mon.out"
