@@ -121,6 +121,23 @@ setup() { skip_unless_in_lab; }
 	echo "${lines[2]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT" and .error.exit_code == 6'
 }
 
+@test "lab serve: the quota counts per uid, not per connection" {
+	# A's 2 leases held by two connections: a third connection gets none
+	for i in 1 2; do
+		as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range $((i * 4))K:4K --hold \
+			>"$BATS_TEST_TMPDIR/h$i.out" 2>&1 &
+		eval "h$i=\$!"
+	done
+	wait_for "$BATS_TEST_TMPDIR/h1.out" exported
+	wait_for "$BATS_TEST_TMPDIR/h2.out" exported
+	run as_user $A "$CLIENT" "$SOCK" '{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' '{"op":"status"}'
+	kill -TERM $h1 $h2
+	wait $h1 $h2 || true
+	echo "${lines[0]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT"
+		and (.error.message | test("uid 65534 holds 2 leases"))'
+	echo "${lines[1]}" | jq -e '.you.leases == 0 and .you.uid_leases == 2 and .you.uid_connections == 3'
+}
+
 @test "lab serve: an export that releases the previous lease: one round trip, inside the quota" {
 	# A holds at most 2 leases: the 3rd and 4th exports fit because each
 	# gives the one before back; a lease it does not hold releases nothing
