@@ -492,9 +492,7 @@ for i in range(3):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     c.connect(sys.argv[1])
     conns.append(c)
-c = conns[2]
-c.send(b'{"op":"status"}')
-print(c.recv(70000).decode())
+print(conns[2].recv(70000).decode())   # told why, unasked, then closed
 conns[0].send(b'{"op":"status"}')
 print(conns[0].recv(70000).decode())
 PY
