@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,6 +24,24 @@
 /* Requests taken from one client per loop turn: epoll is level-triggered,
  * so more pending ones are reported again, and no read ends in EAGAIN. */
 #define MSGS_PER_WAKE 1
+/* SO_PASSRIGHTS (Linux 6.16): 0 makes the kernel refuse SCM_RIGHTS sent
+ * to the socket (the sender's sendmsg fails with EPERM). */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+/* A subscriber over half its queue pauses accepting new connections (a
+ * connect flood waits in the backlog) for at most this long. */
+#define CONGESTION_GRACE_MS 2000
+/* Out of fds with no spare one: stop accepting for this long. */
+#define NOFD_PAUSE_MS 100
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
 
 static void event_time(json_t *ev)
 {
@@ -60,6 +81,21 @@ static void kill_client(struct client *c, const char *reason)
 	}
 }
 
+/* Track subscribers whose queue is over half full (they pause accepting). */
+static void note_queue(struct vb_broker *b, struct client *c)
+{
+	bool over = c->subscribed && !c->dead && c->qlen >= CLIENT_QUEUE_MAX / 2;
+
+	if (over && !c->congested) {
+		c->congested = true;
+		clock_gettime(CLOCK_MONOTONIC, &c->congested_since);
+		b->ncongested++;
+	} else if (c->congested && (c->dead || c->qlen <= CLIENT_QUEUE_MAX / 4)) {
+		c->congested = false;
+		b->ncongested--;
+	}
+}
+
 /* Send what is queued; false when the peer is gone. */
 static bool client_flush(struct vb_broker *b, struct client *c)
 {
@@ -69,10 +105,12 @@ static bool client_flush(struct vb_broker *b, struct client *c)
 
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			epoll_mod(b, c, true);
+			note_queue(b, c);
 			return true;
 		}
 		if (w < 0) {
 			kill_client(c, "connection-error");
+			note_queue(b, c);
 			return false;
 		}
 		free(m->text);
@@ -82,6 +120,7 @@ static bool client_flush(struct vb_broker *b, struct client *c)
 		c->qlen--;
 	}
 	epoll_mod(b, c, false);
+	note_queue(b, c);
 	return true;
 }
 
@@ -115,6 +154,7 @@ void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd)
 	if (c->dead || !text || !queue_push(c, text, strlen(text), fd)) {
 		if (!c->dead)
 			kill_client(c, text ? "too-slow" : "connection-error");
+		note_queue(b, c);
 		free(text);
 		if (fd >= 0)
 			close(fd);
@@ -122,6 +162,8 @@ void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd)
 	}
 	if (c->qlen == 1)
 		client_flush(b, c);
+	else
+		note_queue(b, c);
 }
 
 void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd)
@@ -139,6 +181,32 @@ void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev)
 	client_send_text(b, c, text, -1);
 }
 
+static bool holds_lease_on(const struct client *c, const char *bdf)
+{
+	for (const struct lease *l = c->leases; l; l = l->next)
+		if (!strcmp(l->dev->bdf, bdf))
+			return true;
+	return false;
+}
+
+/* Which subscribers see ev: root and monitor rules everything; others
+ * the events about themselves, about devices their policy grants or
+ * where they hold a lease, and "stopping". */
+static bool event_visible(const struct vb_broker *b, const struct client *c, const json_t *ev)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	const char *dev = json_string_value(json_object_get(ev, "device"));
+	const json_t *who = json_object_get(json_object_get(ev, "client"), "id");
+
+	if (vb_policy_may_monitor(&b->policy, &c->peer))
+		return true;
+	if (name && !strcmp(name, "stopping"))
+		return true;
+	if (json_is_integer(who) && (uint64_t)json_integer_value(who) == c->id)
+		return true;
+	return dev && (vb_policy_grants_device(&b->policy, &c->peer, dev) || holds_lease_on(c, dev));
+}
+
 void broker_emit(struct vb_broker *b, json_t *ev)
 {
 	event_time(ev);
@@ -149,11 +217,34 @@ void broker_emit(struct vb_broker *b, json_t *ev)
 		char *text = vb_proto_encode(ev, &len);
 
 		for (struct client *c = b->clients; c; c = c->next)
-			if (c->subscribed && !c->dead)
+			if (c->subscribed && !c->dead && event_visible(b, c, ev))
 				client_send_text(b, c, text ? strndup(text, len) : NULL, -1);
 		free(text);
 	}
 	json_decref(ev);
+}
+
+void broker_emit_leases(struct vb_broker *b, json_t *ev, json_t *ids)
+{
+	json_t *parts = vb_proto_lease_parts(ev, ids), *part;
+	size_t i;
+
+	json_array_foreach(parts, i, part)
+		broker_emit(b, json_incref(part));
+	json_decref(parts);
+	json_decref(ids);
+	json_decref(ev);
+}
+
+void client_push_leases(struct vb_broker *b, struct client *c, const json_t *ev, json_t *ids)
+{
+	json_t *parts = vb_proto_lease_parts(ev, ids), *part;
+	size_t i;
+
+	json_array_foreach(parts, i, part)
+		client_push_event(b, c, part);
+	json_decref(parts);
+	json_decref(ids);
 }
 
 static void client_free_queue(struct client *c)
@@ -174,6 +265,8 @@ static void client_drop(struct vb_broker *b, struct client *c)
 
 	if (c->subscribed)
 		b->nsubscribers--;
+	if (c->congested)
+		b->ncongested--;
 
 	client_release_all(b, c, "client-disconnected");
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -189,6 +282,8 @@ static void client_drop(struct vb_broker *b, struct client *c)
 	json_object_set_new(ev, "client", client_json(c));
 	json_object_set_new(ev, "reason", json_string(c->drop_reason ? c->drop_reason : "closed"));
 	json_object_set_new(ev, "leases_released", json_integer((json_int_t)had));
+	uid_usage_put(b, c->usage);
+	vb_peer_free(&c->peer);
 	free(c);
 	if (!b->stopping)
 		broker_emit(b, ev);
@@ -207,44 +302,131 @@ static void reap_dead_clients(struct vb_broker *b)
 	}
 }
 
-static void peer_credentials(int fd, struct vb_peer *p)
+struct uid_usage *uid_usage_get(struct vb_broker *b, uid_t uid)
 {
-	struct ucred cred = { 0 };
-	socklen_t len = sizeof(cred), glen = sizeof(p->groups);
+	struct uid_usage *u;
 
-	memset(p, 0, sizeof(*p));
-	p->uid = (uid_t)-1;
-	p->gid = (gid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		p->pid = cred.pid;
-		p->uid = cred.uid;
-		p->gid = cred.gid;
+	for (u = b->uids; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = b->uids;
+	b->uids = u;
+	return u;
+}
+
+/* One connection of u's uid is gone: forget u when it was the last. */
+void uid_usage_put(struct vb_broker *b, struct uid_usage *u)
+{
+	if (!u || --u->nconns)
+		return;
+	for (struct uid_usage **p = &b->uids; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	free(u);
+}
+
+/* Out of fds: give the spare one up to accept (and close) the waiting
+ * connection, so level-triggered epoll does not spin on it.  True when
+ * one was accepted (more may wait). */
+static bool accept_at_fd_limit(struct vb_broker *b)
+{
+	static const char msg[] = "{\"ok\":false,\"error\":{\"message\":\"the daemon is out of file "
+				  "descriptors\",\"errno\":24,\"errno_name\":\"EMFILE\",\"device\":null,"
+				  "\"exit_code\":6}}";
+	int fd;
+
+	if (b->spare_fd < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &b->paused_until);
+		b->paused_until.tv_nsec += NOFD_PAUSE_MS * 1000000L;
+		if (b->paused_until.tv_nsec >= 1000000000L) {
+			b->paused_until.tv_sec++;
+			b->paused_until.tv_nsec -= 1000000000L;
+		}
+		return false;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) == 0)
-		p->ngroups = (int)(glen / sizeof(gid_t));
+	close(b->spare_fd);
+	fd = accept4(b->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		vb_msg_send(fd, msg, sizeof(msg) - 1, -1, MSG_DONTWAIT);
+		close(fd);
+		b->refused++;
+	}
+	b->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0; /* EAGAIN: nothing was waiting after all */
+}
+
+/* Over its uid's connection limit: an error reply, then closed. */
+static bool over_connection_limit(struct vb_broker *b, int fd, const struct vb_peer *peer,
+				  const struct uid_usage *u)
+{
+	struct vb_limits lim;
+	struct vb_err e = { 0 };
+	json_t *reply;
+	char *text;
+
+	vb_policy_limits(&b->policy, peer, &lim);
+	if (u->nconns < lim.connections)
+		return false;
+	vb_err_set(&e, VB_EXIT_BUSY, EDQUOT, NULL,
+		   "quota: uid %u has %llu connections (at most %llu): connection refused",
+		   (unsigned)peer->uid, (unsigned long long)u->nconns,
+		   (unsigned long long)lim.connections);
+	reply = vb_proto_error_reply(NULL, &e);
+	text = vb_proto_encode(reply, NULL);
+	json_decref(reply);
+	if (text)
+		vb_msg_send(fd, text, strlen(text), -1, MSG_DONTWAIT);
+	free(text);
+	b->refused++;
+	return true;
 }
 
 static void accept_clients(struct vb_broker *b)
 {
 	for (;;) {
-		int fd = accept4(b->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(b->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), off = 0;
 		struct epoll_event ev = { .events = EPOLLIN };
+		struct uid_usage *u;
 		struct client *c;
 		json_t *e;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			if (!accept_at_fd_limit(b))
+				return;
+			continue;
+		}
 		if (fd < 0)
-			return; /* EAGAIN, or EMFILE: try again on the next wake */
+			return; /* EAGAIN */
+		/* fds sent to us are refused by the kernel where it can */
+		setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
 			return;
 		}
+		vb_peer_read(fd, &c->peer);
+		u = uid_usage_get(b, c->peer.uid);
+		if (!u || over_connection_limit(b, fd, &c->peer, u)) {
+			vb_peer_free(&c->peer);
+			free(c);
+			close(fd);
+			continue;
+		}
+		u->nconns++;
+		c->usage = u;
 		c->tag.kind = EP_CLIENT;
 		c->fd = fd;
 		c->id = ++b->next_client_id;
-		peer_credentials(fd, &c->peer);
 		ev.data.ptr = c;
 		if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			uid_usage_put(b, u);
+			vb_peer_free(&c->peer);
 			close(fd);
 			free(c);
 			continue;
@@ -260,6 +442,61 @@ static void accept_clients(struct vb_broker *b)
 	}
 }
 
+/* The closer thread: closes the fds written to its pipe, one by one. */
+struct fd_closer {
+	int wfd;
+};
+
+static void *closer_main(void *arg)
+{
+	int rfd = (int)(intptr_t)arg, fd;
+
+	while (read(rfd, &fd, sizeof(fd)) == sizeof(fd))
+		close(fd);
+	close(rfd);
+	return NULL;
+}
+
+static struct fd_closer *closer_start(void)
+{
+	struct fd_closer *cl = malloc(sizeof(*cl));
+	int p[2];
+	pthread_t th;
+	sigset_t all, old;
+
+	if (!cl)
+		return NULL;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		free(cl);
+		return NULL;
+	}
+	/* 1 MiB holds more fds than the process may have open */
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&th, NULL, closer_main, (void *)(intptr_t)p[0]) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		close(p[0]);
+		close(p[1]);
+		free(cl);
+		return NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_detach(th);
+	cl->wfd = p[1];
+	return cl;
+}
+
+/* Close fd off the loop (inline only when no thread could be started). */
+static void close_later(struct vb_broker *b, int fd)
+{
+	if (!b->closer)
+		b->closer = closer_start();
+	if (!b->closer || write(b->closer->wfd, &fd, sizeof(fd)) != sizeof(fd))
+		close(fd);
+}
+
 static void refuse_message(struct vb_broker *b, struct client *c, int errnum, const char *why)
 {
 	struct vb_err e = { 0 };
@@ -269,17 +506,28 @@ static void refuse_message(struct vb_broker *b, struct client *c, int errnum, co
 	client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
 }
 
-/* Read MSGS_PER_WAKE requests; fds a client sends are closed at once. */
+/* A 0-byte read: the peer closed, or sent an empty message. */
+static bool peer_closed(int fd)
+{
+	struct pollfd p = { fd, POLLIN | POLLRDHUP, 0 };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+/* Read MSGS_PER_WAKE requests.  Fds a client sends (a kernel without
+ * SO_PASSRIGHTS) are refused and closed by the closer thread. */
 static void client_readable(struct vb_broker *b, struct client *c)
 {
 	for (int i = 0; i < MSGS_PER_WAKE && !c->dead; i++) {
-		int nfds = 0, flags = 0;
-		ssize_t n = vb_msg_recv(c->fd, b->rxbuf, VB_PROTO_MAX_MSG, NULL, &nfds, &flags,
-					MSG_DONTWAIT);
+		int nfds = 0, flags = 0, fds[VB_MSG_MAX_FDS];
+		ssize_t n = vb_msg_recv_fds(c->fd, b->rxbuf, VB_PROTO_MAX_MSG, fds, &nfds, &flags,
+					    MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		if (n <= 0) {
+		for (int k = 0; k < nfds && k < VB_MSG_MAX_FDS; k++)
+			close_later(b, fds[k]);
+		if (n < 0 || (n == 0 && !nfds && !(flags & MSG_CTRUNC) && peer_closed(c->fd))) {
 			kill_client(c, n == 0 ? "closed" : "connection-error");
 			return;
 		}
@@ -289,6 +537,8 @@ static void client_readable(struct vb_broker *b, struct client *c)
 				       "file descriptors sent to the daemon are not accepted (closed)");
 		else if ((size_t)n > VB_PROTO_MAX_MSG || (flags & MSG_TRUNC))
 			refuse_message(b, c, EMSGSIZE, "request over the 65536-byte message limit");
+		else if (n == 0)
+			refuse_message(b, c, EBADMSG, "empty message (a request is one JSON object)");
 		else
 			broker_handle_request(b, c, b->rxbuf, (size_t)n);
 	}
@@ -318,7 +568,7 @@ static int reload_policy(struct vb_broker *b)
 	vb_sd_notify("RELOADING=1");
 	if (load_policy(b, &e) < 0) {
 		ev = vb_proto_event("config-error");
-		json_object_set_new(ev, "message", json_string(e.msg));
+		json_object_set_new(ev, "message", vb_proto_text(e.msg));
 		json_object_set_new(ev, "kept", json_string("the previous policy"));
 	} else
 		ev = vb_proto_event("config-reloaded");
@@ -359,7 +609,7 @@ static void on_uevents(struct vb_broker *b)
 		if (rc < 0) {
 			json_t *j = vb_proto_event("uevent-error");
 
-			json_object_set_new(j, "message", json_string(e.msg));
+			json_object_set_new(j, "message", vb_proto_text(e.msg));
 			broker_emit(b, j);
 			return;
 		}
@@ -402,6 +652,35 @@ static void dispatch(struct vb_broker *b, struct epoll_event *ev, bool *stop)
 	}
 }
 
+/* Should accepting wait: a subscriber falling behind (within its grace),
+ * or no fd to spare?  Returns the epoll timeout: -1, or ms to look again. */
+static int listener_pause(struct vb_broker *b)
+{
+	struct timespec now;
+	bool pause = false;
+	int timeout = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < b->paused_until.tv_sec ||
+	    (now.tv_sec == b->paused_until.tv_sec && now.tv_nsec < b->paused_until.tv_nsec)) {
+		pause = true;
+		timeout = NOFD_PAUSE_MS;
+	}
+	if (b->ncongested)
+		for (struct client *c = b->clients; c && !pause; c = c->next)
+			if (c->congested && ms_since(&c->congested_since) < CONGESTION_GRACE_MS) {
+				pause = true;
+				timeout = 50;
+			}
+	if (pause != b->listen_paused) {
+		struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.ptr = &b->listen_tag };
+
+		if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, b->listen_fd, &ev) == 0)
+			b->listen_paused = pause;
+	}
+	return timeout;
+}
+
 int vb_broker_run(struct vb_broker *b, struct vb_err *e)
 {
 	struct epoll_event evs[EPOLL_BATCH];
@@ -409,7 +688,7 @@ int vb_broker_run(struct vb_broker *b, struct vb_err *e)
 
 	vb_sd_notify("READY=1");
 	while (!stop) {
-		int n = epoll_wait(b->epfd, evs, EPOLL_BATCH, -1);
+		int n = epoll_wait(b->epfd, evs, EPOLL_BATCH, listener_pause(b));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -448,42 +727,66 @@ static int setup_signals(struct vb_broker *b, struct vb_err *e)
 	return add_watch(b, b->sig_fd, &b->sig_tag, e);
 }
 
+/* The socket's directory: created 0755 when missing; refused when anyone
+ * but root (or us) owns it or may write to it, unless it is a root-owned
+ * sticky directory (/tmp: others can neither remove nor rename our
+ * socket there). Checked on an fd opened without following a link. */
 static int make_socket_dir(const char *path, struct vb_err *e)
 {
-	char dir[256];
-	char *slash;
+	char *dir = strdup(path), *slash;
+	struct stat st;
+	int fd, rc = 0;
 
-	if (strlen(path) >= sizeof(dir))
-		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, path, "socket path too long");
-	strcpy(dir, path);
+	if (!dir)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return vb_err_set(e, vb_exit_from_errno(errno), errno, dir,
-				  "cannot create the socket's directory");
-	return 0;
+		rc = vb_err_set(e, vb_exit_from_errno(errno), errno, dir,
+				"cannot create the socket's directory");
+	else if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = vb_err_set(e, vb_exit_from_errno(errno), errno, dir,
+				"cannot open the socket's directory");
+	else {
+		if (fstat(fd, &st) < 0)
+			rc = vb_err_set(e, VB_EXIT_FAIL, errno, dir, "cannot stat the socket's directory");
+		else if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+			 ((st.st_mode & 022) && !((st.st_mode & S_ISVTX) && st.st_uid == 0)))
+			rc = vb_err_set(e, VB_EXIT_PERM, 0, NULL,
+					"untrusted socket directory %s: owner uid %u, mode %04o: "
+					"others could replace the socket (use a directory only "
+					"root may write to)",
+					dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+	}
+	free(dir);
+	return rc;
 }
 
 static int setup_listener(struct vb_broker *b, struct vb_err *e)
 {
 	const char *path = b->opts.socket_path;
+	int off = 0;
 
 	if (b->opts.listen_fd >= 0) {
 		b->listen_fd = b->opts.listen_fd;
 	} else {
 		if (make_socket_dir(path, e) < 0)
 			return -1;
-		b->listen_fd = vb_unix_listen_takeover(path, SOCK_SEQPACKET, b->policy.socket_mode, e);
+		b->listen_fd = vb_unix_listen_takeover(
+			path, SOCK_SEQPACKET, b->policy.socket_mode,
+			b->policy.has_socket_group ? b->policy.socket_gid : (gid_t)-1, e);
 		if (b->listen_fd < 0)
 			return -1;
 		b->own_socket = true;
-		if (b->policy.has_socket_group && chown(path, (uid_t)-1, b->policy.socket_gid) < 0)
-			return vb_err_set(e, vb_exit_from_errno(errno), errno, path,
-					  "cannot give the socket to group %u",
-					  (unsigned)b->policy.socket_gid);
 	}
+	/* connections accepted from it inherit it (each is set again too) */
+	setsockopt(b->listen_fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 	fcntl(b->listen_fd, F_SETFL, fcntl(b->listen_fd, F_GETFL) | O_NONBLOCK);
 	b->listen_tag.kind = EP_LISTEN;
 	return add_watch(b, b->listen_fd, &b->listen_tag, e);
@@ -520,6 +823,7 @@ struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e
 	}
 	b->opts = *o;
 	b->listen_fd = b->sig_fd = -1;
+	b->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 	b->rxbuf = malloc(VB_PROTO_MAX_MSG + 1);
 	b->rq = malloc(sizeof(*b->rq));
@@ -562,6 +866,18 @@ void vb_broker_free(struct vb_broker *b)
 	if (b->epfd >= 0)
 		close(b->epfd);
 	free(b->devs);
+	if (b->spare_fd >= 0)
+		close(b->spare_fd);
+	if (b->closer) {
+		close(b->closer->wfd); /* the thread ends when the pipe is drained */
+		free(b->closer);
+	}
+	while (b->uids) {
+		struct uid_usage *u = b->uids;
+
+		b->uids = u->next;
+		free(u);
+	}
 	free(b->rxbuf);
 	free(b->rq);
 	vb_policy_free(&b->policy);

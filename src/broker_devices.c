@@ -164,7 +164,7 @@ static void add_lease_ids(json_t *ids, const struct client *c, const struct devi
 }
 
 /* An event about d: to the log and subscribers with every lease, and to
- * each unsubscribed lease holder with its own. */
+ * each unsubscribed lease holder with its own (in parts when long). */
 static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
 {
 	json_t *all = json_array();
@@ -174,17 +174,12 @@ static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
 
 		add_lease_ids(mine, c, d);
 		json_array_extend(all, mine);
-		if (!c->subscribed && !c->dead && json_array_size(mine)) {
-			json_t *copy = json_deep_copy(ev);
-
-			json_object_set_new(copy, "leases", mine);
-			client_push_event(b, c, copy);
-			json_decref(copy);
-		} else
+		if (!c->subscribed && !c->dead && json_array_size(mine))
+			client_push_leases(b, c, ev, mine);
+		else
 			json_decref(mine);
 	}
-	json_object_set_new(ev, "leases", all);
-	broker_emit(b, ev);
+	broker_emit_leases(b, ev, all);
 }
 
 static void release_device_leases(struct vb_broker *b, struct device *d, const char *cause)
@@ -270,9 +265,9 @@ void device_on_uevent(struct vb_broker *b, const struct vb_uevent *u)
 	if (!d)
 		return;
 	ev = vb_proto_event("uevent");
-	json_object_set_new(ev, "action", json_string(u->action));
+	json_object_set_new(ev, "action", vb_proto_text(u->action));
 	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "driver", u->driver[0] ? json_string(u->driver) : json_null());
+	json_object_set_new(ev, "driver", u->driver[0] ? vb_proto_text(u->driver) : json_null());
 	json_object_set_new(ev, "seqnum", json_integer((json_int_t)u->seqnum));
 	broker_emit(b, ev);
 	if (!strcmp(u->action, "remove")) {
@@ -340,6 +335,8 @@ struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d,
 	c->leases = l;
 	c->nleases++;
 	c->bytes += size;
+	c->usage->nleases++;
+	c->usage->bytes += size;
 	d->nleases++;
 	b->nleases++;
 	b->bytes += size;
@@ -358,6 +355,8 @@ void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
 		}
 	c->nleases--;
 	c->bytes -= l->size;
+	c->usage->nleases--;
+	c->usage->bytes -= l->size;
 	l->dev->nleases--;
 	b->nleases--;
 	b->bytes -= l->size;

@@ -30,12 +30,26 @@ struct outmsg {
 
 struct lease;
 
+/* What one uid holds, over all its connections: quotas count here. */
+struct uid_usage {
+	uid_t uid;
+	uint64_t nconns, nleases, bytes;
+	struct uid_usage *next;
+};
+
+/* Fds a client managed to send (kernels without SO_PASSRIGHTS): closed
+ * by a thread, as a close can block (a FUSE file's release). */
+struct fd_closer;
+
 struct client {
 	struct ep_tag tag;
 	int fd;
 	uint64_t id;
 	struct vb_peer peer;
+	struct uid_usage *usage; /* its uid's */
 	bool subscribed;
+	bool congested;         /* a subscriber over half its queue */
+	struct timespec congested_since;
 	bool dead;              /* to be dropped at the end of this loop turn */
 	bool want_out;          /* EPOLLOUT is registered (a queue is waiting) */
 	const char *drop_reason;
@@ -83,9 +97,15 @@ struct vb_broker {
 	struct client *clients;
 	uint64_t nclients, nsubscribers, next_client_id, next_lease_id;
 	uint64_t nleases, bytes;
-	uint64_t requests, errors;
+	uint64_t requests, errors, refused;
 	struct timespec started;
 	bool stopping;
+	struct uid_usage *uids;
+	int spare_fd;           /* kept open to accept (and close) at EMFILE */
+	bool listen_paused;     /* listener out of epoll: congested or no fds */
+	struct timespec paused_until;
+	uint64_t ncongested;    /* subscribers over half their queue */
+	struct fd_closer *closer;
 	char *rxbuf;            /* one receive buffer for every client */
 	struct vb_request *rq;  /* the request being handled (one at a time) */
 };
@@ -100,7 +120,14 @@ void client_send(struct vb_broker *b, struct client *c, json_t *msg, int fd); /*
  * be encoded) with fd (stolen). */
 void client_send_text(struct vb_broker *b, struct client *c, char *text, int fd);
 void client_push_event(struct vb_broker *b, struct client *c, const json_t *ev);
+/* Emit ev (stolen) with ids (stolen) as its "leases", in parts when long
+ * (vb_proto_lease_parts): every part fits in a message. */
+void broker_emit_leases(struct vb_broker *b, json_t *ev, json_t *ids);
+/* The same, pushed to c only. */
+void client_push_leases(struct vb_broker *b, struct client *c, const json_t *ev, json_t *ids);
 json_t *client_json(const struct client *c);
+struct uid_usage *uid_usage_get(struct vb_broker *b, uid_t uid);
+void uid_usage_put(struct vb_broker *b, struct uid_usage *u);
 
 /* broker_devices.c */
 int devices_open_all(struct vb_broker *b, struct vb_err *e);

@@ -55,21 +55,25 @@ static struct device *served_device(struct vb_broker *b, const char *bdf, struct
 	return d;
 }
 
+/* Quotas count per uid: every connection of c's uid together. */
 static bool quota_allows(struct vb_broker *b, const struct client *c, uint64_t size,
 			 const char *bdf, struct vb_err *e)
 {
-	uint64_t max_leases, max_bytes;
+	const struct uid_usage *u = c->usage;
+	struct vb_limits lim;
 
-	vb_policy_quota(&b->policy, &c->peer, &max_leases, &max_bytes);
-	if (c->nleases >= max_leases) {
-		vb_err_set(e, VB_EXIT_BUSY, EDQUOT, bdf, "quota: this client holds %llu leases (at most %llu)",
-			   (unsigned long long)c->nleases, (unsigned long long)max_leases);
+	vb_policy_limits(&b->policy, &c->peer, &lim);
+	if (u->nleases >= lim.leases) {
+		vb_err_set(e, VB_EXIT_BUSY, EDQUOT, bdf,
+			   "quota: uid %u holds %llu leases (at most %llu)", (unsigned)c->peer.uid,
+			   (unsigned long long)u->nleases, (unsigned long long)lim.leases);
 		return false;
 	}
-	if (size > max_bytes || c->bytes > max_bytes - size) {
+	if (size > lim.bytes || u->bytes > lim.bytes - size) {
 		vb_err_set(e, VB_EXIT_BUSY, EDQUOT, bdf,
-			   "quota: %llu more bytes would pass this client's %llu-byte limit",
-			   (unsigned long long)size, (unsigned long long)max_bytes);
+			   "quota: %llu more bytes would pass the %llu-byte limit of uid %u",
+			   (unsigned long long)size, (unsigned long long)lim.bytes,
+			   (unsigned)c->peer.uid);
 		return false;
 	}
 	return true;
@@ -244,9 +248,19 @@ static int op_reset(struct vb_broker *b, struct client *c, const struct vb_reque
 static int op_subscribe(struct vb_broker *b, struct client *c, const struct vb_request *rq,
 			json_t *reply, int *fd, struct vb_err *e)
 {
-	(void)rq, (void)reply, (void)fd, (void)e;
-	if (!c->subscribed)
-		b->nsubscribers++;
+	bool all = vb_policy_may_monitor(&b->policy, &c->peer);
+	json_t *ev;
+
+	(void)rq, (void)fd, (void)e;
+	json_object_set_new(reply, "scope", json_string(all ? "all" : "granted"));
+	if (c->subscribed)
+		return 0;
+	/* for the log and other monitors (before c subscribes: not to c) */
+	ev = vb_proto_event("subscribed");
+	json_object_set_new(ev, "client", client_json(c));
+	json_object_set_new(ev, "scope", json_string(all ? "all" : "granted"));
+	broker_emit(b, ev);
+	b->nsubscribers++;
 	c->subscribed = true;
 	return 0;
 }
@@ -260,12 +274,12 @@ static int op_status(struct vb_broker *b, struct client *c, const struct vb_requ
 		     json_t *reply, int *fd, struct vb_err *e)
 {
 	struct timespec now;
-	uint64_t ql, qb;
+	struct vb_limits lim;
 	json_t *devs = json_array();
 
 	(void)rq, (void)fd, (void)e;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	vb_policy_quota(&b->policy, &c->peer, &ql, &qb);
+	vb_policy_limits(&b->policy, &c->peer, &lim);
 	for (size_t i = 0; i < b->ndevs; i++)
 		json_array_append_new(devs, json_pack("{s:s, s:s, s:I}", "device", b->devs[i].bdf,
 						      "state", device_state_name(&b->devs[i]),
@@ -279,14 +293,20 @@ static int op_status(struct vb_broker *b, struct client *c, const struct vb_requ
 	json_object_set_new(reply, "bytes", json_integer((json_int_t)b->bytes));
 	json_object_set_new(reply, "requests", json_integer((json_int_t)b->requests));
 	json_object_set_new(reply, "errors", json_integer((json_int_t)b->errors));
+	json_object_set_new(reply, "subscribers", json_integer((json_int_t)b->nsubscribers));
+	json_object_set_new(reply, "refused", json_integer((json_int_t)b->refused));
 	json_object_set_new(reply, "devices", devs);
 	json_object_set_new(reply, "you",
-			    json_pack("{s:I, s:i, s:i, s:i, s:I, s:I, s:o, s:o, s:b}", "client",
-				      (json_int_t)c->id, "pid", (int)c->peer.pid, "uid",
+			    json_pack("{s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:b}",
+				      "client", (json_int_t)c->id, "pid", (int)c->peer.pid, "uid",
 				      (int)c->peer.uid, "gid", (int)c->peer.gid, "leases",
 				      (json_int_t)c->nleases, "bytes", (json_int_t)c->bytes,
-				      "quota_leases", limit_json(ql), "quota_bytes", limit_json(qb),
-				      "subscribed", c->subscribed));
+				      "uid_leases", (json_int_t)c->usage->nleases, "uid_bytes",
+				      (json_int_t)c->usage->bytes, "uid_connections",
+				      (json_int_t)c->usage->nconns, "quota_leases",
+				      limit_json(lim.leases), "quota_bytes", limit_json(lim.bytes),
+				      "quota_connections", limit_json(lim.connections), "subscribed",
+				      c->subscribed));
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_broker.h"
 #include "cli_vfio.h"
+#include "proto.h"
 #include "uevent.h"
 
 enum { OPT_SOCKET = 0x4200, OPT_UEVENTS, OPT_COUNT };
@@ -137,10 +138,12 @@ static int watch_uevents(struct vb_cli *cli, long count)
 			}
 			if (strcmp(ev.subsystem, "pci"))
 				continue;
-			j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "event", "uevent", "action",
-				      ev.action, "device", ev.slot, "driver",
-				      ev.driver[0] ? json_string(ev.driver) : json_null(), "devpath",
-				      ev.devpath, "seqnum", (json_int_t)ev.seqnum);
+			/* vb_proto_text: never NULL, whatever bytes a uevent holds */
+			j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I}", "event", "uevent", "action",
+				      vb_proto_text(ev.action), "device", vb_proto_text(ev.slot),
+				      "driver", ev.driver[0] ? vb_proto_text(ev.driver) : json_null(),
+				      "devpath", vb_proto_text(ev.devpath), "seqnum",
+				      (json_int_t)ev.seqnum);
 			cli_event_stamp(j);
 			cli_broker_print_event(cli, j, false);
 			json_decref(j);

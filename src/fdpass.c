@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -78,6 +79,23 @@ int vb_fd_send(int sock, int fd, const char *text, struct vb_err *e)
 		}
 	}
 	return 0;
+}
+
+/* Every fd of one received control buffer into fds (room for max). */
+static int collect_fds(struct msghdr *msg, int *fds, int max)
+{
+	int count = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t nfds;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds && count < max; i++)
+			memcpy(&fds[count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	}
+	return count;
 }
 
 /* Take the fds of one received control buffer: the first into *fd when
@@ -223,7 +241,36 @@ int vb_unix_connect(const char *path, struct vb_err *e)
 	return s;
 }
 
-int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
+/* bind s to sa, creating the file with mode (umask around bind) and
+ * group gid ((gid_t)-1: ours) without going by path afterwards: the file
+ * system group is switched around bind when we may (root), else the file
+ * is given to the group with fchownat(AT_SYMLINK_NOFOLLOW). */
+static int bind_owned(int s, const struct sockaddr_un *sa, unsigned mode, gid_t gid)
+{
+	mode_t old_mask = umask(~mode & 0777);
+	int old_fsgid = -1, rc, err;
+	bool switched = false;
+
+	if (gid != (gid_t)-1) {
+		old_fsgid = setfsgid(gid);
+		switched = setfsgid((gid_t)-1) == (int)gid;
+	}
+	rc = bind(s, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	if (gid != (gid_t)-1)
+		setfsgid((gid_t)old_fsgid);
+	umask(old_mask);
+	if (rc == 0 && gid != (gid_t)-1 && !switched &&
+	    fchownat(AT_FDCWD, sa->sun_path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		err = errno;
+		unlink(sa->sun_path);
+		rc = -1;
+	}
+	errno = err;
+	return rc;
+}
+
+int vb_unix_listen_owned(const char *path, int type, unsigned mode, gid_t gid, struct vb_err *e)
 {
 	struct sockaddr_un sa;
 	int s, err;
@@ -235,22 +282,30 @@ int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, path, "cannot create a unix socket");
 	/* No probing of an existing socket file: a test connection would be
 	 * a spurious client for a live listener. */
-	err = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	err = bind_owned(s, &sa, mode & 0777, gid) < 0 ? errno : 0;
 	if (err) {
 		close(s);
 		if (err == EADDRINUSE)
 			return vb_err_set(e, VB_EXIT_BUSY, err, path,
 					  "the path already exists (another listener, or a stale "
 					  "socket file: remove it)");
+		if (gid != (gid_t)-1 && err == EPERM)
+			return vb_err_set(e, VB_EXIT_PERM, err, path,
+					  "cannot give the socket to group %u", (unsigned)gid);
 		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
 	}
-	if (chmod(path, mode & 07777) < 0 || listen(s, SOMAXCONN) < 0) {
+	if (listen(s, SOMAXCONN) < 0) {
 		err = errno;
 		close(s);
 		unlink(path);
 		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot listen on the socket");
 	}
 	return s;
+}
+
+int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e)
+{
+	return vb_unix_listen_owned(path, type, mode, (gid_t)-1, e);
 }
 
 int vb_wait_peer_close(int sock)
@@ -319,13 +374,14 @@ ssize_t vb_msg_recv(int sock, void *buf, size_t cap, int *fd, int *nfds, int *ms
 	return r;
 }
 
-int vb_unix_listen_takeover(const char *path, int type, unsigned mode, struct vb_err *e)
+int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid,
+			    struct vb_err *e)
 {
 	struct sockaddr_un sa;
 	struct stat st;
 	int s, live;
 
-	s = vb_unix_listen(path, type, mode, e);
+	s = vb_unix_listen_owned(path, type, mode, gid, e);
 	if (s >= 0 || e->errnum != EADDRINUSE)
 		return s;
 	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -347,5 +403,29 @@ int vb_unix_listen_takeover(const char *path, int type, unsigned mode, struct vb
 		return vb_err_set(e, vb_exit_from_errno(errno), errno, path,
 				  "cannot remove the stale socket");
 	vb_err_clear(e);
-	return vb_unix_listen(path, type, mode, e);
+	return vb_unix_listen_owned(path, type, mode, gid, e);
+}
+
+ssize_t vb_msg_recv_fds(int sock, void *buf, size_t cap, int *fds, int *nfds, int *msg_flags,
+			int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VB_MSG_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	ssize_t r;
+
+	*nfds = 0;
+	do
+		r = recvmsg(sock, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	*nfds = collect_fds(&msg, fds, VB_MSG_MAX_FDS);
+	if (msg_flags)
+		*msg_flags = msg.msg_flags;
+	return r;
 }

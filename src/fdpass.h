@@ -39,10 +39,16 @@ int vb_fd_recv(int sock, int *fd, char *buf, size_t n, struct vb_err *e);
 int vb_unix_connect(const char *path, struct vb_err *e);
 
 /* Listen on path (SOCK_SEQPACKET or SOCK_STREAM as type), socket file mode
- * `mode` (e.g. 0600; 0666 lets other users connect).  An existing file at
- * path is an error (busy): it is never probed nor replaced.  The caller
- * unlinks path when done.  Returns the listening socket or -1 with e. */
+ * `mode` (e.g. 0600; 0666 lets other users connect).  The file is created
+ * with that mode (umask set around bind), never chmod-ed by path
+ * afterwards.  An existing file at path is an error (busy): it is never
+ * probed nor replaced.  The caller unlinks path when done.  Returns the
+ * listening socket or -1 with e. */
 int vb_unix_listen(const char *path, int type, unsigned mode, struct vb_err *e);
+/* The same, the socket file owned by group gid (gid_t -1: unchanged): the
+ * socket is given to the group with fchown before bind, so the file is
+ * created with that group (no chown by path). */
+int vb_unix_listen_owned(const char *path, int type, unsigned mode, gid_t gid, struct vb_err *e);
 
 /* Block until the peer closes the connection (or an error, or a signal
  * interrupts: returns -1 with errno EINTR).  Data the peer sends meanwhile
@@ -60,9 +66,17 @@ ssize_t vb_msg_send(int sock, const void *buf, size_t len, int fd, int flags);
  * other is closed; *nfds (may be NULL) says how many arrived; MSG_CTRUNC
  * in *msg_flags says some were lost.  flags: recvmsg flags. */
 ssize_t vb_msg_recv(int sock, void *buf, size_t cap, int *fd, int *nfds, int *msg_flags, int flags);
+/* Most fds vb_msg_recv_fds returns (more in one message: MSG_CTRUNC). */
+#define VB_MSG_MAX_FDS 16
+/* Like vb_msg_recv, but every fd that came (up to VB_MSG_MAX_FDS) goes to
+ * fds[0..*nfds), none closed: for a caller that must not block on a
+ * close (a FUSE file's release can block). */
+ssize_t vb_msg_recv_fds(int sock, void *buf, size_t cap, int *fds, int *nfds, int *msg_flags,
+			int flags);
 /* Like vb_unix_listen, but a socket file nobody listens on (a crashed
  * server's, ECONNREFUSED on connect) is removed and replaced.  A live
  * listener or a non-socket file at path is an error (busy). */
-int vb_unix_listen_takeover(const char *path, int type, unsigned mode, struct vb_err *e);
+int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid,
+			    struct vb_err *e);
 
 #endif

@@ -1,12 +1,19 @@
 /* policy: broker access rules and quotas.  See policy.h. */
 #include "policy.h"
+#include "proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 
 #define MAX_CONFIG_BYTES (1 << 20)
@@ -105,28 +112,65 @@ static int parse_subject(struct parse_ctx *c, const char *tok, bool quota, struc
 			     : "expected user:NAME, group:NAME or any, not '%s'", tok);
 }
 
-static int parse_rule_token(struct parse_ctx *c, const char *tok, struct vb_policy_rule *r)
+/* Keys that may appear once in a rule (range: is a list). */
+enum rule_key { RK_EXPORT, RK_RESET, RK_MONITOR, RK_DEVICE, RK_BAR };
+
+static int once(struct parse_ctx *c, unsigned *seen, enum rule_key k, const char *tok)
+{
+	char key[16];
+	const char *colon = strchr(tok, ':');
+
+	if (!(*seen & (1u << k))) {
+		*seen |= 1u << k;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%.*s", colon ? (int)(colon - tok) : 12, tok);
+	return perr(c, "'%s' given twice in one rule (write one rule per value)", key);
+}
+
+static int parse_rule_token(struct parse_ctx *c, const char *tok, unsigned *seen,
+			    struct vb_policy_rule *r)
 {
 	struct vb_bdf b;
 	uint32_t bar;
 
-	if (!strcmp(tok, "export"))
+	if (!strcmp(tok, "export")) {
 		r->may_export = true;
-	else if (!strcmp(tok, "reset"))
+		return once(c, seen, RK_EXPORT, tok);
+	}
+	if (!strcmp(tok, "reset")) {
 		r->may_reset = true;
-	else if (!strcmp(tok, "device:*"))
-		r->device[0] = '\0';
-	else if (!strncmp(tok, "device:", 7)) {
+		return once(c, seen, RK_RESET, tok);
+	}
+	if (!strcmp(tok, "monitor")) {
+		r->may_monitor = true;
+		return once(c, seen, RK_MONITOR, tok);
+	}
+	if (!strncmp(tok, "device:", 7)) {
+		if (once(c, seen, RK_DEVICE, tok) < 0)
+			return -1;
+		if (!strcmp(tok, "device:*")) {
+			r->device[0] = '\0';
+			return 0;
+		}
 		if (vb_bdf_parse(tok + 7, &b) < 0)
 			return perr(c, "'%s' is not a PCI address", tok + 7);
 		vb_bdf_format(&b, r->device);
-	} else if (!strcmp(tok, "bar:*"))
-		r->bar = -1;
-	else if (!strncmp(tok, "bar:", 4)) {
+		return 0;
+	}
+	if (!strncmp(tok, "bar:", 4)) {
+		if (once(c, seen, RK_BAR, tok) < 0)
+			return -1;
+		if (!strcmp(tok, "bar:*")) {
+			r->bar = -1;
+			return 0;
+		}
 		if (parse_u32(tok + 4, &bar) < 0 || bar > 5)
 			return perr(c, "invalid BAR '%s' (0-5 or *)", tok + 4);
 		r->bar = (int)bar;
-	} else if (!strncmp(tok, "range:", 6)) {
+		return 0;
+	}
+	if (!strncmp(tok, "range:", 6)) {
 		struct vb_err re = { 0 };
 
 		if (r->nranges == VB_POLICY_MAX_RANGES)
@@ -134,9 +178,9 @@ static int parse_rule_token(struct parse_ctx *c, const char *tok, struct vb_poli
 		if (vb_range_parse(tok + 6, &r->ranges[r->nranges], &re) < 0)
 			return perr(c, "%.150s", re.msg);
 		r->nranges++;
-	} else
-		return perr(c, "unknown allow token '%s'", tok);
-	return 0;
+		return 0;
+	}
+	return perr(c, "unknown allow token '%s'", tok);
 }
 
 static int parse_allow(struct parse_ctx *c, char **tok, int ntok, struct vb_policy *p)
@@ -147,13 +191,18 @@ static int parse_allow(struct parse_ctx *c, char **tok, int ntok, struct vb_poli
 		return perr(c, "%s needs a subject (user:NAME, group:NAME or any)", "allow");
 	if (parse_subject(c, tok[1], false, &r.who) < 0)
 		return -1;
+	unsigned seen = 0;
+
 	for (int i = 2; i < ntok; i++)
-		if (parse_rule_token(c, tok[i], &r) < 0)
+		if (parse_rule_token(c, tok[i], &seen, &r) < 0)
 			return -1;
-	if (!r.may_export && !r.may_reset)
+	if (!r.may_export && !r.may_reset && !r.may_monitor)
 		r.may_export = true;
 	if (r.nranges && r.bar < 0)
 		return perr(c, "%s: ranges need one bar:N", "allow");
+	if (r.may_monitor && !r.may_export && !r.may_reset &&
+	    (r.device[0] || r.bar >= 0 || r.nranges))
+		return perr(c, "%s: monitor is for every device (no device:, bar: or range:)", "allow");
 	grown = realloc(p->rules, (p->nrules + 1) * sizeof(*grown));
 	if (!grown)
 		return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
@@ -162,17 +211,21 @@ static int parse_allow(struct parse_ctx *c, char **tok, int ntok, struct vb_poli
 	return 0;
 }
 
-static int parse_limit(struct parse_ctx *c, const char *tok, const char *key, uint64_t *out)
+static int parse_limit(struct parse_ctx *c, const char *tok, const char *key, bool *set,
+		       uint64_t *out)
 {
 	struct vb_err se = { 0 };
 	const char *v = tok + strlen(key);
 	char what[16];
 
+	snprintf(what, sizeof(what), "%.*s", (int)strlen(key) - 1, key);
+	if (*set)
+		return perr(c, "'%s' given twice in one quota", what);
+	*set = true;
 	if (!strcmp(v, "unlimited")) {
 		*out = VB_QUOTA_UNLIMITED;
 		return 0;
 	}
-	snprintf(what, sizeof(what), "%.*s", (int)strlen(key) - 1, key);
 	if (vb_parse_size(v, what, out, &se) < 0)
 		return perr(c, "%.150s", se.msg);
 	return 0;
@@ -180,24 +233,28 @@ static int parse_limit(struct parse_ctx *c, const char *tok, const char *key, ui
 
 static int parse_quota(struct parse_ctx *c, char **tok, int ntok, struct vb_policy *p)
 {
-	struct vb_policy_quota q = { .leases = VB_QUOTA_DEFAULT_LEASES,
-				     .bytes = VB_QUOTA_UNLIMITED,
-				     .line = c->line }, *grown;
+	struct vb_policy_quota q = { .line = c->line }, *grown;
+	int rc = 0;
 
 	if (ntok < 3)
-		return perr(c, "%s needs a subject and leases:N and/or bytes:SIZE", "quota");
+		return perr(c, "%s needs a subject and leases:N, bytes:SIZE and/or connections:N",
+			    "quota");
 	if (parse_subject(c, tok[1], true, &q.who) < 0)
 		return -1;
-	for (int i = 2; i < ntok; i++) {
-		if (!strncmp(tok[i], "leases:", 7)) {
-			if (parse_limit(c, tok[i], "leases:", &q.leases) < 0)
-				return -1;
-		} else if (!strncmp(tok[i], "bytes:", 6)) {
-			if (parse_limit(c, tok[i], "bytes:", &q.bytes) < 0)
-				return -1;
-		} else
-			return perr(c, "unknown quota token '%s' (leases:N, bytes:SIZE)", tok[i]);
+	for (int i = 2; i < ntok && rc == 0; i++) {
+		if (!strncmp(tok[i], "leases:", 7))
+			rc = parse_limit(c, tok[i], "leases:", &q.has_leases, &q.leases);
+		else if (!strncmp(tok[i], "bytes:", 6))
+			rc = parse_limit(c, tok[i], "bytes:", &q.has_bytes, &q.bytes);
+		else if (!strncmp(tok[i], "connections:", 12))
+			rc = parse_limit(c, tok[i], "connections:", &q.has_connections,
+					 &q.connections);
+		else
+			return perr(c, "unknown quota token '%s' (leases:N, bytes:SIZE, connections:N)",
+				    tok[i]);
 	}
+	if (rc < 0)
+		return -1;
 	grown = realloc(p->quotas, (p->nquotas + 1) * sizeof(*grown));
 	if (!grown)
 		return vb_err_set(c->e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
@@ -269,13 +326,43 @@ static int parse_line(struct parse_ctx *c, char *line, struct vb_policy *p)
 		    tok[0]);
 }
 
-int vb_policy_parse(const char *text, const char *origin, struct vb_policy *p, struct vb_err *e)
+/* Every byte text: printable, tab, CR, newline, valid UTF-8.  Else an
+ * error naming the line and the byte. */
+static int check_text(struct parse_ctx *c, const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+
+	c->line = 1;
+	for (size_t i = 0; i < len;) {
+		size_t n = vb_utf8_seq(s + i, len - i);
+		char what[24];
+
+		if (s[i] == '\n') {
+			c->line++;
+			i++;
+			continue;
+		}
+		if (n == 0 || (s[i] < 0x20 && s[i] != '\t' && s[i] != '\r') || s[i] == 0x7f) {
+			snprintf(what, sizeof(what), s[i] ? "byte 0x%02x" : "a NUL byte", s[i]);
+			return perr(c, "%s: not text (nothing after it was read)", what);
+		}
+		i += n;
+	}
+	c->line = 0;
+	return 0;
+}
+
+int vb_policy_parse_buf(const char *buf, size_t len, const char *origin, struct vb_policy *p,
+			struct vb_err *e)
 {
 	struct parse_ctx c = { .origin = origin, .e = e };
 	struct vb_policy np;
-	char *copy = strdup(text), *line, *save = NULL;
+	char *copy, *line, *save = NULL;
 	int rc = 0;
 
+	if (check_text(&c, buf, len) < 0)
+		return -1;
+	copy = strndup(buf, len);
 	if (!copy)
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	vb_policy_init(&np);
@@ -297,31 +384,199 @@ int vb_policy_parse(const char *text, const char *origin, struct vb_policy *p, s
 	return 0;
 }
 
-int vb_policy_load(const char *path, struct vb_policy *p, struct vb_err *e)
+int vb_policy_parse(const char *text, const char *origin, struct vb_policy *p, struct vb_err *e)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	return vb_policy_parse_buf(text, strlen(text), origin, p, e);
+}
+
+/* "uid 65534 (nobody)" */
+static void owner_name(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(buf, n, "uid %u (%s)", (unsigned)uid, pw->pw_name);
+	else
+		snprintf(buf, n, "uid %u", (unsigned)uid);
+}
+
+/* May st (of path, a directory when dir) be trusted?  Owned by root or us,
+ * writable by nobody else (a directory may be writable by all when it is
+ * sticky and root's, as /tmp). */
+static int check_trust(const char *path, const struct stat *st, bool dir, struct vb_err *e)
+{
+	uid_t me = geteuid();
+	char owner[64];
+	const char *why = NULL;
+
+	if (st->st_uid != 0 && st->st_uid != me)
+		why = "not owned by root";
+	else if ((st->st_mode & 022) && !(dir && (st->st_mode & S_ISVTX) && st->st_uid == 0))
+		why = (st->st_mode & 002) ? "writable by everyone" : "writable by its group";
+	if (!why)
+		return 0;
+	owner_name(st->st_uid, owner, sizeof(owner));
+	return vb_err_set(e, VB_EXIT_PERM, 0, NULL,
+			  "untrusted config %s %s: owner %s, mode %04o: %s (it must be root's and "
+			  "writable by root only)",
+			  dir ? "directory" : "file", path, owner, (unsigned)(st->st_mode & 07777), why);
+}
+
+/* Check dfd (the directory real[0..end), "/" when end is 0). */
+static int check_dir_fd(int dfd, char *real, size_t end, struct vb_err *e)
+{
+	struct stat st;
+	char keep = real[end];
 	int rc;
 
-	if (!f)
+	if (fstat(dfd, &st) < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot stat %s", real);
+	real[end] = '\0';
+	rc = check_trust(end ? real : "/", &st, true, e);
+	real[end] = keep;
+	return rc;
+}
+
+/* Walk the directories of real (an absolute path without links) from /
+ * down, each opened without following links and checked on its fd.
+ * Returns the fd of the file's directory, or -1 with e. */
+static int open_trusted_dir(char *real, struct vb_err *e)
+{
+	int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
+	size_t end = 0;
+	char *slash;
+
+	if (dfd < 0)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot open /");
+	while (check_dir_fd(dfd, real, end, e) == 0) {
+		slash = strchr(real + end + 1, '/');
+		if (!slash)
+			return dfd; /* what follows is the file's name */
+		*slash = '\0';
+		next = openat(dfd, real + end + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
+				   "cannot open the config's directory %s", real);
+		*slash = '/';
+		close(dfd);
+		if (next < 0)
+			return -1;
+		dfd = next;
+		end = (size_t)(slash - real);
+	}
+	close(dfd);
+	return -1;
+}
+
+static bool is_null_device(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
+/* Open path as a trusted config: the fd, or -1 with e. */
+static int open_trusted(const char *path, struct vb_err *e)
+{
+	char *real = realpath(path, NULL);
+	int dfd, fd;
+	struct stat st;
+
+	if (!real)
 		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot read config %s",
 				  path);
+	dfd = open_trusted_dir(real, e);
+	if (dfd < 0) {
+		free(real);
+		return -1;
+	}
+	fd = openat(dfd, strrchr(real, '/') + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot read config %s", path);
+	} else if (fstat(fd, &st) < 0) {
+		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot stat config %s", path);
+	} else if (!S_ISREG(st.st_mode) && !is_null_device(&st)) {
+		vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "config %s is not a regular file", path);
+	} else if (is_null_device(&st) || check_trust(real, &st, false, e) == 0) {
+		free(real);
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	return -1;
+}
+
+int vb_policy_load(const char *path, struct vb_policy *p, struct vb_err *e)
+{
+	int fd = open_trusted(path, e);
+	char *buf;
+	size_t n = 0;
+	ssize_t r = 0;
+	int rc;
+
+	if (fd < 0)
+		return -1;
 	buf = malloc(MAX_CONFIG_BYTES + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
-	n = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
-	fclose(f);
-	if (n > MAX_CONFIG_BYTES) {
+	while (n <= MAX_CONFIG_BYTES && (r = read(fd, buf + n, MAX_CONFIG_BYTES + 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (r < 0 || n > MAX_CONFIG_BYTES) {
+		int err = r < 0 ? errno : EFBIG;
+
 		free(buf);
-		return vb_err_set(e, VB_EXIT_USAGE, EFBIG, NULL, "config %s is over 1 MiB", path);
+		return vb_err_set(e, r < 0 ? VB_EXIT_FAIL : VB_EXIT_USAGE, err, NULL,
+				  r < 0 ? "cannot read config %s" : "config %s is over 1 MiB", path);
 	}
-	buf[n] = '\0';
-	rc = vb_policy_parse(buf, path, p, e);
+	rc = vb_policy_parse_buf(buf, n, path, p, e);
 	free(buf);
 	return rc;
+}
+
+int vb_peer_read(int fd, struct vb_peer *p)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred), glen = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->uid = (uid_t)-1;
+	p->gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -1;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	/* Asked with no room, the kernel says how long the list is
+	 * (ERANGE); the list can be up to NGROUPS_MAX (65536) long. */
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *g;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) == 0) {
+			p->ngroups = (int)(glen / sizeof(gid_t));
+			return 0;
+		}
+		if (errno != ERANGE || glen == 0)
+			break;
+		g = realloc(p->groups, glen);
+		if (!g)
+			break;
+		p->groups = g;
+	}
+	/* no group list: no group rule can match by supplementary group */
+	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
+	return -1;
+}
+
+void vb_peer_free(struct vb_peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
 }
 
 static bool subject_matches(const struct vb_subject *s, const struct vb_peer *peer)
@@ -425,11 +680,36 @@ bool vb_policy_may_export_some(const struct vb_policy *p, const struct vb_peer *
 	return false;
 }
 
-void vb_policy_quota(const struct vb_policy *p, const struct vb_peer *peer, uint64_t *leases,
-		     uint64_t *bytes)
+bool vb_policy_may_monitor(const struct vb_policy *p, const struct vb_peer *peer)
+{
+	if (peer->uid == 0)
+		return true;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].may_monitor && subject_matches(&p->rules[i].who, peer))
+			return true;
+	return false;
+}
+
+bool vb_policy_grants_device(const struct vb_policy *p, const struct vb_peer *peer,
+			     const char *device)
+{
+	if (peer->uid == 0)
+		return true;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct vb_policy_rule *r = &p->rules[i];
+
+		if ((r->may_export || r->may_reset) && subject_matches(&r->who, peer) &&
+		    (!r->device[0] || !strcmp(r->device, device)))
+			return true;
+	}
+	return false;
+}
+
+void vb_policy_limits(const struct vb_policy *p, const struct vb_peer *peer, struct vb_limits *l)
 {
 	const struct vb_policy_quota *best = NULL;
 	int best_rank = 0;
+	bool root = peer->uid == 0;
 
 	for (size_t i = 0; i < p->nquotas; i++) {
 		const struct vb_policy_quota *q = &p->quotas[i];
@@ -440,8 +720,27 @@ void vb_policy_quota(const struct vb_policy *p, const struct vb_peer *peer, uint
 			best_rank = rank;
 		}
 	}
-	*leases = best ? best->leases : VB_QUOTA_DEFAULT_LEASES;
-	*bytes = best ? best->bytes : VB_QUOTA_UNLIMITED;
+	l->leases = root ? VB_QUOTA_UNLIMITED : VB_QUOTA_DEFAULT_LEASES;
+	l->bytes = VB_QUOTA_UNLIMITED;
+	l->connections = root ? VB_QUOTA_UNLIMITED : VB_QUOTA_DEFAULT_CONNECTIONS;
+	if (!best)
+		return;
+	if (best->has_leases)
+		l->leases = best->leases;
+	if (best->has_bytes)
+		l->bytes = best->bytes;
+	if (best->has_connections)
+		l->connections = best->connections;
+}
+
+void vb_policy_quota(const struct vb_policy *p, const struct vb_peer *peer, uint64_t *leases,
+		     uint64_t *bytes)
+{
+	struct vb_limits l;
+
+	vb_policy_limits(p, peer, &l);
+	*leases = l.leases;
+	*bytes = l.bytes;
 }
 
 const char *vb_subject_format(const struct vb_subject *s, char *buf, size_t n)

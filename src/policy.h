@@ -8,11 +8,19 @@
  *   device 0000:41:00.0                 # open at start (repeatable)
  *   allow user:alice device:0000:41:00.0 bar:2 range:0:64M
  *   allow group:gpu device:* bar:* export reset
- *   quota user:alice leases:16 bytes:1G
+ *   allow user:ops monitor              # every event
+ *   quota user:alice leases:16 bytes:1G connections:8
  *   quota default leases:64 bytes:unlimited
  *
  * root (uid 0) may do everything; everyone else nothing unless a rule says
- * so.  Quotas bind every client connection, root included. */
+ * so.  Quotas count per uid (every connection of that uid together); the
+ * built-in defaults bind every uid but root, quota lines bind root too.
+ *
+ * vb_policy_load trusts the file as sshd's StrictModes would: a regular
+ * file (or the null device) owned by root or the caller, writable by no
+ * one else, in directories (up to /) owned by root or the caller that no
+ * one else may write to (a root-owned sticky directory such as /tmp is
+ * fine). */
 #ifndef VB_POLICY_H
 #define VB_POLICY_H
 
@@ -29,6 +37,7 @@
 #define VB_POLICY_MAX_DEVICES 64
 #define VB_QUOTA_UNLIMITED UINT64_MAX
 #define VB_QUOTA_DEFAULT_LEASES 1024
+#define VB_QUOTA_DEFAULT_CONNECTIONS 64
 
 enum vb_subject_kind { VB_SUBJ_ANY, VB_SUBJ_UID, VB_SUBJ_GID, VB_SUBJ_DEFAULT };
 
@@ -44,13 +53,20 @@ struct vb_policy_rule {
 	struct vb_range ranges[VB_POLICY_MAX_RANGES];
 	size_t nranges;             /* 0 = the whole BAR */
 	bool may_export, may_reset;
+	bool may_monitor;           /* sees every event (subscribe) */
 	int line;
 };
 
 struct vb_policy_quota {
 	struct vb_subject who;
-	uint64_t leases, bytes;
+	uint64_t leases, bytes, connections;
+	bool has_leases, has_bytes, has_connections; /* on the line */
 	int line;
+};
+
+/* What binds one uid (every connection of it together). */
+struct vb_limits {
+	uint64_t leases, bytes, connections; /* VB_QUOTA_UNLIMITED: none */
 };
 
 struct vb_policy {
@@ -65,19 +81,33 @@ struct vb_policy {
 	size_t ndevices;
 };
 
-/* Who is asking (SO_PEERCRED + SO_PEERGROUPS). */
+/* Who is asking (SO_PEERCRED + SO_PEERGROUPS).  groups is malloc'd, as
+ * long as the kernel's list (never cut): free it with vb_peer_free. */
 struct vb_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[64];
+	gid_t *groups;
 	int ngroups;
 };
+
+/* Read the credentials of a connected unix socket's peer, with every
+ * supplementary group.  0, or -1 with errno (uid/gid then (uid_t)-1). */
+int vb_peer_read(int fd, struct vb_peer *p);
+void vb_peer_free(struct vb_peer *p);
 
 void vb_policy_init(struct vb_policy *p); /* root only, default quota */
 /* Parse the text of a config file; origin names it in messages
  * ("FILE:LINE: ..."; exit code 2).  p is replaced only on success. */
 int vb_policy_parse(const char *text, const char *origin, struct vb_policy *p, struct vb_err *e);
+/* The same for len bytes that need not be NUL-terminated: a NUL or any
+ * other byte that is not text (control characters but tab and CR, invalid
+ * UTF-8) is an error naming its line. */
+int vb_policy_parse_buf(const char *buf, size_t len, const char *origin, struct vb_policy *p,
+			struct vb_err *e);
+/* Check that path may be trusted (see above), then read and parse it.
+ * An untrusted file is an error (exit 4) naming the file or directory,
+ * its owner and mode; p is kept. */
 int vb_policy_load(const char *path, struct vb_policy *p, struct vb_err *e);
 void vb_policy_free(struct vb_policy *p);
 
@@ -90,7 +120,16 @@ bool vb_policy_may_reset(const struct vb_policy *p, const struct vb_peer *peer, 
 /* Does any rule let peer export something of device's bar (for `list`)? */
 bool vb_policy_may_export_some(const struct vb_policy *p, const struct vb_peer *peer,
 			       const char *device, int bar);
-/* The quota binding peer. */
+/* May peer see every event (root, or an allow ... monitor rule)? */
+bool vb_policy_may_monitor(const struct vb_policy *p, const struct vb_peer *peer);
+/* Does any rule give peer something (export or reset) on device? */
+bool vb_policy_grants_device(const struct vb_policy *p, const struct vb_peer *peer,
+			     const char *device);
+/* The limits binding peer's uid: the most specific quota line (user, then
+ * group, then default), keys it does not set from the built-in defaults
+ * (root: unlimited). */
+void vb_policy_limits(const struct vb_policy *p, const struct vb_peer *peer, struct vb_limits *l);
+/* The leases and bytes of vb_policy_limits. */
 void vb_policy_quota(const struct vb_policy *p, const struct vb_peer *peer, uint64_t *leases,
 		     uint64_t *bytes);
 /* "user:alice" / "uid:1000" / "group:gpu" / "any" / "default". */

@@ -493,13 +493,73 @@ json_t *vb_proto_reply(const struct vb_request *rq)
 	return r;
 }
 
+size_t vb_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+json_t *vb_proto_text(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *copy;
+	json_t *j;
+
+	j = json_stringn(s, n);
+	if (j)
+		return j;
+	copy = malloc(n * 3 + 1); /* each bad byte becomes U+FFFD (3 bytes) */
+	if (!copy)
+		return json_string("(out of memory)");
+	for (size_t i = 0; i < n;) {
+		size_t k = vb_utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (k) {
+			memcpy(copy + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(copy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	j = json_stringn(copy, o);
+	free(copy);
+	return j;
+}
+
 json_t *vb_proto_error_object(const struct vb_err *e)
 {
 	const char *name = e->errnum ? vb_errno_name(e->errnum) : NULL;
 
-	return json_pack("{s:s, s:i, s:o, s:o, s:i}", "message", e->msg, "errno", e->errnum,
-			 "errno_name", name ? json_string(name) : json_null(), "device",
-			 e->device[0] ? json_string(e->device) : json_null(), "exit_code",
+	return json_pack("{s:o, s:i, s:o, s:o, s:i}", "message", vb_proto_text(e->msg), "errno",
+			 e->errnum, "errno_name", name ? json_string(name) : json_null(), "device",
+			 e->device[0] ? vb_proto_text(e->device) : json_null(), "exit_code",
 			 e->exit_code ? e->exit_code : VB_EXIT_FAIL);
 }
 
@@ -732,4 +792,25 @@ char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_ex
 	if (len)
 		*len = w.len;
 	return w.p;
+}
+
+json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids)
+{
+	size_t n = json_array_size(ids), parts = n ? (n + VB_EVENT_LEASES_MAX - 1) / VB_EVENT_LEASES_MAX : 1;
+	json_t *out = json_array();
+
+	for (size_t k = 0; k < parts; k++) {
+		json_t *part = json_deep_copy(ev), *slice = json_array();
+		size_t from = k * VB_EVENT_LEASES_MAX;
+
+		for (size_t i = from; i < n && i < from + VB_EVENT_LEASES_MAX; i++)
+			json_array_append(slice, json_array_get(ids, i));
+		json_object_set_new(part, "leases", slice);
+		if (parts > 1) {
+			json_object_set_new(part, "part", json_integer((json_int_t)k + 1));
+			json_object_set_new(part, "parts", json_integer((json_int_t)parts));
+		}
+		json_array_append_new(out, part);
+	}
+	return out;
 }

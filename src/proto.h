@@ -83,6 +83,11 @@ json_t *vb_proto_error_reply(const struct vb_request *rq, const struct vb_err *e
 /* The error object {"message","errno","errno_name","device","exit_code"},
  * the same the CLI prints under -j. */
 json_t *vb_proto_error_object(const struct vb_err *e);
+/* A JSON string of s; bytes that are not UTF-8 (a client's string cut
+ * mid-character by a message's %.64s...) become U+FFFD, never NULL. */
+json_t *vb_proto_text(const char *s);
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+size_t vb_utf8_seq(const unsigned char *s, size_t n);
 /* An event skeleton {"event":name}. */
 json_t *vb_proto_event(const char *name);
 
@@ -129,6 +134,14 @@ void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool 
  * (unit-tested).  NULL when out of memory. */
 char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
 				 size_t *len);
+
+/* Lease ids per event: an event listing more is split into parts. */
+#define VB_EVENT_LEASES_MAX 2048
+/* ev (borrowed) with the lease ids (borrowed) as "leases": one event, or
+ * when there are more than VB_EVENT_LEASES_MAX ids, parts of at most that
+ * many, each with "part" (1-based) and "parts", so that every part fits in
+ * a VB_PROTO_MAX_MSG message.  Returns a JSON array of events. */
+json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids);
 
 /* Build a request: {"op":name,"id":id} (id < 0: none). */
 json_t *vb_proto_request(enum vb_op op, json_int_t id);

@@ -8,7 +8,8 @@ messages, file descriptors).
 Each MSG is sent as one SOCK_SEQPACKET message (text as given; @N sends N
 bytes of 'x'); each reply is printed on one line, followed by
 "fd=N size=S" when it carried a file descriptor (its fdinfo size).
---send-fd attaches a pipe fd to every message.  --events N then waits for
+--send-fd attaches a pipe fd to every message (a kernel that refuses it,
+SO_PASSRIGHTS off, prints "sendmsg refused: EPERM" for that message).  --events N then waits for
 N pushed events and prints them.  In a MSG, {lease} stands for the lease id
 of the last reply that named one.
 """
@@ -45,9 +46,14 @@ def main():
         data = b"x" * int(msg[1:]) if msg.startswith("@") else msg.encode()
         if send_fd:
             r, w = os.pipe()
-            s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r, w]))])
-            os.close(r)
-            os.close(w)
+            try:
+                s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r, w]))])
+            except PermissionError:
+                print("sendmsg refused: EPERM", flush=True)
+                continue
+            finally:
+                os.close(r)
+                os.close(w)
         else:
             s.send(data)
         reply, fds, _, _ = socket.recv_fds(s, 70000, 4)

@@ -43,9 +43,9 @@ st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and 
 }
 
 @test "lab doctor: a device another process owns is info, not a failure" {
-	"$VB" export 04:00.0 --bar 2 --hold >/dev/null 2>&1 &
+	"$VB" export 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/hold.out" 2>&1 &
 	pid=$!
-	sleep 2
+	wait_until grep -q exported "$BATS_TEST_TMPDIR/hold.out"
 	run "$VB" -j doctor 04:00.0
 	kill -TERM $pid
 	wait $pid || true

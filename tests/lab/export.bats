@@ -139,12 +139,12 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 @test "lab export --hold: SIGUSR1 reset reports revoked then restored; busy for others" {
 	"$VB" export 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/hold.out" 2>&1 &
 	pid=$!
-	for i in $(seq 50); do grep -q exported "$BATS_TEST_TMPDIR/hold.out" && break; sleep 0.1; done
+	wait_until grep -q exported "$BATS_TEST_TMPDIR/hold.out"
 	run "$VB" reset 04:00.0
 	[ "$status" -eq 6 ]
 	[[ "$output" == *"another process owns the device"* ]]
 	kill -USR1 $pid
-	for i in $(seq 50); do grep -q restored "$BATS_TEST_TMPDIR/hold.out" && break; sleep 0.1; done
+	wait_until grep -q restored "$BATS_TEST_TMPDIR/hold.out"
 	kill -TERM $pid
 	wait $pid
 	run cat "$BATS_TEST_TMPDIR/hold.out"
@@ -154,9 +154,9 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 }
 
 @test "lab reset: revoke and restore events; kill -9 of a holder leaves no stale state" {
-	"$VB" export 04:00.0 --bar 2 --hold >/dev/null 2>&1 &
+	"$VB" export 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/hold.out" 2>&1 &
 	pid=$!
-	sleep 1
+	wait_until grep -q exported "$BATS_TEST_TMPDIR/hold.out"
 	kill -9 $pid
 	wait $pid || true
 	run "$VB" reset -j 04:00.0

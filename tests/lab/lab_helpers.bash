@@ -74,3 +74,27 @@ lab_jq_all() {
 	echo "$json" >&2
 	return 1
 }
+
+# wait_until CMD...: poll CMD up to 20 s (a condition, never a fixed sleep)
+wait_until() {
+	local i
+	for i in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# uevent_listening PID: PID has a kobject uevent netlink socket (protocol
+# 15) joined to a multicast group, i.e. `monitor --uevents` is listening
+uevent_listening() {
+	local inodes
+	inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	[ -n "$inodes" ] || return 1
+	awk -v ino=" $inodes" '$2 == 15 && $4 != "00000000" && index(ino, " " $NF " ") { found = 1 } END { exit !found }' \
+		/proc/net/netlink
+}
+
+# count_in FILE PATTERN: lines of FILE matching PATTERN (0 when none)
+count_in() { grep -c "$2" "$1" 2>/dev/null || true; }

@@ -121,6 +121,23 @@ setup() { skip_unless_in_lab; }
 	echo "${lines[2]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT" and .error.exit_code == 6'
 }
 
+@test "lab serve: the quota counts per uid, not per connection" {
+	# A's 2 leases held by two connections: a third connection gets none
+	for i in 1 2; do
+		as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range $((i * 4))K:4K --hold \
+			>"$BATS_TEST_TMPDIR/h$i.out" 2>&1 &
+		eval "h$i=\$!"
+	done
+	wait_for "$BATS_TEST_TMPDIR/h1.out" exported
+	wait_for "$BATS_TEST_TMPDIR/h2.out" exported
+	run as_user $A "$CLIENT" "$SOCK" '{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' '{"op":"status"}'
+	kill -TERM $h1 $h2
+	wait $h1 $h2 || true
+	echo "${lines[0]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT"
+		and (.error.message | test("uid 65534 holds 2 leases"))'
+	echo "${lines[1]}" | jq -e '.you.leases == 0 and .you.uid_leases == 2 and .you.uid_connections == 3'
+}
+
 @test "lab serve: an export that releases the previous lease: one round trip, inside the quota" {
 	# A holds at most 2 leases: the 3rd and 4th exports fit because each
 	# gives the one before back; a lease it does not hold releases nothing
@@ -176,7 +193,8 @@ setup() { skip_unless_in_lab; }
 	echo "$output" | jq -e '.leases == 1 and .bytes == 8192'
 	kill -9 $a
 	wait $a || true
-	sleep 0.3
+	# the daemon saw the connection close: its leases released
+	wait_until grep -q '"cause":"client-disconnected"' "$BATS_FILE_TMPDIR/ev.log"
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.leases == 0 and .bytes == 0'
 	jq -e -s 'map(select(.event == "released")) | last | .cause == "client-disconnected"' "$BATS_FILE_TMPDIR/ev.log"
@@ -245,7 +263,7 @@ setup() { skip_unless_in_lab; }
 @test "lab monitor --uevents: the kernel's bind/unbind of a device, as JSON Lines" {
 	"$VB" -j monitor --uevents --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
 	mon=$!
-	sleep 1
+	wait_until uevent_listening $mon
 	"$VB" bind 05:00.0 >/dev/null
 	"$VB" unbind 05:00.0 >/dev/null
 	wait $mon
@@ -256,9 +274,11 @@ setup() { skip_unless_in_lab; }
 }
 
 @test "lab monitor: subscribed to the daemon, sees exported and released" {
+	subs=$(count_in "$BATS_FILE_TMPDIR/ev.log" '"event":"subscribed"')
 	"$VB" -j monitor --socket "$SOCK" --count 2 >"$BATS_TEST_TMPDIR/mon.out" &
 	mon=$!
-	sleep 1
+	# the daemon acknowledged the subscription (its log says so)
+	wait_until eval '[ "$(count_in "$BATS_FILE_TMPDIR/ev.log" "\"event\":\"subscribed\"")" -gt "$subs" ]'
 	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true >/dev/null
 	wait $mon
 	run jq -r .event "$BATS_TEST_TMPDIR/mon.out"

@@ -281,8 +281,64 @@ static void test_plain_path(void)
 	   "ranges of both forms and the release list");
 }
 
+/* A message cut mid-UTF-8 (%.64s of a client's string) still gives an
+ * error object, the broken character replaced. */
+static void test_cut_utf8(void)
+{
+	struct vb_request rq;
+	struct vb_err e = { 0 };
+	char req[128];
+	json_t *r, *err;
+
+	snprintf(req, sizeof(req), "{\"op\":\"%063d\xc3\xa9\"}", 0);
+	is_int(vb_proto_parse_request(req, strlen(req), &rq, &e), -1, "unknown op refused");
+	r = vb_proto_error_reply(NULL, &e);
+	err = json_object_get(r, "error");
+	ok(json_is_object(err), "the reply has its error object");
+	ok(err && strstr(json_string_value(json_object_get(err, "message")), "\xef\xbf\xbd'"),
+	   "the cut character became U+FFFD");
+	json_decref(r);
+	r = vb_proto_text("a\xff\xc3");
+	is_str(json_string_value(r), "a\xef\xbf\xbd\xef\xbf\xbd", "each bad byte is U+FFFD");
+	json_decref(r);
+}
+
+/* An event about ~11k leases is sent in parts that each fit a message. */
+static void test_lease_parts(void)
+{
+	json_t *ev = json_pack("{s:s, s:s}", "event", "revoked", "device", "0000:04:00.0");
+	json_t *ids = json_array(), *parts, *part;
+	size_t i, total = 0;
+	bool fit = true;
+
+	for (i = 0; i < 11000; i++)
+		json_array_append_new(ids, json_integer((json_int_t)(1000000000000LL + i)));
+	parts = vb_proto_lease_parts(ev, ids);
+	is_int(json_array_size(parts), 6, "11,000 leases: 6 parts of at most 2048");
+	json_array_foreach(parts, i, part) {
+		char *text = vb_proto_encode(part, NULL);
+
+		fit = fit && text && json_integer_value(json_object_get(part, "part")) == (json_int_t)i + 1 &&
+		      json_integer_value(json_object_get(part, "parts")) == 6;
+		total += json_array_size(json_object_get(part, "leases"));
+		free(text);
+	}
+	ok(fit, "every part encodes within the message limit, numbered");
+	is_int(total, 11000, "no lease left out");
+	json_decref(parts);
+	json_array_clear(ids);
+	parts = vb_proto_lease_parts(ev, ids);
+	ok(json_array_size(parts) == 1 && !json_object_get(json_array_get(parts, 0), "part"),
+	   "a short list: one event, no part fields");
+	json_decref(parts);
+	json_decref(ids);
+	json_decref(ev);
+}
+
 int main(void)
 {
+	test_cut_utf8();
+	test_lease_parts();
 	test_plain_path();
 	test_export_reply_text();
 	test_ops();
