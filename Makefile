@@ -1,6 +1,10 @@
 # vfiobuf: top-level build.  `make`, `make check`, `make install`, `make deps`.
-# Core library sources are every src/*.c that is not the CLI layer
-# (main.c, cmd_*.c, cli_*.c); see src/README for who owns what.
+# Three layers, one folder each (src/README draws them):
+#   src/lib     the core library (libvfiobuf): never prints, knows no argv
+#   src/daemon  the serve daemon, on the core library
+#   src/cli     the command line (argp, printing), on both
+# Calls run one way: each layer is compiled with the include paths of the
+# layers below it only, so the core cannot include a daemon or CLI header.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -17,27 +21,42 @@ PKGS       := libpci libnl-3.0 jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
+# The user's CFLAGS, CPPFLAGS and LDFLAGS are theirs (make CFLAGS=-O0 works);
+# what the build itself needs is kept apart and always applied, as git's
+# Makefile does with ALL_CFLAGS.
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -Wall -Wextra -Wformat-security -D_GNU_SOURCE -DVFIOBUF_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -Isrc -MMD -MP
-LDLIBS     += $(PKG_LIBS)
+VB_CPPFLAGS := -D_GNU_SOURCE -DVFIOBUF_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+VB_CFLAGS  := -std=gnu11 -Wall -Wextra -Wformat-security -MMD -MP
+VB_LDFLAGS :=
 ifeq ($(CI),true)
-CFLAGS     += -Werror
+VB_CFLAGS  += -Werror
 endif
 
 ifeq ($(SANITIZE),1)
 BUILD      ?= build/asan
-CFLAGS     += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS    += -fsanitize=address,undefined
+VB_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+VB_LDFLAGS += -fsanitize=address,undefined
 else
 BUILD      ?= build/default
 endif
 
-CLI_SRCS   := src/main.c $(wildcard src/cmd_*.c src/cli_*.c)
-CORE_SRCS  := $(filter-out $(CLI_SRCS),$(wildcard src/*.c))
-CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/src/%.o)
-CLI_OBJS   := $(CLI_SRCS:src/%.c=$(BUILD)/src/%.o)
-LIB        := $(BUILD)/libvfiobuf.a
-BIN        := $(BUILD)/vfiobuf
+ALL_CFLAGS  = $(VB_CPPFLAGS) $(CPPFLAGS) $(VB_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(VB_LDFLAGS) $(LDFLAGS)
+LDLIBS     += $(PKG_LIBS)
+
+LIB_INC    := -Isrc/lib
+DAEMON_INC := $(LIB_INC) -Isrc/daemon
+CLI_INC    := $(DAEMON_INC) -Isrc/cli
+
+LIB_OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/lib/*.c))
+DAEMON_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/daemon/*.c))
+CLI_OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/cli/main.c,$(wildcard src/cli/*.c)))
+MAIN_OBJ    := $(BUILD)/cli/main.o
+LIB         := $(BUILD)/libvfiobuf.a
+DAEMON_LIB  := $(BUILD)/libvfiobuf-daemon.a
+CLI_LIB     := $(BUILD)/libvfiobuf-cli.a
+BIN         := $(BUILD)/vfiobuf
+ALL_LIBS    := $(CLI_LIB) $(DAEMON_LIB) $(LIB)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -54,21 +73,32 @@ vfiobuf: $(BIN)
 	cp $(BIN) $@
 endif
 
-$(BIN): $(CLI_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+$(BIN): $(MAIN_OBJ) $(ALL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(ALL_LIBS) $(LDLIBS)
 
-$(LIB): $(CORE_OBJS)
+$(LIB): $(LIB_OBJS)
+$(DAEMON_LIB): $(DAEMON_OBJS)
+$(CLI_LIB): $(CLI_OBJS)
+$(ALL_LIBS):
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/src/%.o: src/%.c
+$(BUILD)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+$(BUILD)/daemon/%.o: src/daemon/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(DAEMON_INC) -c -o $@ $<
+
+$(BUILD)/cli/%.o: src/cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CLI_INC) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CLI_INC) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 
@@ -119,4 +149,4 @@ deps:
 clean:
 	rm -rf build vfiobuf
 
--include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 #include "../../tests/tools/raw_vfio_open.h"
 
 struct exporter {

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 #include "../../tests/tools/raw_vfio_open.h"
 
 static void pass(int from, int to, int fd)

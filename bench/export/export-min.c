@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 
 int main(int argc, char **argv)
 {

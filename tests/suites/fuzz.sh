@@ -8,9 +8,9 @@ cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-20}
 out=build/fuzz
 mkdir -p "$out"
-targets=(request:"src/proto.c src/bdf.c src/ranges.c src/vb_error.c"
-	 policy:"src/policy.c src/uevent.c src/bdf.c src/ranges.c src/vb_error.c"
-	 dump_tree:"src/pci_dump.c src/bdf.c")
+targets=(request:"src/lib/proto.c src/lib/bdf.c src/lib/ranges.c src/lib/vb_error.c"
+	 policy:"src/lib/policy.c src/lib/uevent.c src/lib/bdf.c src/lib/ranges.c src/lib/vb_error.c"
+	 dump_tree:"src/lib/pci_dump.c src/lib/bdf.c")
 echo "1..$(( ${#targets[@]} * 2 ))"
 n=0
 if ! command -v clang >/dev/null; then
@@ -19,7 +19,7 @@ if ! command -v clang >/dev/null; then
 	done
 	exit 0
 fi
-flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DVFIOBUF_VERSION=\"fuzz\" -Isrc $(pkg-config --cflags jansson libnl-3.0)"
+flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DVFIOBUF_VERSION=\"fuzz\" -Isrc/lib $(pkg-config --cflags jansson libnl-3.0)"
 libs="$(pkg-config --libs jansson libnl-3.0)"
 for t in "${targets[@]}"; do
 	name=${t%%:*} srcs=${t#*:}

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 
 #ifndef IOMMU_IOAS_MAP
 struct iommu_ioas_map {

@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 #include "raw_vfio_open.h"
 
 int main(int argc, char **argv)

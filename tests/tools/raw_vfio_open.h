@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../../src/vfio_uapi.h"
+#include "../../src/lib/vfio_uapi.h"
 
 /* The device fd of bdf, or -1 (errno set). */
 static inline int raw_vfio_open(const char *bdf)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ranges.h"
 #include "json_out.h"
 #include "tap.h"
 
@@ -106,10 +107,10 @@ int main(void)
 		is_str(e.device, "a-device-name-longer-than-31...", "a long device name ends in '...'");
 	}
 
-	is_str(out_size_human(16777216, sz, sizeof(sz)), "16M", "16 MiB");
-	is_str(out_size_human(4096, sz, sizeof(sz)), "4K", "4 KiB");
-	is_str(out_size_human(32ULL << 30, sz, sizeof(sz)), "32G", "32 GiB");
-	is_str(out_size_human(256, sz, sizeof(sz)), "256", "bytes");
-	is_str(out_size_human(1536, sz, sizeof(sz)), "1536", "not a whole KiB stays exact");
+	is_str(vb_size_format(16777216, sz, sizeof(sz)), "16M", "16 MiB");
+	is_str(vb_size_format(4096, sz, sizeof(sz)), "4K", "4 KiB");
+	is_str(vb_size_format(32ULL << 30, sz, sizeof(sz)), "32G", "32 GiB");
+	is_str(vb_size_format(256, sz, sizeof(sz)), "256", "bytes");
+	is_str(vb_size_format(1536, sz, sizeof(sz)), "1536", "not a whole KiB stays exact");
 	return tap_done();
 }

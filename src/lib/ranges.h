@@ -42,6 +42,10 @@ struct vb_bar_info {
  * (suffixes K M G T, either case, powers of 1024).  No sign, no spaces, no
  * octal.  what names the value in the message ("offset", "length").
  * Returns 0, or -1 with e (exit code 2). */
+/* A size as vb_parse_size reads it back: "16M", "4K", "1536" (exact: a
+ * suffix only when the size is a whole number of units).  Returns buf. */
+const char *vb_size_format(unsigned long long bytes, char *buf, size_t n);
+
 int vb_parse_size(const char *text, const char *what, uint64_t *out, struct vb_err *e);
 
 /* Parse "OFFSET:LENGTH".  Returns 0, or -1 with e (exit code 2). */

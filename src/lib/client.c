@@ -1,5 +1,5 @@
 /* broker_client: see broker_client.h. */
-#include "broker_client.h"
+#include "client.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 #include "fdpass.h"
 
-int vb_broker_connect(const char *path, struct vb_err *e)
+int vb_client_connect(const char *path, struct vb_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int s, err;
@@ -37,7 +37,7 @@ int vb_broker_connect(const char *path, struct vb_err *e)
 	return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot connect to the daemon");
 }
 
-int vb_broker_send(int sock, json_t *req, struct vb_err *e)
+int vb_client_send(int sock, json_t *req, struct vb_err *e)
 {
 	size_t len = 0;
 	char *text = vb_proto_encode(req, &len);
@@ -55,7 +55,7 @@ int vb_broker_send(int sock, json_t *req, struct vb_err *e)
 	return 0;
 }
 
-int vb_broker_read(int sock, int timeout_ms, json_t **msg, int *fd, struct vb_err *e)
+int vb_client_read(int sock, int timeout_ms, json_t **msg, int *fd, struct vb_err *e)
 {
 	struct pollfd p = { sock, POLLIN, 0 };
 	char *buf;
@@ -93,19 +93,19 @@ int vb_broker_read(int sock, int timeout_ms, json_t **msg, int *fd, struct vb_er
 	return rc;
 }
 
-int vb_broker_call(int sock, json_t *req, json_t **reply, int *fd, vb_broker_event_fn on_event,
+int vb_client_call(int sock, json_t *req, json_t **reply, int *fd, vb_client_event_fn on_event,
 		   void *ctx, struct vb_err *e)
 {
 	static const json_int_t id = 1; /* one call in flight per connection */
 	int rc;
 
 	json_object_set_new(req, "id", json_integer(id));
-	if (vb_broker_send(sock, req, e) < 0)
+	if (vb_client_send(sock, req, e) < 0)
 		return -1;
 	for (;;) {
 		json_t *msg;
 
-		rc = vb_broker_read(sock, -1, &msg, fd, e);
+		rc = vb_client_read(sock, -1, &msg, fd, e);
 		if (rc == 1) {
 			if (on_event)
 				on_event(msg, ctx);

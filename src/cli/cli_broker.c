@@ -1,4 +1,5 @@
 /* cli_broker: see cli_broker.h. */
+#include "ranges.h"
 #include "cli_broker.h"
 
 #include <errno.h>
@@ -12,7 +13,7 @@
 
 int cli_broker_open(const char *path, struct vb_err *e)
 {
-	int sock = vb_broker_connect(path, e);
+	int sock = vb_client_connect(path, e);
 	json_t *req, *reply = NULL;
 	json_t *proto;
 
@@ -20,7 +21,7 @@ int cli_broker_open(const char *path, struct vb_err *e)
 		return -1;
 	req = vb_proto_request(VB_OP_HELLO, -1);
 	json_object_set_new(req, "version", json_integer(VB_PROTO_VERSION));
-	if (vb_broker_call(sock, req, &reply, NULL, NULL, NULL, e) < 0) {
+	if (vb_client_call(sock, req, &reply, NULL, NULL, NULL, e) < 0) {
 		close(sock);
 		return -1;
 	}
@@ -43,7 +44,7 @@ static void print_pushed(json_t *ev, void *ctx)
 int cli_broker_call(struct vb_cli *cli, int sock, json_t *req, json_t **reply, int *fd,
 		    struct vb_err *e)
 {
-	return vb_broker_call(sock, req, reply, fd, print_pushed, cli, e);
+	return vb_client_call(sock, req, reply, fd, print_pushed, cli, e);
 }
 
 static void human_value(FILE *fp, const json_t *v)
@@ -105,7 +106,7 @@ static void print_bars_text(struct vb_out *o, json_t *bars)
 
 	json_array_foreach(bars, i, b) {
 		out_text(o, "%s%d:%s%s", n++ ? "," : "", (int)json_integer_value(json_object_get(b, "bar")),
-			 out_size_human((unsigned long long)json_integer_value(json_object_get(b, "size")),
+			 vb_size_format((unsigned long long)json_integer_value(json_object_get(b, "size")),
 					size, sizeof(size)),
 			 json_is_true(json_object_get(b, "may_export")) ? "" : "(no)");
 	}

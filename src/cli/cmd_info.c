@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ranges.h"
 #include "cli.h"
 #include "cli_vfio.h"
 
@@ -65,7 +66,7 @@ int cmd_info(struct vb_cli *cli, int argc, char **argv)
 		out_int(o, "index", NULL, i);
 		out_str(o, "name", "  %-7s", region_name(i));
 		out_uint(o, "size", NULL, ri.size);
-		out_text(o, " %-6s", out_size_human(ri.size, sz, sizeof(sz)));
+		out_text(o, " %-6s", vb_size_format(ri.size, sz, sizeof(sz)));
 		out_bool(o, "read", NULL, ri.flags & VFIO_REGION_INFO_FLAG_READ);
 		out_bool(o, "write", NULL, ri.flags & VFIO_REGION_INFO_FLAG_WRITE);
 		out_bool(o, "mmap", NULL, ri.flags & VFIO_REGION_INFO_FLAG_MMAP);

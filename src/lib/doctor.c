@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "json_out.h"
 #include "pci_model.h"
 #include "ranges.h"
 
@@ -465,7 +464,7 @@ static void check_bars(const struct vb_sys *s, const char *bdf, struct vb_checks
 		if (vb_pci_read_bar(s, bdf, i, &b, &present, &e) < 0 || !present)
 			continue;
 		snprintf(name, sizeof(name), "bar%d", i);
-		out_size_human(b.size, size, sizeof(size));
+		vb_size_format(b.size, size, sizeof(size));
 		if (b.is_io)
 			add(c, name, bdf, VB_CHECK_INFO, NULL,
 			    "BAR %d: I/O ports (%s): cannot be exported", i, size);

@@ -89,7 +89,7 @@ static int watch_daemon(struct vb_cli *cli, int sock, long count)
 			break;
 		if (!p[1].revents)
 			continue;
-		rc = vb_broker_read(sock, 0, &msg, NULL, &e);
+		rc = vb_client_read(sock, 0, &msg, NULL, &e);
 		if (rc == 1) {
 			cli_broker_print_event(cli, msg, false);
 			seen++;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ranges.h"
 #include "cli.h"
 #include "cli_device.h"
 #include "pci_model.h"
@@ -135,7 +136,7 @@ static void print_bars(struct vb_out *o, const struct vb_device *d)
 		const struct vb_bar *b = &d->bars[i];
 
 		out_text(o, "  BAR %d:        %s 0x%llx  %s%s%s\n", b->index, b->is_io ? "io " : "mem",
-			 (unsigned long long)b->start, out_size_human(b->size, sz, sizeof(sz)),
+			 (unsigned long long)b->start, vb_size_format(b->size, sz, sizeof(sz)),
 			 b->is_64bit ? "  64-bit" : "", b->prefetchable ? "  prefetchable" : "");
 	}
 }

@@ -326,3 +326,21 @@ int vb_export_errno_exit(int errnum)
 		return vb_exit_from_errno(errnum);
 	}
 }
+
+const char *vb_size_format(unsigned long long bytes, char *buf, size_t n)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	unsigned long long v = bytes;
+
+	if (bytes < 1024 || bytes % 1024) {
+		snprintf(buf, n, "%llu", bytes);
+		return buf;
+	}
+	while (v >= 1024 && v % 1024 == 0 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%llu%c", v, units[u]);
+	return buf;
+}

@@ -1,4 +1,5 @@
 /* cli_device: device printing helpers shared by the commands. */
+#include "ranges.h"
 #include "cli_device.h"
 
 #include <stdio.h>
@@ -130,7 +131,7 @@ const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
 		const struct vb_bar *b = &d->bars[i];
 		char sz[32];
 
-		out_size_human(b->size, sz, sizeof(sz));
+		vb_size_format(b->size, sz, sizeof(sz));
 		len += (size_t)snprintf(buf + len, n - len, "%s%d:%s%s%s%s%s", len ? " " : "",
 					b->index, sz, b->is_io ? "(io)" : "",
 					b->is_64bit || b->prefetchable ? "(" : "",

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "broker_client.h"
+#include "client.h"
 #include "cli.h"
 
 #define CLI_SERVER_OPTION(key) \

@@ -62,7 +62,5 @@ int out_error(struct vb_out *o, const struct vb_err *e);
  * UTF-8 replaced by U+FFFD (NULL when out of memory). */
 char *out_utf8_clean(const char *s);
 
-/* "16M", "4K", "1.5G" style sizes for human output. */
-const char *out_size_human(unsigned long long bytes, char *buf, size_t n);
 
 #endif

@@ -319,21 +319,3 @@ int out_error(struct vb_out *o, const struct vb_err *e)
 	out_flush(o);
 	return code;
 }
-
-const char *out_size_human(unsigned long long bytes, char *buf, size_t n)
-{
-	static const char units[] = "KMGTPE";
-	int u = -1;
-	unsigned long long v = bytes;
-
-	if (bytes < 1024 || bytes % 1024) {
-		snprintf(buf, n, "%llu", bytes);
-		return buf;
-	}
-	while (v >= 1024 && v % 1024 == 0 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%llu%c", v, units[u]);
-	return buf;
-}

@@ -142,7 +142,7 @@ static bool broker_message(struct holding *h)
 {
 	struct vb_err e = { 0 };
 	json_t *msg = NULL;
-	int rc = vb_broker_read(h->broker, 0, &msg, NULL, &e);
+	int rc = vb_client_read(h->broker, 0, &msg, NULL, &e);
 
 	if (rc == 1)
 		cli_broker_print_event(h->cli, msg, true);
