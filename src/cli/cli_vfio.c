@@ -1,5 +1,6 @@
 /* cli_vfio: event printing, exec with an inherited fd, signal handling. */
 #include "cli_vfio.h"
+#include "export.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,12 +174,12 @@ int cli_export_check(struct vb_cli *cli, const char *bdf, int bar, struct vb_ran
 		     size_t *nr, struct vb_err *e)
 {
 	struct vb_bar_info bi;
+	const struct vb_range *rp = r;
 
 	if (bar_info(cli, bdf, bar, &bi, e) < 0)
 		return -1;
-	if (*nr == 0) /* the whole BAR; an absent or I/O BAR is refused below */
-		r[(*nr)++] = vb_range_whole(&bi);
-	return vb_ranges_validate(bdf, bar, &bi, r, *nr, (uint64_t)sysconf(_SC_PAGESIZE), NULL, e);
+	/* the whole BAR lands in r[0] when no range was given */
+	return vb_export_ranges(bdf, bar, &bi, &rp, nr, &r[0], NULL, e);
 }
 
 int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
@@ -190,8 +191,7 @@ int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_ran
 		return -1;
 	if (vb_vfio_open(&cli->sys, bdf, mode, d, e) < 0)
 		return -1;
-	vb_dmabuf_name(bdf, bar, r, *nr, name, VB_DMABUF_NAME_LEN);
-	fd = vb_vfio_export(d, (uint32_t)bar, r, *nr, name, e);
+	fd = vb_export_named(d, bdf, bar, r, *nr, name, e);
 	if (fd < 0)
 		vb_vfio_close(d);
 	return fd;

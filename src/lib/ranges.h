@@ -70,7 +70,9 @@ int vb_ranges_validate(const char *device, int bar_index, const struct vb_bar_in
 const char *vb_range_format(const struct vb_range *r, char *buf, size_t n);
 
 /* "0x0:0x1000,0x2000:0x1000" for every range. Returns buf (truncated
- * output ends in "..."). */
+ * output ends in "..."; a buffer of VB_RANGES_TEXT_LEN never truncates
+ * VB_RANGES_MAX ranges). */
+#define VB_RANGES_TEXT_LEN (VB_RANGES_MAX * sizeof("0x0123456789abcdef:0x0123456789abcdef,") + 1)
 const char *vb_ranges_format(const struct vb_range *r, size_t nr, char *buf, size_t n);
 
 /* The dma-buf name vfiobuf gives an export: "0000:03:00.0/bar2+0x0" (first
