@@ -64,51 +64,6 @@ const struct argp cmd_unbind_argp = {
 	NULL, NULL, NULL
 };
 
-/* Fill each device's target driver from the options or the state file. */
-static int choose_targets(const struct unbind_args *a, struct vb_bind_plan *p,
-			  const struct vb_bind_state *st, struct vb_err *e)
-{
-	for (int i = 0; i < p->n; i++) {
-		struct vb_bind_dev *d = &p->dev[i];
-
-		if (a->none)
-			d->target[0] = '\0';
-		else if (a->driver)
-			snprintf(d->target, sizeof(d->target), "%s", a->driver);
-		else if (!vb_bind_state_get(st, d->name, d->target, sizeof(d->target))) {
-			if (!a->force && strcmp(d->driver, VB_VFIO_DRIVER) == 0)
-				return vb_err_set(e, VB_EXIT_USAGE, 0, d->name,
-						  "was not bound by vfiobuf (not in %s): say --driver NAME, "
-						  "--none, or --force to let the kernel pick",
-						  st->path);
-			d->target[0] = '\0';
-			if (a->force)
-				snprintf(d->target, sizeof(d->target), "%s", "");
-		}
-	}
-	return 0;
-}
-
-/* The devices to give back, with their drivers now. */
-static int unbind_devices(struct vb_cli *cli, const struct unbind_args *a,
-			  struct vb_bind_plan *p, struct vb_err *e)
-{
-	for (int i = 0; i < a->sel.nbdfs; i++) {
-		char name[VB_BDF_STRLEN];
-		struct vb_bind_dev *d;
-
-		vb_bdf_format(&a->sel.bdfs[i], name);
-		if (!vb_sys_exists(&cli->sys, "bus/pci/devices/%s", name))
-			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
-		if (!(d = vb_bind_plan_add(p, name)))
-			return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, name, "out of memory");
-		d->requested = true;
-		if (vb_current_driver(&cli->sys, name, d->driver, sizeof(d->driver)) < 0)
-			return vb_err_set(e, VB_EXIT_FAIL, 0, name, "cannot read its driver link");
-	}
-	return 0;
-}
-
 /* Load (dry run) or lock and load the state.  With --none or --driver the
  * state is not needed: an unreadable one is a warning (*warning set, st
  * without a tree, left untouched on disk), not an error. */
@@ -133,6 +88,7 @@ int cmd_unbind(struct vb_cli *cli, int argc, char **argv)
 	struct unbind_args a = { 0 };
 	struct cli_writes w = { 0 };
 	struct vb_bind_opts o = { 0 };
+	struct vb_unbind_opts u = { 0 };
 	struct vb_bind_plan p = { 0 };
 	struct vb_bind_state st = { 0 };
 	struct vb_err e = { 0 }, warning = { 0 };
@@ -147,8 +103,11 @@ int cmd_unbind(struct vb_cli *cli, int argc, char **argv)
 	o.force = true; /* vfio-pci devices: the in-use checks are for host drivers */
 	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
 	o.log_ctx = &w;
-	if (unbind_state(cli, &a, &st, &warning, &e) < 0 || unbind_devices(cli, &a, &p, &e) < 0 ||
-	    choose_targets(&a, &p, &st, &e) < 0)
+	u.target = a.none ? VB_UNBIND_NONE : a.driver ? VB_UNBIND_DRIVER : VB_UNBIND_RECORDED;
+	u.driver = a.driver;
+	u.force = a.force;
+	if (unbind_state(cli, &a, &st, &warning, &e) < 0 ||
+	    vb_unbind_plan(&cli->sys, a.sel.bdfs, a.sel.nbdfs, &u, &st, &p, &e) < 0)
 		goto fail;
 	if (warning.msg[0])
 		fprintf(stderr, "vfiobuf: warning: %s\n", warning.msg);

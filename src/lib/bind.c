@@ -82,7 +82,10 @@ static int plan_add(struct vb_bind_plan *p, const struct vb_sys *s, const char *
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, bdf, "out of memory");
 	d->group = vb_sys_iommu_group(s, bdf);
 	d->requested = requested;
-	return read_driver(s, bdf, d->driver, sizeof(d->driver), e);
+	if (read_driver(s, bdf, d->driver, sizeof(d->driver), e) < 0)
+		return -1;
+	d->on_vfio = vb_vfio_driver_is_vfio(s, d->driver);
+	return 0;
 }
 
 /* list is sep-separated whole items, count of them.  Into buf (n bytes),
@@ -142,7 +145,7 @@ static int group_blockers(const struct vb_sys *s, int group, struct vb_bind_plan
 		if (rc < 0 || name[0] == '.' || planned || is_bridge(s, name))
 			continue;
 		rc = read_driver(s, name, drv, sizeof(drv), e);
-		if (rc < 0 || !drv[0] || strcmp(drv, VB_VFIO_DRIVER) == 0)
+		if (rc < 0 || !drv[0] || vb_vfio_driver_is_vfio(s, drv))
 			continue;
 		if (o->group)
 			rc = plan_add(p, s, name, false, e);
@@ -297,7 +300,7 @@ static void nodes_of(const struct vb_sys *s, struct vb_bind_dev *d)
 	DIR *dir;
 	struct dirent *de;
 
-	snprintf(d->vfio_node, sizeof(d->vfio_node), "/dev/vfio/%d", d->group);
+	vb_vfio_group_node(d->group, d->vfio_node, sizeof(d->vfio_node));
 	d->cdev_node[0] = '\0';
 	if (vb_sys_path(s, path, sizeof(path), "bus/pci/devices/%s/vfio-dev", d->name) < 0 ||
 	    !(dir = opendir(path)))
@@ -330,7 +333,7 @@ static int check_in_use(const struct vb_sys *s, const struct vb_bind_dev *d,
 	char *why, shown[sizeof(e->msg)];
 	int n;
 
-	if (o->force || !d->driver[0] || strcmp(d->driver, VB_VFIO_DRIVER) == 0)
+	if (o->force || !d->driver[0] || d->on_vfio)
 		return 0;
 	n = vb_device_in_use(s, d->name, &why);
 	if (n < 0)
@@ -348,7 +351,7 @@ static int check_in_use(const struct vb_sys *s, const struct vb_bind_dev *d,
 
 static bool will_move(const struct vb_bind_dev *d)
 {
-	return strcmp(d->driver, VB_VFIO_DRIVER) != 0;
+	return !d->on_vfio;
 }
 
 /* Record every device about to move, marked pending, and save it before
@@ -462,4 +465,55 @@ int vb_unbind_run(const struct vb_sys *s, struct vb_bind_plan *p,
 			rc = -1;
 	}
 	return rc;
+}
+
+/* The devices to give back, with their drivers now. */
+static int unbind_devices(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
+			  struct vb_bind_plan *p, struct vb_err *e)
+{
+	for (int i = 0; i < n; i++) {
+		char name[VB_BDF_STRLEN];
+		struct vb_bind_dev *d;
+
+		vb_bdf_format(&bdfs[i], name);
+		if (!vb_sys_exists(s, "bus/pci/devices/%s", name))
+			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
+		if (!(d = vb_bind_plan_add(p, name)))
+			return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, name, "out of memory");
+		d->requested = true;
+		if (vb_current_driver(s, name, d->driver, sizeof(d->driver)) < 0)
+			return vb_err_set(e, VB_EXIT_FAIL, 0, name, "cannot read its driver link");
+		d->on_vfio = vb_vfio_driver_is_vfio(s, d->driver);
+	}
+	return 0;
+}
+
+/* Each device's target driver from the options or the state file. */
+static int choose_targets(const struct vb_unbind_opts *u, const struct vb_bind_state *st,
+			  struct vb_bind_plan *p, struct vb_err *e)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct vb_bind_dev *d = &p->dev[i];
+
+		d->target[0] = '\0';
+		if (u->target == VB_UNBIND_DRIVER)
+			snprintf(d->target, sizeof(d->target), "%s", u->driver);
+		else if (u->target == VB_UNBIND_RECORDED &&
+			 !vb_bind_state_get(st, d->name, d->target, sizeof(d->target)) && !u->force &&
+			 d->on_vfio)
+			return vb_err_set(e, VB_EXIT_USAGE, 0, d->name,
+					  "was not bound by vfiobuf (not in %s): say --driver NAME, "
+					  "--none, or --force to let the kernel pick",
+					  st->path);
+	}
+	return 0;
+}
+
+int vb_unbind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
+		   const struct vb_unbind_opts *u, const struct vb_bind_state *st,
+		   struct vb_bind_plan *p, struct vb_err *e)
+{
+	if (unbind_devices(s, bdfs, n, p, e) < 0)
+		return -1;
+	return choose_targets(u, st, p, e);
 }

@@ -11,14 +11,15 @@
 #include "bind_state.h"
 #include "sysfs.h"
 #include "vb_error.h"
+#include "vfio_driver.h"
 
-#define VB_VFIO_DRIVER "vfio-pci"
 
 struct vb_bind_dev {
 	char name[VB_BDF_STRLEN];
 	char driver[VB_DRIVER_NAME_MAX + 1]; /* driver before the operation ("" = none) */
 	char target[VB_DRIVER_NAME_MAX + 1]; /* driver wanted after it ("" = none) */
 	int group;           /* IOMMU group, -1 none */
+	bool on_vfio;        /* driver is a VFIO driver (vb_vfio_driver_is_vfio) */
 	bool requested;      /* named on the command line (else: group member) */
 	bool changed;        /* the operation wrote something for it */
 	char vfio_node[32];  /* /dev/vfio/N after a bind */
@@ -62,6 +63,23 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
  * without a record.  A failed save before the move changes nothing. */
 int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_bind_opts *o,
 		struct vb_bind_state *st, struct vb_err *e);
+
+/* What to give devices back to: the driver recorded when vfiobuf bound
+ * them (the default), another driver, or none.  force lets a device that
+ * is on a VFIO driver without a record go to whatever the kernel picks. */
+enum vb_unbind_target { VB_UNBIND_RECORDED = 0, VB_UNBIND_DRIVER, VB_UNBIND_NONE };
+struct vb_unbind_opts {
+	enum vb_unbind_target target;
+	const char *driver;    /* VB_UNBIND_DRIVER */
+	bool force;
+};
+
+/* Plan giving devices back: check they exist, read their drivers, and set
+ * each target from u and the state st (loaded; may hold no tree when u
+ * needs none).  Nothing is written.  Free p with vb_bind_plan_free. */
+int vb_unbind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
+		   const struct vb_unbind_opts *u, const struct vb_bind_state *st,
+		   struct vb_bind_plan *p, struct vb_err *e);
 
 /* Give devices back: target is the driver to restore (from the state file,
  * or --driver), "" for none.  p->dev[i].target must be set by the caller.

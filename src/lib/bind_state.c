@@ -1,5 +1,6 @@
 /* bind_state: the state file of vfiobuf's binds (see bind_state.h). */
 #include "bind_state.h"
+#include "vfio_driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -376,7 +377,7 @@ static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct 
 		lineno++;
 		if (memchr(line, '\0', (size_t)len) || persist_line(line, &bdf, &drv) < 0) {
 			rc = persist_bad_line(path, lineno, e);
-		} else if (*bdf && strcmp(drv, "vfio-pci") == 0) {
+		} else if (*bdf && strcmp(drv, VB_VFIO_DRIVER) == 0) {
 			if (n == size) {
 				struct vb_bdf *nb = realloc(*bdfs, (size = size ? 2 * size : 16) *
 									   sizeof(**bdfs));

@@ -1,5 +1,6 @@
 /* doctor: host and device checks for VFIO dma-buf export.  See doctor.h. */
 #include "doctor.h"
+#include "vfio_driver.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -522,7 +523,7 @@ static void check_group(const struct vb_sys *s, const char *bdf, int group, stru
 		    "IOMMU group %d is not viable: %s", group, culprits);
 	else
 		add(c, "group", bdf, VB_CHECK_OK, NULL, "IOMMU group %d is viable", group);
-	snprintf(rel, sizeof(rel), "/dev/vfio/%d", group);
+	vb_vfio_group_node(group, rel, sizeof(rel));
 	if (root_exists(s, rel, path, sizeof(path)) && access(path, R_OK | W_OK) < 0)
 		add(c, "group-node", bdf, VB_CHECK_WARN, "run as root or own the node (udev rule)",
 		    "%s: no read-write access for uid %u", rel, (unsigned)geteuid());
@@ -538,8 +539,8 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 		return vb_err_set(e, VB_EXIT_NOTFOUND, ENODEV, bdf, "no such PCI device");
 	vb_sys_readlink_base(s, drv, sizeof(drv), "bus/pci/devices/%s/driver", bdf);
 	group = vb_sys_iommu_group(s, bdf);
-	if (!strcmp(drv, "vfio-pci"))
-		add(c, "driver", bdf, VB_CHECK_OK, NULL, "bound to vfio-pci");
+	if (vb_vfio_driver_is_vfio(s, drv))
+		add(c, "driver", bdf, VB_CHECK_OK, NULL, "bound to %s, a VFIO driver", drv);
 	else {
 		snprintf(hint, sizeof(hint), "vfiobuf bind %s", bdf);
 		add(c, "driver", bdf, VB_CHECK_WARN, hint, "%s%s: not on vfio-pci",
@@ -547,7 +548,7 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 	}
 	check_group(s, bdf, group, c);
 	check_bars(s, bdf, c);
-	if (o->probe && !strcmp(drv, "vfio-pci") && group >= 0 && !s->fake)
+	if (o->probe && vb_vfio_driver_is_vfio(s, drv) && group >= 0 && !s->fake)
 		probe_feature(s, bdf, o, c);
 	return 0;
 }

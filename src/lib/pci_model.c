@@ -7,6 +7,7 @@
  * for the duration of a call into libpci.
  */
 #include "pci_model.h"
+#include "vfio_driver.h"
 #include "pci_dump.h"
 
 #include <dirent.h>
@@ -511,9 +512,8 @@ static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 	read_bars(dirfd, v);
 	read_links(dirfd, v);
 	read_children(dirfd, v);
-	if (v->iommu_group >= 0 && strstr(v->driver, "vfio"))
-		snprintf(v->vfio_group_node, sizeof(v->vfio_group_node), "/dev/vfio/%d",
-			 v->iommu_group);
+	if (v->iommu_group >= 0 && vb_vfio_driver_is_vfio(p->sys, v->driver))
+		vb_vfio_group_node(v->iommu_group, v->vfio_group_node, sizeof(v->vfio_group_node));
 	if (p->flags & VB_PCI_NAMES)
 		read_names(p, v);
 }

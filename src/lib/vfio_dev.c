@@ -1,5 +1,6 @@
 /* vfio_dev: VFIO device access (see vfio_dev.h). */
 #include "vfio_dev.h"
+#include "vfio_driver.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -74,7 +75,7 @@ void vb_vfio_group_culprits(const struct vb_sys *s, int group, char *buf, size_t
 			continue;
 		if (vb_sys_readlink_base(s, drv, sizeof(drv), "bus/pci/devices/%s/driver",
 					 de->d_name) <= 0 ||
-		    strstr(drv, "vfio"))
+		    vb_vfio_driver_is_vfio(s, drv))
 			continue;
 		len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s (%s)",
 					len ? ", " : "", de->d_name, drv);
@@ -92,7 +93,7 @@ static int check_driver(const struct vb_sys *s, const char *bdf, struct vb_err *
 		return vb_err_set(e, VB_EXIT_NOTSUP, 0, bdf,
 				  "is not bound to vfio-pci (no driver): run 'vfiobuf bind %s' first",
 				  bdf);
-	if (!strstr(drv, "vfio"))
+	if (!vb_vfio_driver_is_vfio(s, drv))
 		return vb_err_set(e, VB_EXIT_NOTSUP, 0, bdf,
 				  "is bound to %s, not vfio-pci: run 'vfiobuf bind %s' first", drv, bdf);
 	return 0;
@@ -111,7 +112,7 @@ static int open_group(const struct vb_sys *s, struct vb_vfio_dev *d, struct vb_e
 	    ioctl(d->container_fd, VFIO_CHECK_EXTENSION, type) <= 0)
 		return vb_err_set(e, VB_EXIT_NOTSUP, errno, d->name,
 				  "the VFIO container does not offer the type1v2 IOMMU");
-	snprintf(node, sizeof(node), "/dev/vfio/%d", d->group);
+	vb_vfio_group_node(d->group, node, sizeof(node));
 	d->group_fd = open_node(s, d->name, node, path, sizeof(path), e);
 	if (d->group_fd < 0)
 		return -1;
