@@ -37,6 +37,9 @@ static void check_device(const struct vb_sys *s, const char *bdf)
 			e = (struct vb_err){ 0 };
 			continue;
 		}
+		/* "0 0xffffffffffffffff": end - start + 1 wraps to 0 */
+		if (present && bar.size == 0 && ft_skip_known("sysfs-resource-size-wraps-to-0"))
+			continue;
 		if (present) {
 			uint64_t end;
 

@@ -1,0 +1,107 @@
+/* libFuzzer target: the inventory of pci_model.c through libpci over a
+ * generated sysfs tree, above all the configuration-space reads: header,
+ * bridge buses, the capability walks for the PCIe capability and the ACS
+ * extended capability (libpci's pci_find_cap over vfiobuf's read_config).
+ *
+ * Input: a tree description (fuzz_tree.h) for anything besides config
+ * space, then "\n%%config\n" and the raw bytes of 0000:01:00.0's config
+ * file (any length: 0, 64, 256, 4096 or torn).  The harness always makes
+ * the device's directory below pci0000:00/0000:00:01.0 and its
+ * bus/pci/devices link.  Properties (trap on violation): a scan succeeds
+ * or fails with a message; every device has consistent fields (at most 6
+ * BARs, each non-empty with its index once; cfg_size 64, 256 or 4096;
+ * an ACS capability only in extended space of a 4096-byte config, at a
+ * dword-aligned offset; a port type 0..15 or -1); a lookup of a listed
+ * device finds the same identity, BARs and capabilities. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_tree.h"
+#include "pci_model.h"
+
+#define DEVDIR "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
+
+static void check_dev(const struct vb_device *d)
+{
+	char buf[64];
+	unsigned seen = 0;
+
+	CHECK(d->nbars >= 0 && d->nbars <= VB_MAX_BARS);
+	for (int i = 0; i < d->nbars; i++) {
+		CHECK(d->bars[i].size > 0 && d->bars[i].index >= 0 && d->bars[i].index < VB_MAX_BARS);
+		CHECK(!(seen & (1u << d->bars[i].index)));
+		seen |= 1u << d->bars[i].index;
+		CHECK(vb_device_bar(d, d->bars[i].index) == &d->bars[i]);
+	}
+	CHECK(d->pcie_type >= -1 && d->pcie_type <= 15);
+	CHECK(d->cfg_size == 64 || d->cfg_size == 256 || d->cfg_size == 4096);
+	if (d->acs == VB_ACS_PRESENT)
+		CHECK(d->cfg_size == 4096 && d->acs_offset >= 0x100 && d->acs_offset < 0x1000 &&
+		      (d->acs_offset & 3) == 0);
+	CHECK(memchr(d->name, '\0', sizeof(d->name)) && memchr(d->driver, '\0', sizeof(d->driver)));
+	CHECK(memchr(d->host_bridge, '\0', sizeof(d->host_bridge)));
+	vb_acs_bits_string(d->acs_ctrl, buf, sizeof(buf));
+	CHECK(strlen(buf) < sizeof(buf));
+	vb_pcie_type_name(d->pcie_type);
+}
+
+static void check_same(const struct vb_device *a, const struct vb_device *b)
+{
+	CHECK(vb_bdf_equal(&a->bdf, &b->bdf) && a->vendor_id == b->vendor_id &&
+	      a->device_id == b->device_id && a->class_code == b->class_code);
+	CHECK(a->nbars == b->nbars && !memcmp(a->bars, b->bars, sizeof(a->bars[0]) * (size_t)a->nbars));
+	CHECK(a->cfg_size == b->cfg_size && a->pcie_type == b->pcie_type && a->acs == b->acs);
+	CHECK(a->acs != VB_ACS_PRESENT ||
+	      (a->acs_offset == b->acs_offset && a->acs_ctrl == b->acs_ctrl));
+}
+
+static void check_tree(const char *sysdir)
+{
+	struct vb_sys s;
+	struct vb_err e = { 0 };
+	struct vb_pci *p;
+	struct vb_devlist l = { 0 };
+	struct vb_device one;
+
+	if (vb_sys_init(&s, sysdir, &e) < 0)
+		return;
+	p = vb_pci_open(&s, VB_PCI_CONFIG, &e);
+	if (!p) {
+		CHECK(e.msg[0]);
+		return;
+	}
+	if (vb_pci_scan(p, &l, &e) < 0) {
+		CHECK(e.msg[0]);
+	} else {
+		for (size_t i = 0; i < l.n; i++) {
+			check_dev(&l.v[i]);
+			CHECK(i == 0 || vb_bdf_compare(&l.v[i - 1].bdf, &l.v[i].bdf) < 0);
+			e = (struct vb_err){ 0 };
+			if (i < 4 && vb_pci_lookup(p, &l.v[i].bdf, &one, &e) == 0)
+				check_same(&l.v[i], &one);
+			else if (i < 4)
+				CHECK(e.msg[0]);
+		}
+		vb_devlist_free(&l);
+	}
+	vb_pci_close(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ft_piece pc[2];
+	char root[PATH_MAX], sysdir[PATH_MAX + 8];
+
+	ft_split(data, size, "\n%%config\n", pc, 2);
+	ft_mkroot(root, sizeof(root));
+	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
+	ft_write(root, DEVDIR "/config", pc[1].p, pc[1].n);
+	ft_link(root, "sys/bus/pci/devices/0000:01:00.0",
+		"../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+	ft_build(root, pc[0].p, pc[0].n);
+	check_tree(sysdir);
+	ft_rmroot(root);
+	return 0;
+}
