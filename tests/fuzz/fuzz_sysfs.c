@@ -2,13 +2,15 @@
  * (see fuzz_tree.h for its format) in a private temp dir that stands for
  * the fake root (ROOT/sys is the sysfs root): vb_pci_read_bar (`resource`
  * parsing), vb_sys_readlink_base, vb_sys_iommu_group, vb_sys_read,
- * vb_persist_list and the in-use checks of bind_safety.c (class links,
- * /proc/mounts, /proc/swaps, holders, net flags), for 0000:03:00.0 and every
+ * vb_persist_list, the in-use checks of bind_safety.c (class links,
+ * /proc/mounts, /proc/swaps, holders, net flags) and vb_doctor_device
+ * (group members' drivers, BARs), for 0000:03:00.0 and every
  * name under sys/bus/pci/devices.  Properties (trap on violation): a BAR
  * read as present has size > 0 and end = start + size - 1 without wrap,
  * its index and flags as asked; a link base or attribute fits the buffer
  * and its length is what is returned; a group is -1 or the number its
- * link names; reasons fit their buffer and are counted. */
+ * link names; reasons fit their buffer and are counted; doctor's
+ * per-device checks (no probe) are each named, with a status and message. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,9 +19,28 @@
 
 #include "bind_safety.h"
 #include "bind_state.h"
+#include "doctor.h"
 #include "fuzz_tree.h"
 #include "pci_model.h"
 #include "sysfs.h"
+
+/* doctor's per-device checks (driver, IOMMU group viability, BARs), no
+ * VFIO probe: each check named, with a valid status and a message */
+static void check_doctor(const struct vb_sys *s, const char *bdf)
+{
+	struct vb_doctor_opts o = { .probe = false };
+	struct vb_checks c = { 0 };
+	struct vb_err e = { 0 };
+
+	if (vb_doctor_device(s, bdf, &o, &c, &e) < 0)
+		CHECK(e.msg[0] && e.exit_code == VB_EXIT_NOTFOUND);
+	for (size_t i = 0; i < c.n; i++) {
+		CHECK(c.v[i].name[0] && memchr(c.v[i].name, '\0', sizeof(c.v[i].name)));
+		CHECK(vb_check_status_name(c.v[i].status) != NULL);
+		CHECK(c.v[i].message[0] && memchr(c.v[i].message, '\0', sizeof(c.v[i].message)));
+	}
+	vb_checks_free(&c);
+}
 
 static void check_device(const struct vb_sys *s, const char *bdf)
 {
@@ -67,6 +88,7 @@ static void check_device(const struct vb_sys *s, const char *bdf)
 	}
 	n = vb_device_in_use(s, bdf, reasons, sizeof(reasons));
 	CHECK(n >= 0 && strlen(reasons) < sizeof(reasons) && (n > 0) == (reasons[0] != '\0'));
+	check_doctor(s, bdf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
