@@ -8,7 +8,7 @@
 # under build/fuzz/.  Known findings (tests/fuzz/repro/) are TODO tests.
 # Longer runs: bench/fuzz/run.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_SECONDS:-8}
 out=build/fuzz
 mkdir -p "$out"
@@ -17,7 +17,7 @@ for f in tests/fuzz/fuzz_*.c; do n=${f#tests/fuzz/fuzz_}; names+=("${n%.c}"); do
 for d in tests/fuzz/repro/*/; do [ -d "$d" ] && known+=("$(basename "$d")"); done
 total=$(( ${#names[@]} * 2 + ${#known[@]} ))
 echo "1..$total"
-tests/fuzz/build-targets >"$out/build.txt" 2>&1
+FUZZ_OUT=$out tests/fuzz/build-targets >"$out/build.txt" 2>&1
 if [ $? -eq 77 ]; then
 	for i in $(seq "$total"); do echo "ok $i # SKIP clang not installed"; done
 	exit 0
@@ -30,7 +30,7 @@ for k in "${known[@]}"; do
 	bin=$out/fuzz_${k%%-*}
 	if [ ! -x "$bin" ]; then
 		echo "not ok $((++n)) - known finding $k # TODO its target did not build"
-	elif FUZZ_SKIP_KNOWN= "$bin" -runs=1 "tests/fuzz/repro/$k"/* >"$out/repro_$k.log" 2>&1; then
+	elif FUZZ_SKIP_KNOWN='' "$bin" -runs=1 "tests/fuzz/repro/$k"/* >"$out/repro_$k.log" 2>&1; then
 		echo "ok $((++n)) - known finding $k no longer reproduces: delete tests/fuzz/repro/$k"
 	else
 		echo "not ok $((++n)) - known finding $k reproduces # TODO fix (tests/fuzz/repro/README.md)"
