@@ -7,10 +7,11 @@
  *                      up to the next line starting with '@' or '>'
  *                      (the newline before that line is not part of it)
  *   >rel/path target   a symlink to target
- * Paths are relative to the fake root; parents are created.  Entries whose
- * path is absolute or climbs out with "..", and links whose target would
- * leave the fake root, are skipped: the harness never writes or points
- * outside its own directory.
+ * Paths are relative to the fake root; parents are created as real
+ * directories.  Entries whose path is absolute, has "." or ".." or passes
+ * through a link, and links whose target is absolute or has ".." after a
+ * name, are skipped: the harness never writes, and no link points, outside
+ * its own directory.
  *
  * Everything is static: each target includes this once.  Build with
  * -D_GNU_SOURCE (memmem, nftw). */
@@ -108,8 +109,13 @@ FT_FN int ft_mkparents(const char *root, const char *rel)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path))
 		return -1;
 	for (char *p = path + rl + 1; (p = strchr(p, '/')); p++) {
+		struct stat st;
+
 		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		/* a real directory, never through a link the input made: link
+		 * targets are checked against the textual depth */
+		if ((mkdir(path, 0755) < 0 && errno != EEXIST) || lstat(path, &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
 			*p = '/';
 			return -1;
 		}
@@ -139,11 +145,13 @@ FT_FN int ft_rel_depth(const char *rel)
 	}
 }
 
-/* Does a link target, resolved textually from a directory at depth, stay
- * below the root?  (Links it passes through were checked the same way.) */
+/* Does a link target, from a real directory at depth, stay below the
+ * root?  ".." only leads (it would climb out of a link otherwise); the
+ * names after it may be links, made under the same rule. */
 FT_FN bool ft_target_inside(const char *target, int depth)
 {
 	const char *c = target;
+	bool named = false;
 
 	if (!*target || *target == '/')
 		return false;
@@ -151,10 +159,10 @@ FT_FN bool ft_target_inside(const char *target, int depth)
 		size_t l = strcspn(c, "/");
 
 		if (l == 2 && c[0] == '.' && c[1] == '.') {
-			if (--depth < 0)
+			if (named || --depth < 0)
 				return false;
 		} else if (l && !(l == 1 && c[0] == '.')) {
-			depth++;
+			named = true;
 		}
 		c += l;
 		c += *c == '/';
