@@ -90,8 +90,11 @@ static void check_same(const struct vb_device *a, const struct vb_device *b)
 	      (a->acs_offset == b->acs_offset && a->acs_ctrl == b->acs_ctrl));
 }
 
-static void check_tree(const char *sysdir)
+/* Returns true when libpci reported an error (its handler longjmps out of
+ * libpci, which leaks what libpci had open: a known finding). */
+static bool check_tree(const char *sysdir)
 {
+	bool libpci_failed = false;
 	struct vb_sys s;
 	struct vb_err e = { 0 };
 	struct vb_pci *p;
@@ -99,14 +102,15 @@ static void check_tree(const char *sysdir)
 	struct vb_device one;
 
 	if (vb_sys_init(&s, sysdir, &e) < 0)
-		return;
+		return false;
 	p = vb_pci_open(&s, VB_PCI_CONFIG, &e);
 	if (!p) {
 		CHECK(e.msg[0]);
-		return;
+		return strstr(e.msg, "libpci") != NULL;
 	}
 	if (vb_pci_scan(p, &l, &e) < 0) {
 		CHECK(e.msg[0]);
+		libpci_failed = true;
 	} else {
 		for (size_t i = 0; i < l.n; i++) {
 			check_dev(&l.v[i]);
@@ -114,27 +118,35 @@ static void check_tree(const char *sysdir)
 			e = (struct vb_err){ 0 };
 			if (i < 4 && vb_pci_lookup(p, &l.v[i].bdf, &one, &e) == 0)
 				check_same(&l.v[i], &one);
-			else if (i < 4)
+			else if (i < 4) {
 				CHECK(e.msg[0]);
+				libpci_failed |= strstr(e.msg, "cannot read device:") != NULL;
+			}
 		}
 		vb_devlist_free(&l);
 	}
 	vb_pci_close(p);
+	return libpci_failed;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	int fds;
+	bool failed;
 	struct ft_piece pc[2];
 	char root[PATH_MAX], sysdir[PATH_MAX + 8];
 
 	ft_split(data, size, "\n%%config\n", pc, 2);
+	fds = ft_lowest_free_fd();
 	ft_mkroot(root, sizeof(root));
 	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
 	ft_write(root, DEVDIR "/config", pc[1].p, pc[1].n);
 	ft_link(root, "sys/bus/pci/devices/0000:01:00.0",
 		"../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
 	ft_build(root, pc[0].p, pc[0].n);
-	check_tree(sysdir);
+	failed = check_tree(sysdir);
 	ft_rmroot(root);
+	if (!(failed && ft_skip_known("pcicfg-libpci-error-leaks")))
+		CHECK(ft_lowest_free_fd() == fds); /* no descriptor leaked */
 	return 0;
 }

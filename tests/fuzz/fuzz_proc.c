@@ -278,10 +278,12 @@ out:
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	int fds;
 	char root[PATH_MAX], sysdir[PATH_MAX + 8];
 	struct vb_sys s;
 	struct vb_err e = { 0 };
 
+	fds = ft_lowest_free_fd();
 	ft_mkroot(root, sizeof(root));
 	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
 	ft_write(root, DEV "/nvme/nvme0/nvme0n1/dev", "259:0\n", 6);
@@ -297,5 +299,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_activation(root);
 	}
 	ft_rmroot(root);
+	CHECK(ft_lowest_free_fd() == fds); /* no descriptor leaked */
 	return 0;
 }

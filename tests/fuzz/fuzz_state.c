@@ -137,12 +137,14 @@ static void check_overrides(const struct vb_sys *s, const char *text, size_t siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	int fds;
 	struct ft_piece pc[2];
 	char root[PATH_MAX], sysdir[PATH_MAX + 8], *over;
 	struct vb_sys s;
 	struct vb_err e = { 0 };
 
 	ft_split(data, size, "\n%%overrides\n", pc, 2);
+	fds = ft_lowest_free_fd();
 	ft_mkroot(root, sizeof(root));
 	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
 	mkdir(sysdir, 0755);
@@ -155,5 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(over);
 	ft_rmroot(root);
+	CHECK(ft_lowest_free_fd() == fds); /* no descriptor leaked */
 	return 0;
 }

@@ -93,6 +93,7 @@ static void check_device(const struct vb_sys *s, const char *bdf)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	int fds;
 	char root[PATH_MAX], sysdir[PATH_MAX + 8], bdfs[8][16];
 	struct vb_sys s;
 	struct vb_err e = { 0 };
@@ -100,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dirent *de;
 	int count = 0;
 
+	fds = ft_lowest_free_fd();
 	ft_mkroot(root, sizeof(root));
 	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
 	mkdir(sysdir, 0755);
@@ -121,5 +123,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(memchr(bdfs[i], '\0', sizeof(bdfs[i])));
 	}
 	ft_rmroot(root);
+	CHECK(ft_lowest_free_fd() == fds); /* no descriptor leaked */
 	return 0;
 }

@@ -68,6 +68,18 @@ FT_FN bool ft_skip_known(const char *name)
 	return false;
 }
 
+/* The lowest free descriptor: the same before and after an input, or
+ * the code under test leaked one. */
+FT_FN int ft_lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		abort();
+	close(fd);
+	return fd;
+}
+
 /* A fresh private directory: buf receives its path. */
 FT_FN int ft_mkroot(char *buf, size_t n)
 {
