@@ -146,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ft_build(root, pc[0].p, pc[0].n);
 	failed = check_tree(sysdir);
 	ft_rmroot(root);
-	if (!(failed && ft_skip_known("pcicfg-libpci-error-leaks")))
+	if (!(failed && ft_skip_known("pcimodel-libpci-error-leaks")))
 		CHECK(ft_lowest_free_fd() == fds); /* no descriptor leaked */
 	return 0;
 }
