@@ -103,12 +103,12 @@ uninstall:
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 
 # Debian build and test dependencies (root, or sudo).
-DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zlib1g-dev \
+DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zlib1g-dev bzip2 \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
-	    bash-completion zsh fish python3 graphviz hwloc-nox \
+	    bash-completion zsh fish python3 python3-jsonschema graphviz hwloc-nox \
 	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev
 # Areas may add packages and targets in their own fragments.
--include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk
+-include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk schema/schema.mk
 
 # root runs apt-get directly; anyone else through sudo
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

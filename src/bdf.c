@@ -58,6 +58,8 @@ int vb_bdf_parse(const char *s, struct vb_bdf *out)
 	return 0;
 }
 
+_Static_assert(VB_BDF_STRLEN >= sizeof("ffffffff:ff:1f.7"), "BDF buffer too small");
+
 char *vb_bdf_format(const struct vb_bdf *b, char *buf)
 {
 	snprintf(buf, VB_BDF_STRLEN, "%04x:%02x:%02x.%u", b->domain, b->bus, b->dev, b->func);

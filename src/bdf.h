@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VB_BDF_STRLEN 16 /* "dddd:bb:dd.f" + NUL, with room for 5+ digit domains */
+/* "ffffffff:ff:1f.7" + NUL: the kernel prints a domain with %04x, so it has
+ * 4 to 8 hex digits. */
+#define VB_BDF_STRLEN 17
 
 struct vb_bdf {
 	uint32_t domain;

@@ -11,10 +11,25 @@
 
 #include "bind_safety.h"
 
-void vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n)
+int vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n)
 {
-	if (vb_sys_readlink_base(s, buf, n, "bus/pci/devices/%s/driver", bdf) < 0)
+	int rc = vb_sys_readlink_base(s, buf, n, "bus/pci/devices/%s/driver", bdf);
+
+	if (rc >= 0 && !vb_driver_name_ok(buf))
+		rc = -EINVAL; /* a link to "..": not a driver directory */
+	if (rc < 0)
 		buf[0] = '\0';
+	return rc == -ENOENT ? 0 : rc < 0 ? rc : 0;
+}
+
+static int read_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n,
+		       struct vb_err *e)
+{
+	int rc = vb_current_driver(s, bdf, buf, n);
+
+	if (rc < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, -rc, bdf, "cannot read its driver link");
+	return 0;
 }
 
 static bool is_bridge(const struct vb_sys *s, const char *bdf)
@@ -25,68 +40,132 @@ static bool is_bridge(const struct vb_sys *s, const char *bdf)
 	       strncmp(cls, "0x0604", 6) == 0;
 }
 
-static struct vb_bind_dev *plan_add(struct vb_bind_plan *p, const struct vb_sys *s,
-				    const char *bdf, bool requested)
+struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *bdf)
+{
+	struct vb_bind_dev *d;
+
+	if (p->n == p->cap) {
+		int ncap = p->cap ? 2 * p->cap : 16;
+		struct vb_bind_dev *nd = realloc(p->dev, (size_t)ncap * sizeof(*nd));
+
+		if (!nd)
+			return NULL;
+		p->dev = nd;
+		p->cap = ncap;
+	}
+	d = &p->dev[p->n++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", bdf);
+	d->group = -1;
+	return d;
+}
+
+void vb_bind_plan_free(struct vb_bind_plan *p)
+{
+	free(p->dev);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Add bdf (reading its driver and group) unless planned already. */
+static int plan_add(struct vb_bind_plan *p, const struct vb_sys *s, const char *bdf,
+		    bool requested, struct vb_err *e)
 {
 	struct vb_bind_dev *d;
 
 	for (int i = 0; i < p->n; i++)
 		if (strcmp(p->dev[i].name, bdf) == 0) {
 			p->dev[i].requested |= requested;
-			return &p->dev[i];
+			return 0;
 		}
-	if (p->n == VB_BIND_MAX)
-		return NULL;
-	d = &p->dev[p->n++];
-	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), "%s", bdf);
-	vb_current_driver(s, bdf, d->driver, sizeof(d->driver));
+	d = vb_bind_plan_add(p, bdf);
+	if (!d)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, bdf, "out of memory");
 	d->group = vb_sys_iommu_group(s, bdf);
 	d->requested = requested;
-	return d;
+	return read_driver(s, bdf, d->driver, sizeof(d->driver), e);
+}
+
+/* list is sep-separated whole items, count of them.  Into buf (n bytes),
+ * as many whole items as leave room for `tail` bytes more of message,
+ * then "and N more": never an item cut in the middle. */
+static const char *fit_list(const char *list, const char *sep, int count, size_t tail,
+			    char *buf, size_t n)
+{
+	size_t room = n > tail + 24 ? n - tail - 24 : 0, cut = 0, seplen = strlen(sep);
+	int shown = 0;
+	const char *p = list;
+
+	if (strlen(list) + tail < n) {
+		snprintf(buf, n, "%s", list);
+		return buf;
+	}
+	while (shown < count) {
+		const char *next = strstr(p, sep);
+		size_t end = next ? (size_t)(next - list) : strlen(list);
+
+		if (end > room)
+			break;
+		cut = end;
+		shown++;
+		if (!next)
+			break;
+		p = next + seplen;
+	}
+	snprintf(buf, n, "%.*s%s%d more", (int)cut, list, shown ? ", and " : "", count - shown);
+	return buf;
 }
 
 /* Members of a group that keep it from being viable: not bridges, not on
- * vfio-pci, not driverless, and not in the plan. */
-static int group_blockers(const struct vb_sys *s, int group, const struct vb_bind_plan *p,
-			  const struct vb_bind_opts *o, struct vb_bind_plan *add, char *list,
-			  size_t n)
+ * vfio-pci, not driverless, and not in the plan.  With --group they are
+ * added to the plan.  *list (malloc'd): "BDF (driver), ..."; returns the
+ * count or -1. */
+static int group_blockers(const struct vb_sys *s, int group, struct vb_bind_plan *p,
+			  const struct vb_bind_opts *o, char **list, struct vb_err *e)
 {
-	char dir[PATH_MAX];
-	DIR *d;
-	struct dirent *de;
-	int count = 0;
+	char dir[PATH_MAX], drv[VB_DRIVER_NAME_MAX + 1];
+	struct dirent **ents = NULL;
+	int count = 0, rc = 0, nents = -1;
 	size_t len = 0;
+	FILE *f;
 
-	list[0] = '\0';
-	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups/%d/devices", group) < 0 ||
-	    !(d = opendir(dir)))
-		return 0;
-	while ((de = readdir(d))) {
-		char drv[64];
+	*list = NULL;
+	if (!(f = open_memstream(list, &len)))
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups/%d/devices", group) == 0)
+		nents = scandir(dir, &ents, NULL, alphasort); /* messages in address order */
+	for (int k = 0; k < nents; k++) {
+		const char *name = ents[k]->d_name;
 		bool planned = false;
 
-		if (de->d_name[0] == '.' || is_bridge(s, de->d_name))
-			continue;
 		for (int i = 0; i < p->n; i++)
-			planned |= strcmp(p->dev[i].name, de->d_name) == 0;
-		vb_current_driver(s, de->d_name, drv, sizeof(drv));
-		if (planned || !drv[0] || strcmp(drv, VB_VFIO_DRIVER) == 0)
+			planned |= strcmp(p->dev[i].name, name) == 0;
+		if (rc < 0 || name[0] == '.' || planned || is_bridge(s, name))
 			continue;
-		if (o->group && add)
-			plan_add(add, s, de->d_name, false);
-		len += (size_t)snprintf(list + len, len < n ? n - len : 0, "%s%s (%s)",
-					count ? ", " : "", de->d_name, drv);
+		rc = read_driver(s, name, drv, sizeof(drv), e);
+		if (rc < 0 || !drv[0] || strcmp(drv, VB_VFIO_DRIVER) == 0)
+			continue;
+		if (o->group)
+			rc = plan_add(p, s, name, false, e);
+		fprintf(f, "%s%s (%s)", count ? ", " : "", name, drv);
 		count++;
 	}
-	closedir(d);
+	for (int k = 0; k < nents; k++)
+		free(ents[k]);
+	free(ents);
+	if (fclose(f) != 0 && rc == 0)
+		rc = vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	if (rc < 0) {
+		free(*list);
+		*list = NULL;
+		return -1;
+	}
 	return count;
 }
 
 int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		 const struct vb_bind_opts *o, struct vb_bind_plan *p, struct vb_err *e)
 {
-	char name[VB_BDF_STRLEN], list[512];
+	char name[VB_BDF_STRLEN];
 	int requested;
 
 	memset(p, 0, sizeof(*p));
@@ -94,24 +173,32 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		vb_bdf_format(&bdfs[i], name);
 		if (!vb_sys_exists(s, "bus/pci/devices/%s", name))
 			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
-		if (!plan_add(p, s, name, true))
-			return vb_err_set(e, VB_EXIT_USAGE, 0, name, "too many devices (at most %d)",
-					  VB_BIND_MAX);
+		if (plan_add(p, s, name, true, e) < 0)
+			return -1;
 	}
 	requested = p->n;
 	for (int i = 0; i < requested; i++) {
-		struct vb_bind_dev *d = &p->dev[i];
+		int group = p->dev[i].group, blockers;
+		char *list, shown[sizeof(e->msg)];
 
-		if (d->group < 0)
-			return vb_err_set(e, VB_EXIT_NOTSUP, 0, d->name,
+		snprintf(name, sizeof(name), "%s", p->dev[i].name);
+		if (group < 0)
+			return vb_err_set(e, VB_EXIT_NOTSUP, 0, name,
 					  "has no IOMMU group: VFIO needs an IOMMU (see 'vfiobuf doctor')");
-		if (is_bridge(s, d->name))
-			return vb_err_set(e, VB_EXIT_USAGE, 0, d->name,
+		if (is_bridge(s, name))
+			return vb_err_set(e, VB_EXIT_USAGE, 0, name,
 					  "is a PCI bridge; bridges stay with their driver");
-		if (group_blockers(s, d->group, p, o, p, list, sizeof(list)) && !o->group)
-			return vb_err_set(e, VB_EXIT_BUSY, 0, d->name,
+		blockers = group_blockers(s, group, p, o, &list, e); /* may grow p->dev */
+		if (blockers < 0)
+			return -1;
+		if (blockers && !o->group) {
+			fit_list(list, ", ", blockers, 80, shown, sizeof(shown));
+			free(list);
+			return vb_err_set(e, VB_EXIT_BUSY, 0, name,
 					  "IOMMU group %d also holds %s: bind them too, or use --group",
-					  d->group, list);
+					  group, shown);
+		}
+		free(list);
 	}
 	return 0;
 }
@@ -121,7 +208,8 @@ static int sys_write(const struct vb_sys *s, const struct vb_bind_opts *o, const
 {
 	char path[PATH_MAX];
 
-	vb_sys_path(s, path, sizeof(path), "%s", rel);
+	if (vb_sys_path(s, path, sizeof(path), "%s", rel) < 0)
+		return -ENAMETOOLONG; /* never a write to a cut path */
 	if (o->log)
 		o->log(o->log_ctx, path, value);
 	return o->dry_run ? 0 : vb_write_file(path, value);
@@ -131,8 +219,10 @@ static int write_attr(const struct vb_sys *s, const struct vb_bind_opts *o, cons
 		      const char *fmt, const char *a, const char *b)
 {
 	char rel[PATH_MAX];
+	int len = snprintf(rel, sizeof(rel), fmt, a, b);
 
-	snprintf(rel, sizeof(rel), fmt, a, b);
+	if (len < 0 || (size_t)len >= sizeof(rel))
+		return -ENAMETOOLONG;
 	return sys_write(s, o, value, rel);
 }
 
@@ -163,15 +253,18 @@ static int move_device(const struct vb_sys *s, const struct vb_bind_opts *o,
 		       struct vb_bind_dev *d, const char *target, const char *override,
 		       struct vb_err *e)
 {
-	char now[64];
+	char now[VB_DRIVER_NAME_MAX + 1];
 	int rc;
 
+	if (target[0] && !vb_driver_name_ok(target))
+		return vb_err_set(e, VB_EXIT_USAGE, 0, d->name, "invalid driver name '%s'", target);
+	if (read_driver(s, d->name, now, sizeof(now), e) < 0)
+		return -1;
 	d->changed = true;
 	rc = write_attr(s, o, override, "bus/pci/devices/%s/driver_override%s", d->name, "");
 	if (rc < 0)
 		return vb_err_set(e, vb_exit_from_errno(-rc), -rc, d->name,
 				  "cannot write driver_override");
-	vb_current_driver(s, d->name, now, sizeof(now));
 	if (now[0] && strcmp(now, target) != 0) {
 		rc = write_attr(s, o, d->name, "bus/pci/drivers/%s/unbind%s", now, "");
 		if (rc < 0)
@@ -186,7 +279,8 @@ static int move_device(const struct vb_sys *s, const struct vb_bind_opts *o,
 		rc = sys_write(s, o, d->name, "bus/pci/drivers_probe");
 	if (o->dry_run)
 		return 0;
-	vb_current_driver(s, d->name, now, sizeof(now));
+	if (read_driver(s, d->name, now, sizeof(now), e) < 0)
+		return -1;
 	if (o->fault_bdf && strcmp(o->fault_bdf, d->name) == 0)
 		return vb_err_set(e, VB_EXIT_FAIL, EIO, d->name,
 				  "%s did not claim it (injected failure)", target);
@@ -210,13 +304,14 @@ static void nodes_of(const struct vb_sys *s, struct vb_bind_dev *d)
 		return;
 	while ((de = readdir(dir)))
 		if (strncmp(de->d_name, "vfio", 4) == 0 &&
-		    vb_sys_exists(s, "bus/pci/devices/%s/vfio-dev/%.60s/dev", d->name, de->d_name))
-			snprintf(d->cdev_node, sizeof(d->cdev_node), "/dev/vfio/devices/%.40s",
+		    vb_sys_exists(s, "bus/pci/devices/%s/vfio-dev/%s/dev", d->name, de->d_name))
+			snprintf(d->cdev_node, sizeof(d->cdev_node), "/dev/vfio/devices/%s",
 				 de->d_name);
 	closedir(dir);
 }
 
-/* Put every changed device back on its original driver. */
+/* Put every changed device back on its original driver; one whose move
+ * back fails stays marked changed (and keeps its record). */
 static void rollback(const struct vb_sys *s, struct vb_bind_plan *p,
 		     const struct vb_bind_opts *o)
 {
@@ -224,76 +319,147 @@ static void rollback(const struct vb_sys *s, struct vb_bind_plan *p,
 		struct vb_bind_dev *d = &p->dev[i];
 		struct vb_err ignore = { 0 };
 
-		if (!d->changed)
-			continue;
-		move_device(s, o, d, d->driver, "\n", &ignore);
-		d->changed = false;
+		if (d->changed && move_device(s, o, d, d->driver, "\n", &ignore) == 0)
+			d->changed = false;
 	}
 }
 
 static int check_in_use(const struct vb_sys *s, const struct vb_bind_dev *d,
 			const struct vb_bind_opts *o, struct vb_err *e)
 {
-	char why[512];
+	char *why, shown[sizeof(e->msg)];
+	int n;
 
 	if (o->force || !d->driver[0] || strcmp(d->driver, VB_VFIO_DRIVER) == 0)
 		return 0;
-	if (vb_device_in_use(s, d->name, why, sizeof(why)) == 0)
+	n = vb_device_in_use(s, d->name, &why);
+	if (n < 0)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, d->name, "out of memory");
+	if (n == 0) {
+		free(why);
 		return 0;
+	}
+	fit_list(why, "; ", n, 100 + strlen(d->driver), shown, sizeof(shown));
+	free(why);
 	return vb_err_set(e, VB_EXIT_BUSY, 0, d->name,
 			  "in use by the host (%s); refusing to take it from %s (--force to override)",
-			  why, d->driver);
+			  shown, d->driver);
+}
+
+static bool will_move(const struct vb_bind_dev *d)
+{
+	return strcmp(d->driver, VB_VFIO_DRIVER) != 0;
+}
+
+/* Record every device about to move, marked pending, and save it before
+ * anything moves. */
+static int record_intent(struct vb_bind_plan *p, struct vb_bind_state *st, struct vb_err *e)
+{
+	for (int i = 0; i < p->n; i++)
+		if (will_move(&p->dev[i]))
+			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver, true);
+	struct vb_err why = { 0 };
+
+	if (vb_bind_state_save(st, &why) == 0)
+		return 0;
+	for (int i = 0; i < p->n; i++)
+		if (will_move(&p->dev[i]))
+			vb_bind_state_drop(st, p->dev[i].name);
+	return vb_err_set(e, why.exit_code, why.errnum, NULL,
+			  "cannot record the drivers before moving the devices (nothing was changed): %s",
+			  why.msg);
+}
+
+/* After a rollback: forget the devices that are back where they were. */
+static void forget_intent(struct vb_bind_plan *p, struct vb_bind_state *st, struct vb_err *e)
+{
+	struct vb_err save_err = { 0 };
+
+	for (int i = 0; i < p->n; i++)
+		if (will_move(&p->dev[i]) && !p->dev[i].changed)
+			vb_bind_state_drop(st, p->dev[i].name);
+	if (vb_bind_state_save(st, &save_err) < 0)
+		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+			 "; %s still lists them as pending (harmless)", st->path);
 }
 
 int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_bind_opts *o,
 		struct vb_bind_state *st, struct vb_err *e)
 {
+	bool record = st && st->root && !o->dry_run;
+
 	for (int i = 0; i < p->n; i++)
 		if (check_in_use(s, &p->dev[i], o, e) < 0)
 			return -1;
 	if (load_vfio_pci(s, o, e) < 0)
 		return -1;
+	if (record && record_intent(p, st, e) < 0)
+		return -1;
 	for (int i = 0; i < p->n; i++) {
 		struct vb_bind_dev *d = &p->dev[i];
 
 		snprintf(d->target, sizeof(d->target), "%s", VB_VFIO_DRIVER);
-		if (strcmp(d->driver, VB_VFIO_DRIVER) == 0) {
+		if (!will_move(d)) {
 			nodes_of(s, d);
 			continue; /* already there: a no-op, never unbind/rebind */
 		}
 		if (move_device(s, o, d, VB_VFIO_DRIVER, VB_VFIO_DRIVER "\n", e) < 0) {
 			struct vb_err first = *e;
+			bool all_back = true;
 
 			rollback(s, p, o);
 			*e = first;
-			snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
-				 "; every device was put back on its previous driver");
+			for (int j = 0; j < p->n; j++)
+				all_back &= !p->dev[j].changed;
+			snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), "%s",
+				 all_back ? "; every device was put back on its previous driver"
+					  : "; some devices could not be put back: their drivers stay recorded for 'vfiobuf unbind'");
+			if (record)
+				forget_intent(p, st, e);
 			return -1;
 		}
 		nodes_of(s, d);
 	}
+	if (!record)
+		return 0;
 	for (int i = 0; i < p->n; i++)
-		if (p->dev[i].changed && st)
-			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver);
+		if (p->dev[i].changed)
+			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver, false);
+	if (vb_bind_state_save(st, e) < 0) {
+		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+			 "; the devices are on vfio-pci and their drivers recorded, marked pending");
+		return -1;
+	}
 	return 0;
 }
 
 int vb_unbind_run(const struct vb_sys *s, struct vb_bind_plan *p,
 		  const struct vb_bind_opts *o, struct vb_bind_state *st, struct vb_err *e)
 {
-	for (int i = 0; i < p->n; i++) {
+	bool record = st && st->root && !o->dry_run;
+	int rc = 0;
+
+	for (int i = 0; i < p->n && rc == 0; i++) {
 		struct vb_bind_dev *d = &p->dev[i];
 
 		if (strcmp(d->driver, d->target) == 0 && d->target[0]) {
 			write_attr(s, o, "\n", "bus/pci/devices/%s/driver_override%s", d->name, "");
 		} else if (move_device(s, o, d, d->target, "\n", e) < 0) {
-			/* leave it with whatever driver will take it, never stuck */
+			/* leave it with whatever driver will take it, never stuck;
+			 * its record stays */
 			if (!o->dry_run)
 				sys_write(s, o, d->name, "bus/pci/drivers_probe");
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (st)
+		if (st && st->root)
 			vb_bind_state_drop(st, d->name);
 	}
-	return 0;
+	if (record) {
+		struct vb_err save_err = { 0 };
+
+		if (vb_bind_state_save(st, rc < 0 ? &save_err : e) < 0 && rc == 0)
+			rc = -1;
+	}
+	return rc;
 }

@@ -12,24 +12,29 @@
 #include "sysfs.h"
 #include "vb_error.h"
 
-#define VB_BIND_MAX 64
 #define VB_VFIO_DRIVER "vfio-pci"
 
 struct vb_bind_dev {
 	char name[VB_BDF_STRLEN];
-	char driver[64];     /* driver before the operation ("" = none) */
-	char target[64];     /* driver wanted after it ("" = none) */
+	char driver[VB_DRIVER_NAME_MAX + 1]; /* driver before the operation ("" = none) */
+	char target[VB_DRIVER_NAME_MAX + 1]; /* driver wanted after it ("" = none) */
 	int group;           /* IOMMU group, -1 none */
 	bool requested;      /* named on the command line (else: group member) */
 	bool changed;        /* the operation wrote something for it */
 	char vfio_node[32];  /* /dev/vfio/N after a bind */
-	char cdev_node[64];
+	char cdev_node[sizeof("/dev/vfio/devices/") + NAME_MAX];
 };
 
+/* As many devices as the groups hold: no fixed limit. */
 struct vb_bind_plan {
-	struct vb_bind_dev dev[VB_BIND_MAX];
-	int n;
+	struct vb_bind_dev *dev;
+	int n, cap;
 };
+
+/* Append a device (zeroed but for its name) to the plan; NULL when out of
+ * memory.  Pointers into p->dev are invalid after the next add. */
+struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *bdf);
+void vb_bind_plan_free(struct vb_bind_plan *p);
 
 /* Reports every sysfs write, before it is made (or instead, in dry-run). */
 typedef void (*vb_bind_log_fn)(void *ctx, const char *path, const char *value);
@@ -45,22 +50,29 @@ struct vb_bind_opts {
 
 /* Resolve the devices to bind: check they exist, read their drivers and
  * groups, add the group's other non-bridge members with --group, or refuse
- * naming them.  Nothing is written. */
+ * naming them.  Nothing is written.  Free p with vb_bind_plan_free (also
+ * after a failure). */
 int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		 const struct vb_bind_opts *o, struct vb_bind_plan *p, struct vb_err *e);
 
 /* Bind every planned device to vfio-pci (already there: a no-op), all or
- * nothing: on any failure every changed device is rolled back.  Records the
- * original drivers in st (saved by the caller). */
+ * nothing: on any failure every changed device is rolled back.  With st
+ * (locked, loaded), the original drivers are recorded and saved before
+ * anything moves (marked pending), confirmed after: never a moved device
+ * without a record.  A failed save before the move changes nothing. */
 int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_bind_opts *o,
 		struct vb_bind_state *st, struct vb_err *e);
 
 /* Give devices back: target is the driver to restore (from the state file,
- * or --driver), "" for none.  p->dev[i].target must be set by the caller. */
+ * or --driver), "" for none.  p->dev[i].target must be set by the caller.
+ * With st (locked, loaded), each device's record is dropped once it moved
+ * and st is saved at the end, after a failure too. */
 int vb_unbind_run(const struct vb_sys *s, struct vb_bind_plan *p,
 		  const struct vb_bind_opts *o, struct vb_bind_state *st, struct vb_err *e);
 
-/* The driver a device is bound to now ("" when none). */
-void vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n);
+/* The driver a device is bound to now into buf ("" when none).  Returns 0,
+ * or -errno when the driver link cannot be read (never "" for a driver
+ * whose name does not fit: buf should hold VB_DRIVER_NAME_MAX + 1). */
+int vb_current_driver(const struct vb_sys *s, const char *bdf, char *buf, size_t n);
 
 #endif

@@ -9,20 +9,20 @@
 #include <string.h>
 
 struct reasons {
-	char *buf;
-	size_t n, len;
+	FILE *f; /* a memstream: as long as the reasons are */
 	int count;
 };
 
+/* The formats come from this file: each takes two strings. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void add(struct reasons *r, const char *fmt, const char *a, const char *b)
 {
-	if (r->len < r->n) {
-		r->len += (size_t)snprintf(r->buf + r->len, r->n - r->len, "%s", r->count ? "; " : "");
-		if (r->len < r->n)
-			r->len += (size_t)snprintf(r->buf + r->len, r->n - r->len, fmt, a, b);
-	}
+	fputs(r->count ? "; " : "", r->f);
+	fprintf(r->f, fmt, a, b);
 	r->count++;
 }
+#pragma GCC diagnostic pop
 
 /* Is the sysfs object at link (a class entry) below the device directory? */
 static bool below(const char *devreal, const char *link)
@@ -51,29 +51,35 @@ static bool dev_is_on(const char *source, const char *blk)
 
 static void check_mounts(const struct vb_sys *s, const char *blk, struct reasons *r)
 {
-	char path[PATH_MAX], line[1024];
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
 	FILE *f;
 
-	if (vb_root_path(s, path, sizeof(path), "/proc/mounts") == 0 && (f = fopen(path, "r"))) {
-		while (fgets(line, sizeof(line), f)) {
-			char src[512], mnt[512];
+	/* getline and %ms: a mount point of any length is read whole */
+	if (vb_root_path(s, path, sizeof(path), "/proc/mounts") == 0 && (f = fopen(path, "re"))) {
+		while (getline(&line, &cap, f) >= 0) {
+			char *src = NULL, *mnt = NULL;
 
-			if (sscanf(line, "%511s %511s", src, mnt) == 2 && dev_is_on(src, blk))
+			if (sscanf(line, "%ms %ms", &src, &mnt) == 2 && dev_is_on(src, blk))
 				add(r, strcmp(mnt, "/") == 0 ? "%s holds the root filesystem%s"
 							      : "%s is mounted on %s",
 				    src, strcmp(mnt, "/") == 0 ? "" : mnt);
+			free(src);
+			free(mnt);
 		}
 		fclose(f);
 	}
-	if (vb_root_path(s, path, sizeof(path), "/proc/swaps") == 0 && (f = fopen(path, "r"))) {
-		while (fgets(line, sizeof(line), f)) {
-			char src[512];
+	if (vb_root_path(s, path, sizeof(path), "/proc/swaps") == 0 && (f = fopen(path, "re"))) {
+		while (getline(&line, &cap, f) >= 0) {
+			char *src = NULL;
 
-			if (sscanf(line, "%511s", src) == 1 && dev_is_on(src, blk))
+			if (sscanf(line, "%ms", &src) == 1 && dev_is_on(src, blk))
 				add(r, "%s is active swap%s", src, "");
+			free(src);
 		}
 		fclose(f);
 	}
+	free(line);
 }
 
 static void check_holders(const struct vb_sys *s, const char *blk, struct reasons *r)
@@ -118,19 +124,28 @@ static void check_class(const struct vb_sys *s, const char *devreal, const char 
 	closedir(d);
 }
 
-int vb_device_in_use(const struct vb_sys *s, const char *bdf, char *buf, size_t n)
+int vb_device_in_use(const struct vb_sys *s, const char *bdf, char **why)
 {
-	struct reasons r = { buf, n, 0, 0 };
+	struct reasons r = { NULL, 0 };
 	char link[PATH_MAX], devreal[PATH_MAX], val[16];
+	size_t len = 0;
 
-	buf[0] = '\0';
-	if (vb_sys_path(s, link, sizeof(link), "bus/pci/devices/%s", bdf) < 0 ||
-	    !realpath(link, devreal))
-		return 0;
-	if (vb_sys_read(s, val, sizeof(val), "bus/pci/devices/%s/boot_vga", bdf) > 0 &&
-	    strcmp(val, "1") == 0)
-		add(&r, "it is the boot VGA device%s%s", "", "");
-	check_class(s, devreal, "block", &r);
-	check_class(s, devreal, "net", &r);
+	*why = NULL;
+	r.f = open_memstream(why, &len);
+	if (!r.f)
+		return -1;
+	if (vb_sys_path(s, link, sizeof(link), "bus/pci/devices/%s", bdf) == 0 &&
+	    realpath(link, devreal)) {
+		if (vb_sys_read(s, val, sizeof(val), "bus/pci/devices/%s/boot_vga", bdf) > 0 &&
+		    strcmp(val, "1") == 0)
+			add(&r, "it is the boot VGA device%s%s", "", "");
+		check_class(s, devreal, "block", &r);
+		check_class(s, devreal, "net", &r);
+	}
+	if (fclose(r.f) != 0) {
+		free(*why);
+		*why = NULL;
+		return -1;
+	}
 	return r.count;
 }

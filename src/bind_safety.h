@@ -10,8 +10,9 @@
 
 #include "sysfs.h"
 
-/* Reasons found, "; "-separated, into buf (empty when the device is free).
- * Returns the number of reasons. */
-int vb_device_in_use(const struct vb_sys *s, const char *bdf, char *buf, size_t n);
+/* Reasons found, "; "-separated, into *why (malloc'd, every reason whole;
+ * "" when the device is free; NULL when out of memory).  Returns the
+ * number of reasons, -1 when out of memory. */
+int vb_device_in_use(const struct vb_sys *s, const char *bdf, char **why);
 
 #endif

@@ -23,6 +23,12 @@ struct vb_cli {
 	struct vb_sys sys;
 	bool json, pretty, quiet;
 	int verbose;
+	/* The sysfs root given before the command (or VFIOBUF_SYSFS_ROOT) is
+	 * unusable: reported by cli_parse_args() once the command's own
+	 * options are known (a -j after the command gives the JSON error; a
+	 * --sysfs-root there replaces it). */
+	struct vb_err sys_err;
+	bool replay; /* sys is an unpacked --snapshot */
 };
 
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);
@@ -66,6 +72,13 @@ int cli_devsel_add(struct cli_devsel *ds, const char *text);
  * getopt would print on stderr into *errtext (malloc'd, NULL when none).
  * Returns 0, or EINVAL when parsing failed or complained. */
 int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext);
+/* Does the command line (argv[0..argc), up to a "--") ask for JSON: -j,
+ * -p, --json, --pretty, or a cluster of the global flags like -jq?  Used
+ * when parsing failed before reaching them, so that the error object is
+ * printed all the same. */
+bool cli_argv_wants_json(int argc, char **argv, bool *pretty);
+/* Switch cli's output to JSON (a no-op when it already is). */
+void cli_use_json(struct vb_cli *cli, bool pretty);
 /* Turn collected argp text into one usage error (exit code 2). */
 int cli_usage_error(struct vb_cli *cli, char *errtext, const char *prog);
 /* Print help for the state's argp on stdout and exit 0. */
@@ -76,6 +89,10 @@ void cli_help_exit(struct argp_state *state, unsigned flags) __attribute__((nore
  * when none was given.  Returns 0 (argp's "handled"). */
 int cli_one_device_arg(struct argp_state *state, const char *arg, struct vb_bdf *bdf, bool *have);
 void cli_one_device_end(struct argp_state *state, bool have);
+
+/* A plain decimal number 0..max: digits only (no sign, blank, base prefix
+ * or suffix, which strtol would take), no overflow.  Returns 0 or -1. */
+int cli_parse_decimal(const char *text, long max, long *out);
 
 /* Report e through cli->out and return its exit code. */
 int cli_fail(struct vb_cli *cli, const struct vb_err *e);

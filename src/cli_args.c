@@ -11,16 +11,18 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_USAGE, OPT_SNAPSHOT };
 
 struct wrap_state {
 	struct vb_cli *cli;
 	void *input;
 	const char *sysfs_root; /* set when --sysfs-root was given here */
+	const char *dump;       /* set when -F was given here */
 	bool json, pretty;
 };
 
@@ -30,8 +32,10 @@ static const struct argp_option global_options[] = {
 	{ "quiet", 'q', 0, 0, "Print nothing but errors", -1 },
 	{ "verbose", 'v', 0, 0, "Explain more (repeatable)", -1 },
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0, "Directory standing for /sys", -1 },
+	{ "from-dump", 'F', "FILE", 0, "Read the PCI functions from an lspci -x dump", -1 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", OPTION_HIDDEN, NULL, -1 },
 	{ 0 }
 };
 
@@ -57,6 +61,12 @@ static error_t wrap_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_SYSFS_ROOT:
 		w->sysfs_root = arg;
+		return 0;
+	case 'F':
+		w->dump = arg;
+		return 0;
+	case OPT_SNAPSHOT:
+		argp_error(state, "--snapshot FILE goes before the command");
 		return 0;
 	case '?':
 		cli_help_exit(state, ARGP_HELP_STD_HELP);
@@ -96,23 +106,83 @@ static void usage_message(char *text, const char *prog, char *out, size_t n)
 	snprintf(out, n, "invalid arguments (see '%s --help')", prog);
 }
 
+void cli_use_json(struct vb_cli *cli, bool pretty)
+{
+	struct vb_out *o;
+
+	if (cli->json)
+		return;
+	o = out_new(stdout, true, pretty);
+	if (o) {
+		out_free(cli->out);
+		cli->out = o;
+		cli->json = true;
+		cli->pretty = pretty;
+	}
+}
+
+bool cli_argv_wants_json(int argc, char **argv, bool *pretty)
+{
+	bool json = false;
+
+	*pretty = false;
+	for (int i = 0; i < argc && argv[i] && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "--pretty") == 0) {
+			json = *pretty = true;
+		} else if (a[0] == '-' && a[1] && a[1] != '-' && !a[strspn(a + 1, "jpqv") + 1]) {
+			json |= strpbrk(a, "jp") != NULL;
+			*pretty |= strchr(a, 'p') != NULL;
+		}
+	}
+	return json;
+}
+
 static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 {
 	struct vb_err e = { 0 };
 
-	if (w->json && !cli->json) {
-		struct vb_out *o = out_new(stdout, true, w->pretty);
-
-		if (o) {
-			out_free(cli->out);
-			cli->out = o;
-			cli->json = true;
-			cli->pretty = w->pretty;
-		}
-	}
-	if (w->sysfs_root && vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
+	if (w->json)
+		cli_use_json(cli, w->pretty);
+	if (w->sysfs_root && cli->replay) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "--snapshot and --sysfs-root are mutually exclusive");
 		return cli_fail(cli, &e);
+	}
+	if (w->sysfs_root) {
+		char dump[sizeof(cli->sys.dump)];
+
+		vb_err_clear(&cli->sys_err);
+		memcpy(dump, cli->sys.dump, sizeof(dump)); /* -F given before it */
+		if (vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
+			return cli_fail(cli, &e);
+		memcpy(cli->sys.dump, dump, sizeof(dump));
+	}
+	if (w->dump && vb_sys_set_dump(&cli->sys, w->dump, &e) < 0)
+		return cli_fail(cli, &e);
+	if (cli->sys_err.exit_code)
+		return cli_fail(cli, &cli->sys_err);
 	return 0;
+}
+
+/* The commands that work from an lspci dump; the others need the kernel. */
+static int check_dump_command(struct vb_cli *cli, const char *command)
+{
+	static const char *const offline[] = { "list", "show", "topology", "distance" };
+	struct vb_err e = { 0 };
+
+	if (!vb_sys_is_dump(&cli->sys))
+		return 0;
+	for (size_t i = 0; i < sizeof(offline) / sizeof(offline[0]); i++)
+		if (strcmp(command, offline[i]) == 0)
+			return 0;
+	vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+		   "%s needs the live kernel: -F (an lspci dump) works with list, show, "
+		   "topology and distance only", command);
+	return cli_fail(cli, &e);
 }
 
 int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext)
@@ -166,7 +236,11 @@ int cli_parse_args(struct vb_cli *cli, const struct argp *argp, int argc, char *
 	argv[0] = prog;
 	rc = cli_argp_run(&wrapper, argc, argv, &w, &errbuf);
 	argv[0] = saved_argv0;
+	if (rc && !w.json) /* parsing stopped before a -j further on? */
+		w.json = cli_argv_wants_json(argc - 1, argv + 1, &w.pretty);
 	code = apply_globals(cli, &w);
+	if (!code)
+		code = check_dump_command(cli, saved_argv0);
 	if (!code && rc)
 		code = cli_usage_error(cli, errbuf, prog);
 	free(errbuf);
@@ -225,6 +299,25 @@ static error_t devsel_parser(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp cli_devsel_argp = { devsel_options, devsel_parser, NULL, NULL, NULL, NULL, NULL };
+
+int cli_parse_decimal(const char *text, long max, long *out)
+{
+	long v = 0;
+
+	if (!text || !*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		int d = *p - '0';
+
+		if (*p < '0' || *p > '9' || v > (LONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 int cli_fail(struct vb_cli *cli, const struct vb_err *e)
 {

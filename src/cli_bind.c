@@ -8,32 +8,59 @@
 void cli_writes_log(void *ctx, const char *path, const char *value)
 {
 	struct cli_writes *w = ctx;
+	char *p, *v;
 
-	if (w->n >= 128)
+	if (w->n == w->cap) {
+		int ncap = w->cap ? 2 * w->cap : 32;
+		struct cli_write *nw = realloc(w->w, (size_t)ncap * sizeof(*nw));
+
+		if (!nw) {
+			w->oom = true;
+			return;
+		}
+		w->w = nw;
+		w->cap = ncap;
+	}
+	p = strdup(path);
+	v = strdup(value);
+	if (!p || !v) {
+		free(p);
+		free(v);
+		w->oom = true;
 		return;
-	snprintf(w->path[w->n], sizeof(w->path[0]), "%s", path);
-	snprintf(w->value[w->n], sizeof(w->value[0]), "%s", value);
-	w->n++;
+	}
+	w->w[w->n++] = (struct cli_write){ .path = p, .value = v };
+}
+
+void cli_writes_free(struct cli_writes *w)
+{
+	for (int i = 0; i < w->n; i++) {
+		free(w->w[i].path);
+		free(w->w[i].value);
+	}
+	free(w->w);
+	memset(w, 0, sizeof(*w));
 }
 
 void cli_print_writes(struct vb_out *o, const struct cli_writes *w)
 {
 	out_open_array(o, "writes");
 	for (int i = 0; i < w->n; i++) {
-		char shown[80];
-		size_t l;
+		const char *v = w->w[i].value;
+		size_t l = strlen(v);
+		bool nl = l && v[l - 1] == '\n';
 
-		snprintf(shown, sizeof(shown), "%s", w->value[i]);
-		l = strlen(shown);
-		if (l && shown[l - 1] == '\n')
-			snprintf(shown + l - 1, sizeof(shown) - l + 1, "\\n");
 		out_open_object(o, OUT_ITEM);
-		out_str(o, "path", NULL, w->path[i]);
-		out_str(o, "value", NULL, w->value[i]);
+		out_str(o, "path", NULL, w->w[i].path);
+		out_str(o, "value", NULL, v);
 		out_close_object(o);
-		out_text(o, "write '%s' to %s\n", shown, w->path[i]);
+		out_text(o, "write '%.*s%s' to %s\n", (int)(nl ? l - 1 : l), v, nl ? "\\n" : "",
+			 w->w[i].path);
 	}
 	out_close_array(o);
+	if (w->oom)
+		out_text(o, "(out of memory: the list of writes is incomplete)\n");
+	out_bool(o, "writes_complete", NULL, !w->oom);
 }
 
 void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p)

@@ -5,14 +5,17 @@
 #include "bind.h"
 #include "cli.h"
 
-/* Collected sysfs writes (dry-run report). */
+/* Collected sysfs writes (dry-run report): every one, as long as it is. */
 struct cli_writes {
-	char path[128][PATH_MAX];
-	char value[128][72];
-	int n;
+	struct cli_write {
+		char *path, *value;
+	} *w;
+	int n, cap;
+	bool oom; /* a write could not be recorded: the report says so */
 };
 
 void cli_writes_log(void *ctx, const char *path, const char *value);
+void cli_writes_free(struct cli_writes *w);
 void cli_print_writes(struct vb_out *o, const struct cli_writes *w);
 void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p);
 /* Exit 4 unless root (or a fixture root, or a dry run). */

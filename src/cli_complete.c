@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pci_model.h"
+
 struct cmd_entry {
 	const char *name;
 	const struct argp *argp;
@@ -22,10 +24,12 @@ static const struct argp_option global_opts[] = {
 	{ "json", 'j', 0, 0, NULL, 0 },      { "pretty", 'p', 0, 0, NULL, 0 },
 	{ "quiet", 'q', 0, 0, NULL, 0 },     { "verbose", 'v', 0, 0, NULL, 0 },
 	{ "sysfs-root", 1, "DIR", 0, NULL, 0 }, { "help", '?', 0, 0, NULL, 0 },
+	{ "from-dump", 'F', "FILE", 0, NULL, 0 },
 	{ 0 }
 };
 static const struct argp_option main_only_opts[] = {
-	{ "batch", 2, "FILE", 0, NULL, 0 }, { "version", 'V', 0, 0, NULL, 0 }, { 0 }
+	{ "batch", 2, "FILE", 0, NULL, 0 }, { "snapshot", 3, "FILE", 0, NULL, 0 },
+	{ "version", 'V', 0, 0, NULL, 0 }, { 0 }
 };
 
 static bool opt_is_doc(const struct argp_option *o)
@@ -87,12 +91,29 @@ static void print_visit(const struct argp_option *o, void *ctx)
 		printf("--%s\n", o->name);
 }
 
+/* The functions of an lspci dump (-F FILE on the line being completed). */
+static void print_dump_devices(const struct vb_cli *cli)
+{
+	struct vb_pci *p = vb_pci_open(&cli->sys, 0, NULL);
+	struct vb_devlist l = { 0 };
+
+	if (p && vb_pci_scan(p, &l, NULL) == 0)
+		for (size_t i = 0; i < l.n; i++)
+			printf("%s\n", l.v[i].name);
+	vb_devlist_free(&l);
+	vb_pci_close(p);
+}
+
 static void print_devices(const struct vb_cli *cli)
 {
 	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
 
+	if (vb_sys_is_dump(&cli->sys)) {
+		print_dump_devices(cli);
+		return;
+	}
 	if (vb_sys_path(&cli->sys, path, sizeof(path), "bus/pci/devices") < 0)
 		return;
 	d = opendir(path);
@@ -148,6 +169,8 @@ int cli_complete(struct vb_cli *cli, int argc, char **argv)
 			o = find_option(cmd, !have_cmd, argv[i]);
 			if (o && o->name && strcmp(o->name, "sysfs-root") == 0 && i + 1 < argc - 1)
 				vb_sys_init(&cli->sys, argv[i + 1], NULL);
+			if (o && o->name && strcmp(o->name, "from-dump") == 0 && i + 1 < argc - 1)
+				vb_sys_set_dump(&cli->sys, argv[i + 1], NULL);
 			if (o && o->arg && !(o->flags & OPTION_ARG_OPTIONAL))
 				i++;
 			continue;

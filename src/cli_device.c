@@ -53,7 +53,10 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_int(o, "iommu_group", NULL, d->iommu_group);
 	else
 		out_null(o, "iommu_group", NULL);
-	out_int(o, "numa_node", NULL, d->numa_node);
+	if (d->captured)
+		out_null(o, "numa_node", NULL); /* a dump has none */
+	else
+		out_int(o, "numa_node", NULL, d->numa_node);
 	if (d->vfio_group_node[0] || d->vfio_cdev_node[0]) {
 		out_open_object(o, "vfio");
 		out_str_or_null(o, "group", NULL, d->vfio_group_node);
@@ -75,7 +78,43 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_null(o, "parent", NULL);
 	}
 	out_str_or_null(o, "host_bridge", NULL, d->host_bridge);
-	bars_json(o, d);
+	if (d->captured)
+		out_null(o, "bars", NULL); /* a dump has addresses but no sizes */
+	else
+		bars_json(o, d);
+	cli_device_problems_json(o, d);
+}
+
+void cli_device_problems_json(struct vb_out *o, const struct vb_device *d)
+{
+	char buf[256];
+
+	out_open_array(o, "problems");
+	for (int k = 0; vb_device_problem(d, k, buf, sizeof(buf)); k++)
+		out_str(o, OUT_ITEM, NULL, buf);
+	out_close_array(o);
+}
+
+void cli_report_problems(const struct vb_cli *cli, const struct vb_devlist *l)
+{
+	char buf[256];
+
+	if (cli->quiet)
+		return;
+	for (size_t i = 0; i < l->nbogus; i++)
+		fprintf(stderr, "vfiobuf: warning: bus/pci/devices/%s: not a PCI address, ignored\n",
+			l->bogus[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vb_device *d = &l->v[i];
+
+		if (d->synthesized)
+			fprintf(stderr,
+				"vfiobuf: warning: %s: in the sysfs path of the functions below it "
+				"but not in bus/pci/devices: taken from the path\n",
+				d->name);
+		for (int k = 0; vb_device_problem(d, k, buf, sizeof(buf)); k++)
+			fprintf(stderr, "vfiobuf: warning: %s: %s\n", d->name, buf);
+	}
 }
 
 const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
@@ -83,6 +122,10 @@ const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
 	size_t len = 0;
 
 	buf[0] = '\0';
+	if (d->captured) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
 	for (int i = 0; i < d->nbars && len < n; i++) {
 		const struct vb_bar *b = &d->bars[i];
 		char sz[32];

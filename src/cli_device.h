@@ -11,6 +11,12 @@
 void cli_device_json_fields(struct vb_out *o, const struct vb_device *d);
 
 /* "2:16M(64,pf) 4:4K" — memory/IO BARs in one short column. */
+/* "problems": [...] of one function (always present, [] when none). */
+void cli_device_problems_json(struct vb_out *o, const struct vb_device *d);
+/* Each bad entry and function once on stderr ("vfiobuf: warning: ..."),
+ * unless quiet. */
+void cli_report_problems(const struct vb_cli *cli, const struct vb_devlist *l);
+
 const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n);
 
 /* Open the inventory for a command: names when the output shows them. */

@@ -9,12 +9,33 @@ static const char *node_name(const struct vb_topo *t, int i)
 	return i >= 0 ? t->devs.v[i].name : NULL;
 }
 
+/* "type-1 header, class 0604, port services, pcieport" */
+static const char *evidence_text(unsigned ev, char *buf, size_t n)
+{
+	static const char *const words[] = { "type-1 header", "class 0604",
+					     "PCIe port services in sysfs", "bound to pcieport" };
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (ev & (1u << i))
+			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s",
+						len ? ", " : "", words[i]);
+	if (!len)
+		snprintf(buf, n, "no evidence");
+	return buf;
+}
+
 static const char *bridge_desc(const struct vb_topo *t, int hb, char *buf, size_t n)
 {
 	const struct vb_p2p_host_bridge *b = &t->model.bridges[hb];
 	bool same;
 
-	if (!b->has_root)
+	if (!b->has_root && b->root_inferred)
+		snprintf(buf, n, "%s (first device %s %04x:%04x: PCIe type not read, %s)", b->name,
+			 b->root_name, b->vendor, b->device,
+			 "taken for no root port: no type-1 bridge header");
+	else if (!b->has_root)
 		snprintf(buf, n, "%s (no qualifying root device)", b->name);
 	else
 		snprintf(buf, n, "%s (root %s %04x:%04x, %s)", b->name, b->root_name, b->vendor,
@@ -25,8 +46,51 @@ static const char *bridge_desc(const struct vb_topo *t, int hb, char *buf, size_
 	return buf;
 }
 
+static const char *verdict_reason(const struct vb_topo *t, const struct vb_p2p_result *r,
+				  char *buf, size_t n);
+
+/* "; uncertain: ..." naming each input the verdict needed and lacked. */
+static void uncertainty_text(const struct vb_topo *t, const struct vb_p2p_result *r, char *buf,
+			     size_t n)
+{
+	size_t len = strlen(buf);
+	char ev[128];
+
+#define ADD(...) (len += (size_t)snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__))
+	if (r->nunknown) {
+		ADD("; uncertain: ACS of ");
+		for (int i = 0; i < r->nunknown; i++)
+			ADD("%s%s (%s)", i ? ", " : "", node_name(t, r->unknown[i]),
+			    vb_topo_missing_reason(t, r->unknown[i]));
+		ADD(" not read: if %s redirect%s it is %s%s", r->nunknown > 1 ? "they" : "it",
+		    r->nunknown > 1 ? "" : "s", vb_p2p_verdict_name(r->verdict_if_redirect),
+		    t->model.cpu_unknown && r->verdict_if_redirect == VB_P2P_NOT_SUPPORTED
+			    ? " (thru-host-bridge if the unknown CPU is AMD Zen)" : "");
+	}
+	if (r->cpu_unknown)
+		ADD("; uncertain: the CPU is unknown (no cpuinfo was read): on AMD Zen "
+		    "(family >= 0x17) it would be thru-host-bridge");
+	for (int i = 0; i < r->nroot_inferred; i++) {
+		const struct vb_p2p_host_bridge *b = &t->model.bridges[r->root_inferred[i]];
+
+		ADD("; uncertain: %s's first device %s is taken for %s from %s; its PCIe "
+		    "type lies past the config bytes read (%s)",
+		    b->name, b->root_name, b->has_root ? "a root port" : "no root port",
+		    evidence_text(b->root_evidence, ev, sizeof(ev)), t->config_gap ? t->config_gap : "not read");
+	}
+#undef ADD
+}
+
 const char *cli_p2p_reason(const struct vb_topo *t, const struct vb_p2p_result *r, char *buf,
 			   size_t n)
+{
+	verdict_reason(t, r, buf, n);
+	uncertainty_text(t, r, buf, n);
+	return buf;
+}
+
+static const char *verdict_reason(const struct vb_topo *t, const struct vb_p2p_result *r,
+				  char *buf, size_t n)
 {
 	char hb[160], redir[160] = "";
 	const struct vb_p2p_model *m = &t->model;
@@ -39,10 +103,6 @@ const char *cli_p2p_reason(const struct vb_topo *t, const struct vb_p2p_result *
 		snprintf(buf, n, "%s%s%s", r->distance == 0 ? "same function" : "common upstream ",
 			 r->distance == 0 ? "" : node_name(t, r->common),
 			 r->distance == 0 ? "" : " and no ACS redirect on the path: traffic stays in the PCIe fabric");
-		if (r->uncertain)
-			snprintf(buf + strlen(buf), n - strlen(buf),
-				 "; ACS of %d port(s) unreadable (needs root): if they redirect it is %s",
-				 r->nunknown, vb_p2p_verdict_name(r->verdict_if_redirect));
 		return buf;
 	}
 	bridge_desc(t, r->hb_provider, hb, sizeof(hb));
@@ -89,10 +149,41 @@ static void bridge_json(struct vb_out *o, const char *key, const struct vb_topo 
 	out_close_object(o);
 }
 
+/* "missing": every input the verdict needed and lacked, and why. */
+static void missing_json(struct vb_out *o, const struct vb_topo *t, const struct vb_p2p_result *r)
+{
+	out_open_array(o, "missing");
+	for (int i = 0; i < r->nunknown; i++) {
+		out_open_object(o, OUT_ITEM);
+		out_str(o, "device", NULL, node_name(t, r->unknown[i]));
+		out_str(o, "input", NULL, "acs");
+		out_str(o, "reason", NULL, vb_topo_missing_reason(t, r->unknown[i]));
+		out_close_object(o);
+	}
+	for (int i = 0; i < r->nroot_inferred; i++) {
+		const struct vb_p2p_host_bridge *b = &t->model.bridges[r->root_inferred[i]];
+
+		out_open_object(o, OUT_ITEM);
+		out_str(o, "device", NULL, b->root_name);
+		out_str(o, "input", NULL, "pcie_type");
+		out_str(o, "reason", NULL, t->config_gap ? t->config_gap : "not read");
+		out_str(o, "host_bridge", NULL, b->name);
+		out_close_object(o);
+	}
+	if (r->cpu_unknown) {
+		out_open_object(o, OUT_ITEM);
+		out_null(o, "device", NULL);
+		out_str(o, "input", NULL, "cpu");
+		out_str(o, "reason", NULL, "no cpuinfo was read");
+		out_close_object(o);
+	}
+	out_close_array(o);
+}
+
 static void pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
 		      const struct vb_p2p_result *r, bool brief)
 {
-	char buf[512];
+	char buf[2048];
 
 	out_str(o, "provider", NULL, node_name(t, a));
 	out_str(o, "client", NULL, node_name(t, b));
@@ -103,8 +194,10 @@ static void pair_json(struct vb_out *o, const struct vb_topo *t, int a, int b,
 	names_json(o, "acs_redirect", t, r->redir, r->nredir);
 	names_json(o, "acs_unknown", t, r->unknown, r->nunknown);
 	out_bool(o, "uncertain", NULL, r->uncertain);
-	if (r->uncertain)
+	if (r->nunknown)
 		out_str(o, "verdict_if_redirect", NULL, vb_p2p_verdict_name(r->verdict_if_redirect));
+	missing_json(o, t, r);
+	out_bool(o, "cpu_unknown", NULL, r->cpu_unknown);
 	out_bool(o, "host_bridge_checked", NULL, r->host_bridge_checked);
 	out_bool(o, "zen_rule", NULL, r->zen_rule);
 	if (brief) {

@@ -169,17 +169,24 @@ static int bar_info(struct vb_cli *cli, const char *bdf, int bar, struct vb_bar_
 	return 0;
 }
 
-int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
-		     enum vb_vfio_mode mode, struct vb_vfio_dev *d, char *name, struct vb_err *e)
+int cli_export_check(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r,
+		     size_t *nr, struct vb_err *e)
 {
 	struct vb_bar_info bi;
-	int fd;
 
 	if (bar_info(cli, bdf, bar, &bi, e) < 0)
 		return -1;
 	if (*nr == 0) /* the whole BAR; an absent or I/O BAR is refused below */
 		r[(*nr)++] = vb_range_whole(&bi);
-	if (vb_ranges_validate(bdf, bar, &bi, r, *nr, (uint64_t)sysconf(_SC_PAGESIZE), NULL, e) < 0)
+	return vb_ranges_validate(bdf, bar, &bi, r, *nr, (uint64_t)sysconf(_SC_PAGESIZE), NULL, e);
+}
+
+int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,
+		     enum vb_vfio_mode mode, struct vb_vfio_dev *d, char *name, struct vb_err *e)
+{
+	int fd;
+
+	if (cli_export_check(cli, bdf, bar, r, nr, e) < 0)
 		return -1;
 	if (vb_vfio_open(&cli->sys, bdf, mode, d, e) < 0)
 		return -1;
@@ -192,12 +199,9 @@ int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_ran
 
 error_t cli_bar_arg(struct argp_state *state, const char *arg, int *bar)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || !*arg || v < 0 || v > 5)
+	if (cli_parse_decimal(arg, VB_BAR_COUNT - 1, &v) < 0) /* not " 2", "+2", "0x2" */
 		argp_error(state, "invalid --bar '%s' (a BAR index 0-5)", arg);
 	else
 		*bar = (int)v;

@@ -40,7 +40,10 @@ void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_re
 int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e);
 
 /* Validate bar and ranges (none: the whole BAR, added to r) against sysfs,
- * open bdf through VFIO and export: the dma-buf fd, its name in name
+ * without opening anything: 0, or -1 with e (usage errors exit 2). */
+int cli_export_check(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r,
+		     size_t *nr, struct vb_err *e);
+/* cli_export_check, then open bdf through VFIO and export: the dma-buf fd, its name in name
  * (VB_DMABUF_NAME_LEN), the device open in *d; or -1 with e, nothing open.
  * No bus scan, no name database. */
 int cli_export_local(struct vb_cli *cli, const char *bdf, int bar, struct vb_range *r, size_t *nr,

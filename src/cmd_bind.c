@@ -1,5 +1,6 @@
 /* cmd_bind: `vfiobuf bind DEVICE…`: hand devices (whole IOMMU groups) to
  * vfio-pci, all or nothing, remembering their drivers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,40 +60,59 @@ const struct argp cmd_bind_argp = {
 	NULL, NULL, NULL
 };
 
+/* The devices named on the command line, plus with --from-config the
+ * ones recorded in the overrides file: *out malloc'd, count returned. */
+static int bind_devices(struct vb_cli *cli, const struct bind_args *a, struct vb_bdf **out,
+			struct vb_err *e)
+{
+	struct vb_bdf *saved = NULL, *all;
+	int n = 0;
+
+	if (a->from_config && (n = vb_persist_list(&cli->sys, &saved, e)) < 0)
+		return -1;
+	all = calloc((size_t)(a->sel.nbdfs + n) + 1, sizeof(*all));
+	if (!all) {
+		free(saved);
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	}
+	if (a->sel.nbdfs)
+		memcpy(all, a->sel.bdfs, (size_t)a->sel.nbdfs * sizeof(*all));
+	if (n)
+		memcpy(all + a->sel.nbdfs, saved, (size_t)n * sizeof(*all));
+	free(saved);
+	*out = all;
+	return a->sel.nbdfs + n;
+}
+
 int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 {
 	struct bind_args a = { 0 };
-	struct cli_writes *w = calloc(1, sizeof(*w));
+	struct cli_writes w = { 0 };
 	struct vb_bind_opts o = { 0 };
-	struct vb_bind_plan p;
+	struct vb_bind_plan p = { 0 };
 	struct vb_bind_state st = { 0 };
 	struct vb_err e = { 0 };
-	int rc;
+	struct vb_bdf *bdfs = NULL;
+	int rc, n;
 
-	if (!w)
-		return VB_EXIT_FAIL;
 	rc = cli_parse_args(cli, &cmd_bind_argp, argc, argv, &a);
 	if (!rc)
 		rc = cli_require_root(cli, a.dry_run, "bind");
 	if (rc)
-		goto out;
-	if (a.from_config) {
-		char list[VB_BIND_MAX][16];
-		int n = vb_persist_list(&cli->sys, list, VB_BIND_MAX);
-
-		for (int i = 0; i < n; i++)
-			cli_devsel_add(&a.sel, list[i]);
-	}
+		return rc;
 	o.group = a.group;
 	o.dry_run = a.dry_run;
 	o.force = a.force;
 	o.fault_bdf = getenv("VFIOBUF_FAULT_INJECT_BIND");
 	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
-	o.log_ctx = w;
-	if (vb_bind_plan(&cli->sys, a.sel.bdfs, a.sel.nbdfs, &o, &p, &e) < 0 ||
-	    vb_bind_state_load(&cli->sys, a.state_file, &st, &e) < 0 ||
-	    vb_bind_run(&cli->sys, &p, &o, &st, &e) < 0 ||
-	    (!a.dry_run && vb_bind_state_save(&st, &e) < 0)) {
+	o.log_ctx = &w;
+	/* a real bind holds the state lock from reading the drivers to the
+	 * last record; a dry run only reads */
+	if ((a.dry_run ? vb_bind_state_load(&cli->sys, a.state_file, &st, &e)
+		       : vb_bind_state_lock(&cli->sys, a.state_file, &st, &e)) < 0 ||
+	    (n = bind_devices(cli, &a, &bdfs, &e)) < 0 ||
+	    vb_bind_plan(&cli->sys, bdfs, n, &o, &p, &e) < 0 ||
+	    vb_bind_run(&cli->sys, &p, &o, &st, &e) < 0) {
 		rc = cli_fail(cli, &e);
 		goto out;
 	}
@@ -104,12 +124,14 @@ int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 	out_open_object(cli->out, NULL);
 	out_bool(cli->out, "dry_run", NULL, a.dry_run);
 	if (o.log)
-		cli_print_writes(cli->out, w);
+		cli_print_writes(cli->out, &w);
 	if (!cli->quiet || out_is_json(cli->out))
 		cli_print_plan(cli->out, &p);
 	out_close_object(cli->out);
 out:
 	vb_bind_state_free(&st);
-	free(w);
+	vb_bind_plan_free(&p);
+	cli_writes_free(&w);
+	free(bdfs);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_device.h"
 #include "cli_p2p.h"
 #include "topo.h"
 
@@ -59,10 +60,11 @@ static void print_chain(struct vb_out *o, const struct vb_topo *t, int node, int
 static void print_text(struct vb_out *o, const struct vb_topo *t, int a, int b,
 		       const struct vb_p2p_result *r)
 {
-	char buf[512];
+	char buf[2048];
 
 	out_text(o, "provider:  %s\nclient:    %s\n", t->devs.v[a].name, t->devs.v[b].name);
-	out_text(o, "verdict:   %s\n", vb_p2p_verdict_name(r->verdict));
+	out_text(o, "verdict:   %s%s\n", vb_p2p_verdict_name(r->verdict),
+		 r->uncertain ? " (uncertain: best inference, see why)" : "");
 	out_text(o, "distance:  %d (pci_p2pdma_distance returns %d)\n", r->distance,
 		 r->kernel_distance);
 	out_text(o, "path:      ");
@@ -116,6 +118,7 @@ int cmd_distance(struct vb_cli *cli, int argc, char **argv)
 			return cli_fail(cli, &e);
 		}
 	}
+	cli_report_problems(cli, &t.devs);
 	vb_p2p_pair(&t.model, idx[0], idx[1], &r);
 	if (out_is_json(cli->out)) {
 		out_open_object(cli->out, NULL);

@@ -78,22 +78,62 @@ static bool selected(const struct list_args *a, const struct vb_device *d)
 static void print_bound(struct vb_out *o, const struct vb_bind_state *st,
 			const struct vb_device *d, char *mark)
 {
-	char orig[64];
+	char orig[VB_DRIVER_NAME_MAX + 1];
 	bool bound = st->root && vb_bind_state_get(st, d->name, orig, sizeof(orig));
 
 	mark[0] = bound ? '*' : '\0';
 	mark[1] = '\0';
+	if (d->captured) {
+		out_null(o, "bound_by_vfiobuf", NULL); /* a dump has no host state */
+		return;
+	}
 	out_bool(o, "bound_by_vfiobuf", NULL, bound);
 	if (bound)
 		out_str_or_null(o, "original_driver", NULL, orig);
 }
 
-static void print_row(struct vb_out *o, const struct vb_bind_state *st,
-		      const struct vb_device *d, bool numeric)
+/* Column widths of the human table: each at least its heading, wide
+ * enough for the longest value shown (5-digit domains, long BAR lists). */
+struct list_widths {
+	int dev, drv, vfio, bars;
+};
+
+struct row_text {
+	char drv[sizeof(((struct vb_device *)0)->driver) + 2];
+	char bars[VB_MAX_BARS * 32];
+	const char *vfio;
+};
+
+static void row_text(const struct vb_device *d, const char *mark, struct row_text *t)
 {
-	char mark[2], drv[72];
-	char ids[16], cls[8], group[16], numa[16], bars[160], name[320];
-	const char *vfio = d->vfio_group_node[0] ? d->vfio_group_node : d->vfio_cdev_node;
+	snprintf(t->drv, sizeof(t->drv), "%s%s", d->driver[0] ? d->driver : "-", mark);
+	cli_bars_short(d, t->bars, sizeof(t->bars));
+	t->vfio = d->vfio_group_node[0] ? d->vfio_group_node
+		  : d->vfio_cdev_node[0] ? d->vfio_cdev_node : "-";
+}
+
+static int max_int(int a, size_t b)
+{
+	return (size_t)a > b ? a : (int)b;
+}
+
+static void widen(struct list_widths *w, const struct vb_device *d)
+{
+	struct row_text t;
+
+	row_text(d, "*", &t);
+	w->dev = max_int(w->dev, strlen(d->name));
+	w->drv = max_int(w->drv, strlen(t.drv));
+	w->vfio = max_int(w->vfio, strlen(t.vfio));
+	w->bars = max_int(w->bars, strlen(t.bars));
+}
+
+static void print_row(struct vb_out *o, const struct vb_bind_state *st,
+		      const struct vb_device *d, bool numeric, const struct list_widths *w)
+{
+	char mark[2];
+	char ids[16], cls[8], group[16], numa[16], name[320];
+	struct row_text t;
 
 	if (out_is_json(o)) {
 		out_open_object(o, NULL);
@@ -103,20 +143,19 @@ static void print_row(struct vb_out *o, const struct vb_bind_state *st,
 		return;
 	}
 	print_bound(o, st, d, mark);
-	snprintf(drv, sizeof(drv), "%s%s", d->driver[0] ? d->driver : "-", mark);
+	row_text(d, mark, &t);
 	snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
 	snprintf(cls, sizeof(cls), "%04x", d->class_code >> 8);
 	snprintf(group, sizeof(group), "%d", d->iommu_group);
 	snprintf(numa, sizeof(numa), "%d", d->numa_node);
-	cli_bars_short(d, bars, sizeof(bars));
 	if (numeric || (!d->vendor_name[0] && !d->device_name[0]))
 		snprintf(name, sizeof(name), "-");
 	else
 		snprintf(name, sizeof(name), "%s%s%s", d->vendor_name,
 			 d->vendor_name[0] && d->device_name[0] ? " " : "", d->device_name);
-	out_text(o, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n", d->name, ids, cls,
-		 drv, d->iommu_group >= 0 ? group : "-",
-		 d->numa_node >= 0 ? numa : "-", vfio[0] ? vfio : "-", bars, name);
+	out_text(o, "%-*s  %-9s  %-4s  %-*s  %-5s  %-4s  %-*s  %-*s  %s\n", w->dev, d->name, ids,
+		 cls, w->drv, t.drv, d->iommu_group >= 0 ? group : "-",
+		 d->numa_node >= 0 ? numa : "-", w->vfio, t.vfio, w->bars, t.bars, name);
 }
 
 int cmd_list(struct vb_cli *cli, int argc, char **argv)
@@ -126,11 +165,16 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	struct vb_err e = { 0 };
 	struct vb_bind_state st = { 0 };
 	struct vb_pci *p;
+	struct list_widths w = { 12, 12, 20, 22 };
 	int rc, shown = 0, bound = 0;
 
 	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
 	if (rc)
 		return rc;
+	if (a.server && vb_sys_is_dump(&cli->sys)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL, "--server lists a live daemon's devices: not with -F");
+		return cli_fail(cli, &e);
+	}
 	if (a.server)
 		return cli_broker_list(cli, a.server);
 	p = cli_pci_open(cli, a.numeric ? 0 : VB_PCI_NAMES, &e);
@@ -149,33 +193,32 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			return cli_fail(cli, &e);
 		}
 	}
-	/* an unreadable state file only loses the marks */
-	if (vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
+	/* an unreadable state file only loses the marks; a dump has none */
+	if (!vb_sys_is_dump(&cli->sys) && vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
 		vb_err_clear(&e);
+	for (size_t i = 0; i < l.n; i++)
+		if (selected(&a, &l.v[i]))
+			widen(&w, &l.v[i]);
 	out_open_array(cli->out, NULL);
 	if (!cli->quiet)
-		out_text(cli->out, "%-12s  %-9s  %-4s  %-12s  %-5s  %-4s  %-20s  %-22s  %s\n",
-			 "DEVICE", "ID", "CLS", "DRIVER", "GROUP", "NUMA", "VFIO", "BARS", "NAME");
+		out_text(cli->out, "%-*s  %-9s  %-4s  %-*s  %-5s  %-4s  %-*s  %-*s  %s\n", w.dev,
+			 "DEVICE", "ID", "CLS", w.drv, "DRIVER", "GROUP", "NUMA", w.vfio, "VFIO",
+			 w.bars, "BARS", "NAME");
 	for (size_t i = 0; i < l.n; i++) {
 		if (!selected(&a, &l.v[i]))
 			continue;
 		shown++;
 		if (!cli->quiet)
-			print_row(cli->out, &st, &l.v[i], a.numeric);
-		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[64]){ 0 }, 64);
+			print_row(cli->out, &st, &l.v[i], a.numeric, &w);
+		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
+							  VB_DRIVER_NAME_MAX + 1);
 	}
 	out_close_array(cli->out);
 	if (bound && !cli->quiet)
 		out_text(cli->out, "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)\n");
 	vb_bind_state_free(&st);
-	for (size_t i = 0; i < l.n; i++) {
-		if (!l.v[i].config_broken || !selected(&a, &l.v[i]))
-			continue;
-		/* listed with what sysfs gave, but say so and fail */
-		fprintf(stderr, "vfiobuf: %s: cannot read the configuration header from sysfs "
-				"(config file truncated or unreadable)\n", l.v[i].name);
-		rc = VB_EXIT_FAIL;
-	}
+	/* a bad function is listed with what could be read, and said once */
+	cli_report_problems(cli, &l);
 	vb_devlist_free(&l);
 	vb_pci_close(p);
 	if (!shown && !vb_selector_empty(&a.sel.sel)) {

@@ -38,7 +38,18 @@ const struct argp cmd_show_argp = {
 	NULL, NULL, NULL
 };
 
-static void acs_json(struct vb_out *o, const struct vb_device *d)
+/* Why ACS is unknown: "needs root", "not captured", "not in
+ * bus/pci/devices" or "config unreadable". */
+static const char *acs_gap(const struct vb_sys *s, const struct vb_device *d)
+{
+	if (d->synthesized)
+		return "not in bus/pci/devices";
+	if (d->config_broken)
+		return "config unreadable";
+	return vb_sys_config_gap(s);
+}
+
+static void acs_json(struct vb_out *o, const struct vb_sys *s, const struct vb_device *d)
 {
 	char hex[8];
 
@@ -56,13 +67,13 @@ static void acs_json(struct vb_out *o, const struct vb_device *d)
 		out_str(o, "status", NULL, "absent");
 		break;
 	default:
-		out_str(o, "status", NULL, "needs root");
+		out_str(o, "status", NULL, acs_gap(s, d));
 		break;
 	}
 	out_close_object(o);
 }
 
-static const char *acs_text(const struct vb_device *d, char *buf, size_t n)
+static const char *acs_text(const struct vb_sys *s, const struct vb_device *d, char *buf, size_t n)
 {
 	char cap[64], ctrl[64];
 
@@ -76,13 +87,13 @@ static const char *acs_text(const struct vb_device *d, char *buf, size_t n)
 		snprintf(buf, n, "none");
 		break;
 	default:
-		snprintf(buf, n, "unknown (needs root)");
+		snprintf(buf, n, "unknown (%s)", acs_gap(s, d));
 		break;
 	}
 	return buf;
 }
 
-static void print_identity(struct vb_out *o, const struct vb_device *d)
+static void print_identity(struct vb_out *o, const struct vb_sys *s, const struct vb_device *d)
 {
 	char buf[64];
 
@@ -96,14 +107,18 @@ static void print_identity(struct vb_out *o, const struct vb_device *d)
 		 d->driver_override[0] ? " (override: " : "", d->driver_override,
 		 d->driver_override[0] ? ")" : "");
 	snprintf(buf, sizeof(buf), "%d", d->iommu_group);
-	out_text(o, "  iommu group:  %s\n", d->iommu_group >= 0 ? buf : "- (no IOMMU)");
+	out_text(o, "  iommu group:  %s\n", d->iommu_group >= 0 ? buf
+						 : d->captured ? "- (not in a dump)" : "- (no IOMMU)");
 	snprintf(buf, sizeof(buf), "%d", d->numa_node);
 	out_text(o, "  numa node:    %s\n", d->numa_node >= 0 ? buf : "-");
 	out_text(o, "  vfio:         %s%s%s\n", d->vfio_group_node[0] ? d->vfio_group_node : "-",
 		 d->vfio_cdev_node[0] ? " " : "", d->vfio_cdev_node);
+	char pcie_unknown[64];
+
+	snprintf(pcie_unknown, sizeof(pcie_unknown), "unknown (%s)", acs_gap(s, d));
 	out_text(o, "  pcie type:    %s\n", vb_pcie_type_name(d->pcie_type)
 						 ? vb_pcie_type_name(d->pcie_type)
-						 : (d->cfg_size <= 64 ? "unknown (needs root)" : "-"));
+						 : (d->pcie_type == VB_PCIE_UNKNOWN ? pcie_unknown : "-"));
 	if (d->is_vf)
 		out_text(o, "  physfn:       %s\n", vb_bdf_format(&d->physfn, buf));
 }
@@ -112,7 +127,9 @@ static void print_bars(struct vb_out *o, const struct vb_device *d)
 {
 	char sz[32];
 
-	if (d->nbars == 0)
+	if (d->captured)
+		out_text(o, "  BARs:         ? (a dump has no BAR sizes)\n");
+	else if (d->nbars == 0)
 		out_text(o, "  BARs:         none\n");
 	for (int i = 0; i < d->nbars; i++) {
 		const struct vb_bar *b = &d->bars[i];
@@ -131,15 +148,15 @@ static int upstream_chain(struct vb_pci *p, const struct vb_device *d,
 	int n = 0;
 
 	chain[n++] = *d;
-	while (n < max && chain[n - 1].has_parent) {
-		if (vb_pci_lookup(p, &chain[n - 1].parent, &chain[n], &e) < 0)
+	for (int k = d->npath - 1; k >= 0 && n < max; k--) {
+		if (vb_pci_lookup_ancestor(p, d, k, &chain[n], &e) < 0 && !chain[n].config_broken)
 			break;
 		n++;
 	}
 	return n;
 }
 
-static void print_path(struct vb_out *o, const struct vb_device *chain, int n)
+static void print_path(struct vb_out *o, const struct vb_sys *s, const struct vb_device *chain, int n)
 {
 	char acs[160];
 
@@ -155,12 +172,14 @@ static void print_path(struct vb_out *o, const struct vb_device *chain, int n)
 		out_open_object(o, NULL);
 		out_str(o, "bdf", NULL, chain[i].name);
 		out_str(o, "pcie_type", NULL, type);
-		acs_json(o, &chain[i]);
+		acs_json(o, s, &chain[i]);
+		out_bool(o, "synthesized", NULL, chain[i].synthesized);
 		out_close_object(o);
 		out_text(o, "    %s%s  %-16s  %s\n", i ? "-> " : "   ", chain[i].name, type ? type : "-",
-			 acs_text(&chain[i], acs, sizeof(acs)));
+			 acs_text(s, &chain[i], acs, sizeof(acs)));
 	}
-	out_text(o, "    -> %s (host bridge)\n", chain[n - 1].host_bridge[0] ? chain[n - 1].host_bridge : "?");
+	out_text(o, "    -> %s (host bridge%s)\n", chain[n - 1].host_bridge,
+		 chain[n - 1].host_bridge_synthesized ? ", name synthesized from the root bus" : "");
 	out_close_array(o);
 }
 
@@ -189,13 +208,13 @@ int cmd_show(struct vb_cli *cli, int argc, char **argv)
 	cli_device_json_fields(o, &chain[0]);
 	out_str(o, "pcie_type", NULL, vb_pcie_type_name(chain[0].pcie_type));
 	out_int(o, "config_size", NULL, chain[0].cfg_size);
-	acs_json(o, &chain[0]);
+	acs_json(o, &cli->sys, &chain[0]);
 	if (!cli->quiet) {
-		print_identity(o, &chain[0]);
+		print_identity(o, &cli->sys, &chain[0]);
 		print_bars(o, &chain[0]);
 	}
 	if (!cli->quiet || out_is_json(o))
-		print_path(o, chain, n);
+		print_path(o, &cli->sys, chain, n);
 	out_close_object(o);
 	vb_pci_close(p);
 	return 0;

@@ -1,11 +1,13 @@
 /* cmd_topology: `vfiobuf topology [DEVICE…] [--all] [--matrix] [--format F]`:
  * the PCI tree annotated for P2P (switches, root ports, host bridges, NUMA,
  * ACS), an N x N verdict matrix, JSON with every pair, or Graphviz DOT. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_device.h"
 #include "cli_p2p.h"
 #include "topo.h"
 
@@ -106,7 +108,7 @@ static int make_view(const struct topology_args *a, const struct vb_topo *t, str
 	v->eps = calloc(n + 1, sizeof(int));
 	v->neps = 0;
 	if (!v->endpoint || !v->shown || !v->eps)
-		return vb_err_set(e, VB_EXIT_FAIL, 12, NULL, "out of memory");
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	for (int i = 0; i < a->sel.nbdfs; i++) {
 		if (vb_topo_index(t, &a->sel.bdfs[i]) < 0) {
 			char name[VB_BDF_STRLEN];
@@ -135,12 +137,12 @@ static void free_view(struct view *v)
 	free(v->eps);
 }
 
-static const char *acs_word(const struct vb_device *d, char *buf, size_t n)
+static const char *acs_word(const struct vb_device *d, const char *reason, char *buf, size_t n)
 {
 	char bits[64];
 
 	if (d->acs == VB_ACS_UNREADABLE)
-		snprintf(buf, n, "ACS ? (needs root)");
+		snprintf(buf, n, "ACS ? (%s)", reason);
 	else if (d->acs == VB_ACS_ABSENT)
 		buf[0] = '\0';
 	else if (d->acs_ctrl & VB_ACS_REDIR_MASK)
@@ -155,12 +157,14 @@ static const char *role(const struct vb_device *d)
 {
 	const char *t = vb_pcie_type_name(d->pcie_type);
 
-	if (d->pcie_type == 5)
+	if (d->pcie_type == VB_PCIE_UPSTREAM)
 		return "switch upstream-port";
-	if (d->pcie_type == 6)
+	if (d->pcie_type == VB_PCIE_DOWNSTREAM)
 		return "switch downstream-port";
 	if (t)
 		return t;
+	if (d->synthesized)
+		return "bridge (not in bus/pci/devices)";
 	return d->is_bridge ? "bridge" : "device";
 }
 
@@ -177,7 +181,8 @@ static void tree_node(struct vb_out *o, const struct view *v, int i, char *prefi
 		snprintf(numa, sizeof(numa), "NUMA %d", d->numa_node);
 	out_text(o, "%s%s %s %s [%04x:%04x] %s%s%s%s%s%s\n", prefix, last ? "`-" : "|-", d->name,
 		 role(d), d->vendor_id, d->device_id, d->driver[0] ? d->driver : "-",
-		 d->device_name[0] ? "  " : "", d->device_name, acs_word(d, acs, sizeof(acs))[0] ? "  " : "",
+		 d->device_name[0] ? "  " : "", d->device_name,
+		 acs_word(d, vb_topo_missing_reason(t, i), acs, sizeof(acs))[0] ? "  " : "",
 		 acs, "");
 	(void)numa;
 	strcat(prefix, last ? "  " : "| ");
@@ -203,14 +208,12 @@ static void print_tree(struct vb_out *o, const struct view *v)
 
 	for (size_t h = 0; h < m->nbridges; h++) {
 		const struct vb_p2p_host_bridge *b = &m->bridges[h];
-		int lastroot = -1, numa = -1;
+		int lastroot = -1;
 		bool same, any = false;
 
 		for (size_t i = 0; i < t->devs.n; i++) {
 			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0)
 				continue;
-			if (numa < 0)
-				numa = t->devs.v[i].numa_node;
 			if (v->shown[i]) {
 				lastroot = (int)i;
 				any = true;
@@ -218,14 +221,22 @@ static void print_tree(struct vb_out *o, const struct view *v)
 		}
 		if (!any)
 			continue;
-		out_text(o, "%s host bridge, root %s %04x:%04x (%s)", b->name,
-			 b->has_root ? b->root_name : "-", b->vendor, b->device,
+		out_text(o, "%s host bridge%s", b->name,
+			 !b->synthesized ? ""
+			 : t->devs.n && t->devs.v[0].captured ? " (synthesized from the dump)"
+							      : " (name synthesized: no pci<domain>:<bus> in sysfs)");
+		if (b->has_root)
+			out_text(o, ", root %s %04x:%04x%s", b->root_name, b->vendor, b->device,
+				 b->root_inferred ? " (inferred root port: PCIe type not read)" : "");
+		else
+			out_text(o, ", no qualifying root device%s", b->root_name[0] ? "" : " (root bus empty)");
+		out_text(o, " (%s)",
 			 m->cpu_p2p ? "any bridge allowed: AMD Zen"
 				    : (b->has_root && vb_p2p_whitelisted(b->vendor, b->device, &same)
 					       ? "P2PDMA whitelisted"
 					       : "not P2PDMA whitelisted"));
-		if (numa >= 0)
-			out_text(o, ", NUMA %d", numa);
+		if (b->numa_node >= 0)
+			out_text(o, ", NUMA %d", b->numa_node);
 		out_text(o, "\n");
 		for (size_t i = 0; i < t->devs.n; i++) {
 			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0 || !v->shown[i])
@@ -247,7 +258,7 @@ static void cell(const struct vb_p2p_result *r, int a, int b, char *buf, size_t 
 	else if (r->verdict == VB_P2P_THRU_HOST_BRIDGE)
 		snprintf(buf, n, "HB%d", r->distance);
 	else
-		snprintf(buf, n, "X");
+		snprintf(buf, n, "X%s", r->uncertain ? "?" : "");
 }
 
 static void print_matrix(struct vb_out *o, const struct view *v)
@@ -274,7 +285,8 @@ static void print_matrix(struct vb_out *o, const struct view *v)
 		    "  N     bus-addr: P2P stays in the PCIe fabric, N = the kernel's distance\n"
 		    "  N?    bus-addr assuming unreadable ACS does not redirect (run as root)\n"
 		    "  HBN   thru-host-bridge: allowed through the host bridge (whitelist or AMD Zen)\n"
-		    "  X     not-supported: the kernel refuses P2P between these two\n");
+		    "  X     not-supported: the kernel refuses P2P between these two\n"
+		    "  X?    not-supported as far as was read: uncertain (missing inputs in -j)\n");
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -299,11 +311,58 @@ static void node_json(struct vb_out *o, const struct view *v, int i)
 	out_bool(o, "endpoint", NULL, v->endpoint[i]);
 	out_str_or_null(o, "parent", NULL, m->nodes[i].up >= 0 ? m->nodes[m->nodes[i].up].name : NULL);
 	out_str(o, "host_bridge", NULL, m->bridges[m->nodes[i].host_bridge].name);
-	out_int(o, "numa_node", NULL, d->numa_node);
+	if (d->captured)
+		out_null(o, "numa_node", NULL); /* a dump has none */
+	else
+		out_int(o, "numa_node", NULL, d->numa_node);
 	out_str(o, "acs", NULL,
 		m->nodes[i].acs == VB_P2P_ACS_REDIRECT ? "redirect"
 		: m->nodes[i].acs == VB_P2P_ACS_UNKNOWN ? "unknown" : "none");
+	if (m->nodes[i].acs == VB_P2P_ACS_UNKNOWN)
+		out_str(o, "acs_missing_reason", NULL, vb_topo_missing_reason(v->t, i));
+	else
+		out_null(o, "acs_missing_reason", NULL);
+	out_bool(o, "synthesized", NULL, d->synthesized);
+	cli_device_problems_json(o, d);
 	out_close_object(o);
+}
+
+static void root_evidence_json(struct vb_out *o, const struct vb_p2p_host_bridge *b)
+{
+	static const char *const words[] = { "type1-header", "class-0604", "port-services",
+					     "pcieport-driver" };
+
+	out_open_array(o, "root_evidence");
+	for (unsigned i = 0; b->root_inferred && i < sizeof(words) / sizeof(words[0]); i++)
+		if (b->root_evidence & (1u << i))
+			out_str(o, OUT_ITEM, NULL, words[i]);
+	out_close_array(o);
+}
+
+/* Every entry and function that could not be read fully, as text. */
+static void warnings_json(struct vb_out *o, const struct vb_topo *t)
+{
+	char buf[320], line[400];
+
+	out_open_array(o, "warnings");
+	for (size_t i = 0; i < t->devs.nbogus; i++) {
+		snprintf(line, sizeof(line), "bus/pci/devices/%.64s: not a PCI address, ignored",
+			 t->devs.bogus[i]);
+		out_str(o, OUT_ITEM, NULL, line);
+	}
+	for (size_t i = 0; i < t->devs.n; i++) {
+		const struct vb_device *d = &t->devs.v[i];
+
+		if (d->synthesized) {
+			snprintf(line, sizeof(line), "%s: not in bus/pci/devices: taken from the sysfs path", d->name);
+			out_str(o, OUT_ITEM, NULL, line);
+		}
+		for (int k = 0; vb_device_problem(d, k, buf, sizeof(buf)); k++) {
+			snprintf(line, sizeof(line), "%s: %s", d->name, buf);
+			out_str(o, OUT_ITEM, NULL, line);
+		}
+	}
+	out_close_array(o);
 }
 
 static void print_json(struct vb_out *o, const struct view *v)
@@ -326,10 +385,17 @@ static void print_json(struct vb_out *o, const struct view *v)
 
 		out_open_object(o, OUT_ITEM);
 		out_str(o, "name", NULL, b->name);
+		out_bool(o, "synthesized", NULL, b->synthesized);
 		out_str_or_null(o, "root_device", NULL, b->has_root ? b->root_name : NULL);
 		snprintf(id, sizeof(id), "%04x:%04x", b->vendor, b->device);
 		out_str_or_null(o, "root_id", NULL, b->has_root ? id : NULL);
+		out_bool(o, "root_inferred", NULL, b->root_inferred);
+		root_evidence_json(o, b);
 		out_bool(o, "whitelisted", NULL, b->has_root && vb_p2p_whitelisted(b->vendor, b->device, &same));
+		if (b->numa_node >= 0)
+			out_int(o, "numa_node", NULL, b->numa_node);
+		else
+			out_null(o, "numa_node", NULL);
 		out_close_object(o);
 	}
 	out_close_array(o);
@@ -359,6 +425,7 @@ static void print_json(struct vb_out *o, const struct view *v)
 			out_close_object(o);
 		}
 	out_close_array(o);
+	warnings_json(o, t);
 	out_close_object(o);
 }
 
@@ -425,7 +492,10 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		vb_topo_free(&t);
 		return cli_fail(cli, &e);
 	}
-	if (a.format == FMT_JSON)
+	cli_report_problems(cli, &t.devs);
+	if (cli->quiet)
+		; /* -q prints nothing but errors: the exit status says it all */
+	else if (a.format == FMT_JSON)
 		print_json(cli->out, &v);
 	else if (a.format == FMT_DOT)
 		print_dot(out_fp(cli->out), &v);

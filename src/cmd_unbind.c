@@ -1,5 +1,6 @@
 /* cmd_unbind: `vfiobuf unbind DEVICE…`: give devices back to the driver
  * they had before vfiobuf bound them (or --driver NAME, or --none). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,10 @@ static error_t unbind_parser(int key, char *arg, struct argp_state *state)
 			argp_error(state, "missing DEVICE");
 		if (a->driver && a->none)
 			argp_error(state, "--driver and --none exclude each other");
-		if (a->driver && (!*a->driver || strchr(a->driver, '/')))
-			argp_error(state, "invalid --driver '%s'", a->driver);
+		if (a->driver && !vb_driver_name_ok(a->driver))
+			argp_error(state,
+				   "invalid --driver '%s' (a driver name: 1-%d letters, digits, _ - . + :)",
+				   a->driver, VB_DRIVER_NAME_MAX);
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -86,65 +89,94 @@ static int choose_targets(const struct unbind_args *a, struct vb_bind_plan *p,
 	return 0;
 }
 
+/* The devices to give back, with their drivers now. */
+static int unbind_devices(struct vb_cli *cli, const struct unbind_args *a,
+			  struct vb_bind_plan *p, struct vb_err *e)
+{
+	for (int i = 0; i < a->sel.nbdfs; i++) {
+		char name[VB_BDF_STRLEN];
+		struct vb_bind_dev *d;
+
+		vb_bdf_format(&a->sel.bdfs[i], name);
+		if (!vb_sys_exists(&cli->sys, "bus/pci/devices/%s", name))
+			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
+		if (!(d = vb_bind_plan_add(p, name)))
+			return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, name, "out of memory");
+		d->requested = true;
+		if (vb_current_driver(&cli->sys, name, d->driver, sizeof(d->driver)) < 0)
+			return vb_err_set(e, VB_EXIT_FAIL, 0, name, "cannot read its driver link");
+	}
+	return 0;
+}
+
+/* Load (dry run) or lock and load the state.  With --none or --driver the
+ * state is not needed: an unreadable one is a warning (*warning set, st
+ * without a tree, left untouched on disk), not an error. */
+static int unbind_state(struct vb_cli *cli, const struct unbind_args *a,
+			struct vb_bind_state *st, struct vb_err *warning, struct vb_err *e)
+{
+	int rc = a->dry_run ? vb_bind_state_load(&cli->sys, a->state_file, st, e)
+			    : vb_bind_state_lock(&cli->sys, a->state_file, st, e);
+
+	if (rc == 0 || !(a->none || a->driver) || (!a->dry_run && !st->locked))
+		return rc;
+	*warning = *e;
+	vb_err_clear(e);
+	snprintf(warning->msg + strlen(warning->msg), sizeof(warning->msg) - strlen(warning->msg),
+		 "; going on without it (%s given) and leaving it as it is",
+		 a->none ? "--none" : "--driver");
+	return 0;
+}
+
 int cmd_unbind(struct vb_cli *cli, int argc, char **argv)
 {
 	struct unbind_args a = { 0 };
-	struct cli_writes *w = calloc(1, sizeof(*w));
+	struct cli_writes w = { 0 };
 	struct vb_bind_opts o = { 0 };
 	struct vb_bind_plan p = { 0 };
 	struct vb_bind_state st = { 0 };
-	struct vb_err e = { 0 };
+	struct vb_err e = { 0 }, warning = { 0 };
 	int rc;
 
-	if (!w)
-		return VB_EXIT_FAIL;
 	rc = cli_parse_args(cli, &cmd_unbind_argp, argc, argv, &a);
 	if (!rc)
 		rc = cli_require_root(cli, a.dry_run, "unbind");
 	if (rc)
-		goto out;
+		return rc;
 	o.dry_run = a.dry_run;
 	o.force = true; /* vfio-pci devices: the in-use checks are for host drivers */
 	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
-	o.log_ctx = w;
-	for (int i = 0; i < a.sel.nbdfs; i++) {
-		char name[VB_BDF_STRLEN];
-		struct vb_bind_dev *d = &p.dev[p.n++];
-
-		vb_bdf_format(&a.sel.bdfs[i], name);
-		if (!vb_sys_exists(&cli->sys, "bus/pci/devices/%s", name)) {
-			vb_err_set(&e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
-			rc = cli_fail(cli, &e);
-			goto out;
-		}
-		snprintf(d->name, sizeof(d->name), "%s", name);
-		vb_current_driver(&cli->sys, name, d->driver, sizeof(d->driver));
-		d->group = -1;
-		d->requested = true;
-	}
-	if (vb_bind_state_load(&cli->sys, a.state_file, &st, &e) < 0 ||
-	    choose_targets(&a, &p, &st, &e) < 0 ||
-	    vb_unbind_run(&cli->sys, &p, &o, &st, &e) < 0 ||
-	    (!a.dry_run && vb_bind_state_save(&st, &e) < 0)) {
-		rc = cli_fail(cli, &e);
-		goto out;
-	}
+	o.log_ctx = &w;
+	if (unbind_state(cli, &a, &st, &warning, &e) < 0 || unbind_devices(cli, &a, &p, &e) < 0 ||
+	    choose_targets(&a, &p, &st, &e) < 0)
+		goto fail;
+	if (warning.msg[0])
+		fprintf(stderr, "vfiobuf: warning: %s\n", warning.msg);
+	if (vb_unbind_run(&cli->sys, &p, &o, &st, &e) < 0)
+		goto fail;
 	for (int i = 0; a.persist && !a.dry_run && i < p.n; i++)
-		if (vb_persist_set(&cli->sys, p.dev[i].name, NULL, &e) < 0) {
-			rc = cli_fail(cli, &e);
-			goto out;
-		}
+		if (vb_persist_set(&cli->sys, p.dev[i].name, NULL, &e) < 0)
+			goto fail;
 	for (int i = 0; !a.dry_run && i < p.n; i++)
 		vb_current_driver(&cli->sys, p.dev[i].name, p.dev[i].target, sizeof(p.dev[i].target));
 	out_open_object(cli->out, NULL);
 	out_bool(cli->out, "dry_run", NULL, a.dry_run);
+	if (warning.msg[0]) {
+		out_open_array(cli->out, "warnings");
+		out_str(cli->out, OUT_ITEM, NULL, warning.msg);
+		out_close_array(cli->out);
+	}
 	if (o.log)
-		cli_print_writes(cli->out, w);
+		cli_print_writes(cli->out, &w);
 	if (!cli->quiet || out_is_json(cli->out))
 		cli_print_plan(cli->out, &p);
 	out_close_object(cli->out);
+	goto out;
+fail:
+	rc = cli_fail(cli, &e);
 out:
 	vb_bind_state_free(&st);
-	free(w);
+	vb_bind_plan_free(&p);
+	cli_writes_free(&w);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * IOAS (IOMMU_IOAS_MAP_FILE) to prove it is importable P2P memory, and,
  * with --revoke-test, watch revocation from the importer's side. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +40,22 @@ static const struct argp_option verify_options[] = {
 static error_t verify_parser(int key, char *arg, struct argp_state *state)
 {
 	struct verify_args *a = state->input;
-	char *end;
 
 	switch (key) {
 	case 'b':
 		return cli_bar_arg(state, arg, &a->bar);
 	case 'r':
 		return cli_range_arg(state, arg, a->ranges, &a->nranges);
-	case OPT_FD:
-		errno = 0;
-		a->fd = (int)strtol(arg, &end, 10);
-		if (errno || *end || !*arg || a->fd < 0)
+	case OPT_FD: {
+		long fd;
+
+		/* digits only, and no int wrap: 4294967299 is not fd 3 */
+		if (cli_parse_decimal(arg, INT_MAX, &fd) < 0)
 			argp_error(state, "invalid --fd '%s' (a file descriptor number)", arg);
+		else
+			a->fd = (int)fd;
 		return 0;
+	}
 	case OPT_REVOKE_TEST:
 		a->revoke_test = true;
 		return 0;
@@ -174,7 +178,8 @@ int cmd_verify(struct vb_cli *cli, int argc, char **argv)
 	struct vb_vfio_dev d;
 	struct vb_ioas io;
 	struct vb_err e = { 0 };
-	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN], text[256];
+	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN];
+	char text[VB_RANGES_MAX * sizeof("0x0123456789abcdef:0x0123456789abcdef,")]; /* every range */
 	uint64_t iova = 0, size;
 	struct vb_dmabuf_info info = { 0 };
 	bool ok = true;
@@ -186,6 +191,9 @@ int cmd_verify(struct vb_cli *cli, int argc, char **argv)
 	if (a.fd >= 0)
 		return verify_fd(cli, a.fd);
 	vb_bdf_format(&a.bdf, bdf);
+	/* the request is checked first: a bad range is exit 2 on any host */
+	if (cli_export_check(cli, bdf, a.bar, a.ranges, &a.nranges, &e) < 0)
+		return cli_fail(cli, &e);
 	if (vb_ioas_open(&cli->sys, &io, &e) < 0) /* before anything is exported */
 		return cli_fail(cli, &e);
 	fd = cli_export_local(cli, bdf, a.bar, a.ranges, &a.nranges, a.mode, &d, name, &e);

@@ -396,10 +396,15 @@ static void check_config(const struct vb_sys *s, const char *release, const char
 	}
 }
 
-static void check_memlock(struct vb_checks *c)
+static void check_memlock(const struct vb_sys *s, struct vb_checks *c)
 {
 	struct rlimit r;
 
+	if (s->fake) {
+		add(c, "memlock", NULL, VB_CHECK_INFO, NULL,
+		    "RLIMIT_MEMLOCK not checked: a captured tree carries no resource limits");
+		return;
+	}
 	if (getrlimit(RLIMIT_MEMLOCK, &r) < 0)
 		return;
 	if (r.rlim_cur == RLIM_INFINITY)
@@ -411,13 +416,25 @@ static void check_memlock(struct vb_checks *c)
 		    (unsigned long long)r.rlim_cur / 1024);
 }
 
+/* "Linux version 7.3.4+deb13-amd64 (...)": the release is the third word.
+ * A capture may hold /proc/version without osrelease. */
+static void release_from_version(const struct vb_sys *s, char *release, size_t n)
+{
+	char buf[512], word[128];
+
+	release[0] = '\0';
+	if (read_root(s, "/proc/version", buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "Linux version %127s", word) == 1)
+		snprintf(release, n, "%s", word);
+}
+
 void vb_doctor_host(const struct vb_sys *s, struct vb_checks *c)
 {
 	char release[128] = "", origin[PATH_MAX], val[16];
 	char *config;
 
 	if (read_root(s, "/proc/sys/kernel/osrelease", release, sizeof(release)) <= 0)
-		release[0] = '\0';
+		release_from_version(s, release, sizeof(release));
 	config = kernel_config(s, release, origin, sizeof(origin));
 	check_kernel(release, config && vb_kconfig_value(config, "CONFIG_VFIO_PCI_DMABUF", val,
 							  sizeof(val)), c);
@@ -431,7 +448,7 @@ void vb_doctor_host(const struct vb_sys *s, struct vb_checks *c)
 		   "/dev/iommu is missing: no iommufd (cdev open and 'verify' unavailable)", c);
 	check_config(s, release, config, origin, c);
 	free(config);
-	check_memlock(c);
+	check_memlock(s, c);
 }
 
 static void check_bars(const struct vb_sys *s, const char *bdf, struct vb_checks *c)

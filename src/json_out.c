@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,75 @@ void out_close_array(struct vb_out *o)
 	close_container(o);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned min, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+char *out_utf8_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), j = 0;
+	char *r;
+
+	if (len > (SIZE_MAX - 1) / 3 || !(r = malloc(len * 3 + 1)))
+		return NULL;
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n) {
+			memcpy(r + j, p, n);
+			j += n;
+			p += n;
+		} else {
+			memcpy(r + j, "\xef\xbf\xbd", 3); /* U+FFFD for the stray byte */
+			j += 3;
+			p++;
+		}
+	}
+	r[j] = '\0';
+	return r;
+}
+
+/* A JSON string of any C string: text that is not UTF-8 (a name read from
+ * sysfs, an argument, an errno text) has each bad byte as U+FFFD rather
+ * than making the value, and with it the field, disappear. */
+static json_t *json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *clean;
+
+	if (v || !s)
+		return v;
+	clean = out_utf8_clean(s);
+	v = clean ? json_string(clean) : NULL;
+	free(clean);
+	return v;
+}
+
 static void text(struct vb_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void text(struct vb_out *o, const char *fmt, ...)
 {
@@ -120,7 +190,7 @@ void out_str(struct vb_out *o, const char *key, const char *fmt, const char *val
 {
 	if (o->json) {
 		if (key)
-			attach(o, key, val ? json_string(val) : json_null());
+			attach(o, key, val ? json_text(val) : json_null());
 	} else if (fmt) {
 		text(o, fmt, val ? val : "-");
 	}
@@ -242,9 +312,9 @@ int out_error(struct vb_out *o, const struct vb_err *e)
 	if (!o || !o->json)
 		return code;
 	out_discard(o);
-	err = json_pack("{s:s, s:i, s:s?, s:s?, s:i}", "message", e->msg, "errno", e->errnum,
-			"errno_name", ename, "device", e->device[0] ? e->device : NULL,
-			"exit_code", code);
+	err = json_pack("{s:o, s:i, s:s?, s:o?, s:i}", "message", json_text(e->msg), "errno",
+			e->errnum, "errno_name", ename, "device",
+			e->device[0] ? json_text(e->device) : NULL, "exit_code", code);
 	o->root = json_pack("{s:o}", "error", err);
 	out_flush(o);
 	return code;

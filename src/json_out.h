@@ -58,6 +58,10 @@ void out_discard(struct vb_out *o);
  * Returns e->exit_code (VB_EXIT_FAIL when unset). */
 int out_error(struct vb_out *o, const struct vb_err *e);
 
+/* A malloc'd copy of s with every byte that is not part of well-formed
+ * UTF-8 replaced by U+FFFD (NULL when out of memory). */
+char *out_utf8_clean(const char *s);
+
 /* "16M", "4K", "1.5G" style sizes for human output. */
 const char *out_size_human(unsigned long long bytes, char *buf, size_t n);
 

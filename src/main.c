@@ -9,10 +9,11 @@
 #include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wordexp.h>
 
+#include "batch_split.h"
 #include "cli.h"
 #include "cli_complete.h"
+#include "cli_snapshot.h"
 
 struct command {
 	const char *name;
@@ -27,11 +28,14 @@ static const struct command commands[] = {
 	{ NULL, NULL, NULL }
 };
 
-enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE };
+enum { OPT_SYSFS_ROOT = 0x1000, OPT_BATCH, OPT_USAGE, OPT_SNAPSHOT };
 
 struct main_args {
 	const char *sysfs_root;
+	const char *dump;
 	const char *batch_file;
+	const char *snapshot;     /* --snapshot FILE */
+	bool sysfs_root_given;    /* --sysfs-root (not the environment) */
 	bool json, pretty, quiet;
 	int verbose;
 	int cmd_index; /* argv index of the command, 0 when none */
@@ -45,6 +49,12 @@ static const struct argp_option main_options[] = {
 	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", 0,
 	  "Directory standing for /sys (also VFIOBUF_SYSFS_ROOT); /proc, /run, /etc and /dev "
 	  "are then taken relative to its parent", 0 },
+	{ "from-dump", 'F', "FILE", 0,
+	  "Read the PCI functions from an lspci -x, -xxx or -xxxx dump instead of this host "
+	  "(list, show, topology and distance only)", 0 },
+	{ "snapshot", OPT_SNAPSHOT, "FILE", 0,
+	  "Replay a 'vfiobuf snapshot' archive: unpacked to a private temporary directory "
+	  "standing for the whole root (not with --sysfs-root)", 0 },
 	{ "batch", OPT_BATCH, "FILE", 0, "Run the commands in FILE, one per line (- for stdin)", 0 },
 	{ "help", '?', 0, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, 0, 0, "Give a short usage message", -1 },
@@ -71,6 +81,13 @@ static error_t main_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSFS_ROOT:
 		a->sysfs_root = arg;
+		a->sysfs_root_given = true;
+		break;
+	case OPT_SNAPSHOT:
+		a->snapshot = arg;
+		break;
+	case 'F':
+		a->dump = arg;
 		break;
 	case OPT_BATCH:
 		a->batch_file = arg;
@@ -159,8 +176,18 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	if (strcmp(argv[0], CLI_COMPLETE_COMMAND) == 0)
 		return cli_complete(cli, argc, argv);
 	c = find_command(argv[0], &e);
-	if (!c)
+	if (!c) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(cli, pretty);
 		return cli_fail(cli, &e);
+	}
+	if (cli->replay && !cli_snapshot_replayable(c->name)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "'%s' needs the live kernel: not with --snapshot", c->name);
+		return cli_fail(cli, &e);
+	}
 	{
 		char *typed = argv[0];
 		int rc;
@@ -172,13 +199,30 @@ static int run_command(struct vb_cli *cli, int argc, char **argv)
 	}
 }
 
-/* One command per line; blank lines and # comments skipped; shell-like
- * quoting (no expansion).  Stops at the first failing command. */
+/* One batch line, from the global options of the real command line: a
+ * -j, -q or --sysfs-root given on a line is that line's alone. */
+static int run_batch_line(const struct vb_cli *base, int argc, char **argv)
+{
+	struct vb_cli cli = *base;
+	int rc;
+
+	cli.out = out_new(stdout, base->json, base->pretty);
+	if (!cli.out)
+		return VB_EXIT_FAIL;
+	rc = run_command(&cli, argc, argv);
+	out_free(cli.out);
+	return rc;
+}
+
+/* One command per line, split like bpftool's batch mode (batch_split.h:
+ * quotes and backslashes, # comments, no expansion of any kind).  Stops
+ * at the first failing command. */
 static int run_batch(struct vb_cli *cli, const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	int rc = 0, lineno = 0;
 	struct vb_err e = { 0 };
 
@@ -186,26 +230,20 @@ static int run_batch(struct vb_cli *cli, const char *path)
 		vb_err_set(&e, VB_EXIT_USAGE, errno, NULL, "cannot open batch file '%s'", path);
 		return cli_fail(cli, &e);
 	}
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		wordexp_t we;
-		char *p = line;
+	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		struct vb_words w;
 
 		lineno++;
-		p[strcspn(p, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if (wordexp(p, &we, WRDE_NOCMD | WRDE_UNDEF) != 0) {
-			vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
-				   "batch file '%s' line %d: cannot split into words", path, lineno);
+		if (vb_batch_split(line, (size_t)len, &w, &e) < 0) {
+			struct vb_err why = e;
+
+			vb_err_set(&e, why.exit_code, why.errnum, NULL, "batch file '%s' line %d: %s",
+				   path, lineno, why.msg);
 			rc = cli_fail(cli, &e);
-			break;
+		} else if (w.argc > 0) {
+			rc = run_batch_line(cli, w.argc, w.argv);
 		}
-		if (we.we_wordc > 0)
-			rc = run_command(cli, (int)we.we_wordc, we.we_wordv);
-		out_flush(cli->out);
-		wordfree(&we);
+		vb_words_free(&w);
 	}
 	free(line);
 	if (f != stdin)
@@ -248,9 +286,20 @@ int main(int argc, char **argv)
 	if (!cli.out)
 		return VB_EXIT_FAIL;
 	if (prc) {
+		bool pretty;
+
+		if (cli_argv_wants_json(argc - 1, argv + 1, &pretty))
+			cli_use_json(&cli, pretty);
 		rc = cli_usage_error(&cli, errtext, "vfiobuf");
-	} else if (vb_sys_init(&cli.sys, a.sysfs_root, &e) < 0) {
+	} else if ((vb_sys_init(&cli.sys, a.sysfs_root, &cli.sys_err) < 0 ||
+		    (a.dump && vb_sys_set_dump(&cli.sys, a.dump, &cli.sys_err) < 0)) &&
+		   (a.batch_file || !a.cmd_index)) {
+		rc = cli_fail(&cli, &cli.sys_err);
+	} else if (a.snapshot && a.dump) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL, "--snapshot and -F are mutually exclusive");
 		rc = cli_fail(&cli, &e);
+	} else if (a.snapshot && (rc = cli_snapshot_replay(&cli, a.snapshot, a.sysfs_root_given))) {
+		/* not unpacked (reported); else this is the child running the command */
 	} else if (a.batch_file) {
 		rc = run_batch(&cli, a.batch_file);
 	} else if (!a.cmd_index) {

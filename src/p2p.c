@@ -131,24 +131,45 @@ static void note_acs(const struct vb_p2p_model *m, int node, struct vb_p2p_resul
 		r->unknown[r->nunknown++] = node;
 }
 
-/* host_bridge_whitelist(provider, client): both root devices listed; two
- * different bridges need entries without REQ_SAME_HOST_BRIDGE. */
-static bool bridges_allowed(const struct vb_p2p_model *m, int hb_a, int hb_b)
+/* A host bridge the whitelist consulted whose root device is an inference
+ * makes the verdict uncertain. */
+static void note_root_inferred(const struct vb_p2p_model *m, int hb, struct vb_p2p_result *r)
 {
-	const struct vb_p2p_host_bridge *a, *b;
-	bool same_a, same_b;
+	if (hb < 0 || !m->bridges[hb].root_inferred)
+		return;
+	for (int i = 0; i < r->nroot_inferred; i++)
+		if (r->root_inferred[i] == hb)
+			return;
+	if (r->nroot_inferred < 2)
+		r->root_inferred[r->nroot_inferred++] = hb;
+	r->uncertain = true;
+}
 
-	if (hb_a < 0 || hb_b < 0)
+/* __host_bridge_whitelist() for one host bridge. */
+static bool bridge_allowed(const struct vb_p2p_model *m, int hb, bool same_bridge,
+			   struct vb_p2p_result *r)
+{
+	const struct vb_p2p_host_bridge *b;
+	bool same_only;
+
+	if (hb < 0)
 		return false;
-	a = &m->bridges[hb_a];
-	b = &m->bridges[hb_b];
-	if (!a->has_root || !vb_p2p_whitelisted(a->vendor, a->device, &same_a))
+	b = &m->bridges[hb];
+	note_root_inferred(m, hb, r);
+	if (!b->has_root || !vb_p2p_whitelisted(b->vendor, b->device, &same_only))
 		return false;
-	if (hb_a == hb_b)
-		return true;
-	if (!b->has_root || !vb_p2p_whitelisted(b->vendor, b->device, &same_b))
-		return false;
-	return !same_a && !same_b;
+	return same_bridge || !same_only;
+}
+
+/* host_bridge_whitelist(provider, client): one bridge must be listed; two
+ * different bridges both, with entries not marked REQ_SAME_HOST_BRIDGE.
+ * Only the bridges the kernel looks at count towards uncertainty. */
+static bool bridges_allowed(const struct vb_p2p_model *m, struct vb_p2p_result *r)
+{
+	if (r->hb_provider == r->hb_client)
+		return bridge_allowed(m, r->hb_provider, true, r);
+	return bridge_allowed(m, r->hb_provider, false, r) &&
+	       bridge_allowed(m, r->hb_client, false, r);
 }
 
 static enum vb_p2p_verdict via_host_bridge(const struct vb_p2p_model *m,
@@ -159,7 +180,9 @@ static enum vb_p2p_verdict via_host_bridge(const struct vb_p2p_model *m,
 		r->zen_rule = true;
 		return VB_P2P_THRU_HOST_BRIDGE;
 	}
-	r->hb_whitelisted = bridges_allowed(m, r->hb_provider, r->hb_client);
+	r->hb_whitelisted = bridges_allowed(m, r);
+	if (!r->hb_whitelisted && m->cpu_unknown)
+		r->cpu_unknown = r->uncertain = true;
 	return r->hb_whitelisted ? VB_P2P_THRU_HOST_BRIDGE : VB_P2P_NOT_SUPPORTED;
 }
 
@@ -197,6 +220,8 @@ void vb_p2p_pair(const struct vb_p2p_model *m, int provider, int client,
 
 			r->uncertain = true;
 			r->verdict_if_redirect = via_host_bridge(m, &alt);
+			r->nroot_inferred = alt.nroot_inferred;
+			memcpy(r->root_inferred, alt.root_inferred, sizeof(r->root_inferred));
 		}
 	} else {
 		r->verdict = via_host_bridge(m, r);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bdf.h"
+
 #define VB_P2P_MAX_DEPTH 32
 #define VB_P2P_MAX_REDIR 16
 
@@ -29,8 +31,10 @@ enum vb_p2p_verdict {
 	VB_P2P_THRU_HOST_BRIDGE = 4, /* PCI_P2PDMA_MAP_THRU_HOST_BRIDGE */
 };
 
+#define VB_P2P_NAME_LEN 20
+
 struct vb_p2p_node {
-	char name[16];        /* BDF, for messages and advice */
+	char name[VB_P2P_NAME_LEN]; /* BDF, for messages and advice */
 	int up;               /* index of the upstream bridge, -1 on a root bus */
 	int host_bridge;      /* index into the model's host bridges */
 	enum vb_p2p_acs acs;
@@ -38,11 +42,24 @@ struct vb_p2p_node {
 	int depth;            /* chain length: 1 on a root bus */
 };
 
+/* Evidence for the root device when its PCIe capability was not read. */
+enum vb_root_evidence {
+	VB_ROOT_EV_TYPE1 = 1 << 0,         /* type-1 (bridge) header */
+	VB_ROOT_EV_CLASS_BRIDGE = 1 << 1,  /* class 0604 */
+	VB_ROOT_EV_PORT_SERVICES = 1 << 2, /* PCIe port-service children in sysfs */
+	VB_ROOT_EV_PCIEPORT = 1 << 3,      /* bound to pcieport */
+};
+
 struct vb_p2p_host_bridge {
 	char name[32];        /* "pci0000:00" */
+	bool synthesized;     /* no pci<domain>:<bus> in sysfs: named from the root bus */
 	bool has_root;        /* a qualifying root device (devfn 00.0 or root port) */
-	uint16_t vendor, device; /* of that root device */
-	char root_name[16];
+	bool root_inferred;   /* has_root rests on an inference: the first device's
+				 PCIe type was not read (root_evidence says why) */
+	unsigned root_evidence; /* enum vb_root_evidence */
+	uint16_t vendor, device; /* of the first device on the root bus */
+	char root_name[VB_P2P_NAME_LEN]; /* that device, "" when none */
+	int numa_node;        /* of any function below it, -1 when none says */
 };
 
 struct vb_p2p_model {
@@ -51,6 +68,7 @@ struct vb_p2p_model {
 	struct vb_p2p_host_bridge *bridges;
 	size_t nbridges;
 	bool cpu_p2p;         /* x86 AMD family >= 0x17: every host bridge allowed */
+	bool cpu_unknown;     /* no cpuinfo (an lspci dump): the AMD rule may apply */
 	int *chains;          /* n * VB_P2P_MAX_DEPTH ancestor table (finish) */
 };
 
@@ -63,12 +81,17 @@ struct vb_p2p_result {
 	int redir[VB_P2P_MAX_REDIR];
 	int nunknown;          /* nodes on the path whose ACS is unknown */
 	int unknown[VB_P2P_MAX_REDIR];
-	bool uncertain;        /* the verdict depends on unreadable ACS */
-	enum vb_p2p_verdict verdict_if_redirect; /* when uncertain */
+	bool uncertain;        /* the verdict depends on inputs not read */
+	enum vb_p2p_verdict verdict_if_redirect; /* when ACS is unknown (nunknown > 0) */
+	int nroot_inferred;    /* host bridges consulted whose root device was inferred */
+	int root_inferred[2];
 	bool host_bridge_checked; /* the host-bridge rule decided the verdict */
 	bool zen_rule;         /* allowed by the AMD Zen CPU rule */
 	int hb_provider, hb_client;
 	bool hb_whitelisted;   /* the whitelist allowed it */
+	bool cpu_unknown;      /* refused by the host bridges, but the CPU is unknown:
+				  on AMD family >= 0x17 it is thru-host-bridge
+				  (uncertain is set) */
 };
 
 /* Compute depths and the ancestor table.  Returns 0, or -1 when a chain is

@@ -7,9 +7,11 @@
  * for the duration of a call into libpci.
  */
 #include "pci_model.h"
+#include "pci_dump.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pci/pci.h>
 #include <setjmp.h>
@@ -26,6 +28,8 @@ struct vb_pci {
 	char pci_path[PATH_MAX];
 	char libpci_msg[256];
 	jmp_buf jump;
+	struct vb_devlist dump_devs; /* a dump's functions, scanned once for lookups */
+	bool dump_scanned;
 };
 
 static __thread struct vb_pci *libpci_caller;
@@ -61,6 +65,8 @@ static int guarded_init(struct vb_pci *p)
 	return 0;
 }
 
+static struct vb_pci *open_dump(struct vb_pci *p, struct vb_err *e);
+
 struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err *e)
 {
 	struct vb_pci *p = calloc(1, sizeof(*p));
@@ -72,6 +78,8 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 	}
 	p->sys = s;
 	p->flags = flags;
+	if (vb_sys_is_dump(s))
+		return open_dump(p, e);
 	if (vb_sys_path(s, p->pci_path, sizeof(p->pci_path), "bus/pci") < 0 ||
 	    vb_sys_path(s, devices, sizeof(devices), "bus/pci/devices") < 0) {
 		vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, NULL, "sysfs path too long");
@@ -109,199 +117,434 @@ void vb_pci_close(struct vb_pci *p)
 {
 	if (!p)
 		return;
+	vb_devlist_free(&p->dump_devs);
 	pci_cleanup(p->acc);
 	free(p);
 }
 
-static void read_names(struct vb_pci *p, struct pci_dev *d, struct vb_device *v)
+static void read_names(struct vb_pci *p, struct vb_device *v)
 {
 	unsigned int cls = v->class_code >> 8;
-	char *n;
 
-	n = pci_lookup_name(p->acc, v->vendor_name, sizeof(v->vendor_name), PCI_LOOKUP_VENDOR,
-			    v->vendor_id);
-	if (!n)
+	libpci_caller = p;
+	if (setjmp(p->jump)) {
+		libpci_caller = NULL;
+		v->vendor_name[0] = v->device_name[0] = v->class_name[0] = '\0';
+		return;
+	}
+
+	if (!pci_lookup_name(p->acc, v->vendor_name, sizeof(v->vendor_name), PCI_LOOKUP_VENDOR,
+			     v->vendor_id))
 		v->vendor_name[0] = '\0';
-	n = pci_lookup_name(p->acc, v->device_name, sizeof(v->device_name), PCI_LOOKUP_DEVICE,
-			    v->vendor_id, v->device_id);
-	if (!n)
+	if (!pci_lookup_name(p->acc, v->device_name, sizeof(v->device_name), PCI_LOOKUP_DEVICE,
+			     v->vendor_id, v->device_id))
 		v->device_name[0] = '\0';
-	n = pci_lookup_name(p->acc, v->class_name, sizeof(v->class_name), PCI_LOOKUP_CLASS, cls);
-	if (!n)
+	if (!pci_lookup_name(p->acc, v->class_name, sizeof(v->class_name), PCI_LOOKUP_CLASS, cls))
 		v->class_name[0] = '\0';
-	(void)d;
+	libpci_caller = NULL;
 }
 
-/* Upstream bridge and host bridge from the device's real sysfs path:
- * the parent directory is the bridge above its bus (VFs sit beside their
- * PF, so this is also the kernel's answer for VFs). */
+/* ---- reading one function's sysfs directory -------------------------------- */
+
+/* An attribute of the directory dirfd, newline stripped.  Returns its
+ * length, -errno, or -EFBIG when it does not fit buf. */
+static int attr_read(int dirfd, const char *name, char *buf, size_t n)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t len;
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, n);
+	if (len < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	close(fd);
+	if ((size_t)len >= n)
+		return -EFBIG;
+	buf[len] = '\0';
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+/* A hex attribute ("0x8086"); false when missing or not a number <= max. */
+static bool attr_hex(int dirfd, const char *name, unsigned long max, unsigned long *out)
+{
+	char buf[32], *end;
+	unsigned long v;
+
+	if (attr_read(dirfd, name, buf, sizeof(buf)) <= 0)
+		return false;
+	errno = 0;
+	v = strtoul(buf, &end, 16);
+	if (errno || end == buf || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The basename of a link of dirfd: its target's last component, whether or
+ * not the target exists.  Returns its length, -errno, or -ENAMETOOLONG. */
+static int link_base(int dirfd, const char *name, char *buf, size_t n)
+{
+	char target[PATH_MAX];
+	ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	const char *base;
+
+	if (len < 0)
+		return -errno;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= n)
+		return -ENAMETOOLONG;
+	strcpy(buf, base);
+	return (int)strlen(buf);
+}
+
+/* One line of a sysfs `resource` file into a BAR.  Returns 1 for a BAR,
+ * 0 for an empty slot, -1 for an unparsable line, -2 for a range that
+ * spans past 2^64. */
+static int parse_resource_line(const char *line, int index, struct vb_bar *b)
+{
+	unsigned long long start, end, flags;
+	char extra;
+
+	if (sscanf(line, "%llx %llx %llx %c", &start, &end, &flags, &extra) != 3)
+		return -1;
+	if (end <= start)
+		return 0; /* the kernel writes 0 0 0 for an unimplemented BAR */
+	if (start == 0 && end == ~0ULL)
+		return -2;
+	memset(b, 0, sizeof(*b));
+	b->index = index;
+	b->start = start;
+	b->size = end - start + 1;
+	/* resource flags: IORESOURCE_IO 0x100, MEM_64 0x100000, PREFETCH 0x2000 */
+	b->is_io = (flags & 0x100) != 0;
+	b->is_64bit = (flags & 0x100000) != 0;
+	b->prefetchable = (flags & 0x2000) != 0;
+	return 1;
+}
+
+static void read_bars(int dirfd, struct vb_device *v)
+{
+	char buf[2048], *line, *next;
+	int n = attr_read(dirfd, "resource", buf, sizeof(buf));
+
+	v->nbars = 0;
+	if (n < 0) {
+		v->problems |= VB_PROB_RESOURCE;
+		v->bad_resource_line = 0;
+		return;
+	}
+	line = buf;
+	for (int i = 0; i < VB_MAX_BARS && line && *line; i++, line = next) {
+		int r;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		r = parse_resource_line(line, i, &v->bars[v->nbars]);
+		if (r == 1)
+			v->nbars++;
+		else if (r == -2) {
+			v->problems |= VB_PROB_BAR_WRAP;
+			v->wrapped_bars |= 1u << i;
+		} else if (r == -1 && !(v->problems & VB_PROB_RESOURCE)) {
+			v->problems |= VB_PROB_RESOURCE;
+			v->bad_resource_line = i + 1;
+		}
+	}
+}
+
+/* Up to 4096 bytes of `config`.  *file_size is what sysfs says the
+ * function has (a non-root reader gets only 64 of them). */
+static int read_config_bytes(int dirfd, uint8_t *cfg, size_t n)
+{
+	int fd = openat(dirfd, "config", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < n) {
+		ssize_t r = read(fd, cfg + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return (int)got;
+}
+
+static void apply_config(struct vb_device *v, const struct vb_cfg_facts *f, unsigned flags)
+{
+	v->header_type = f->header_type;
+	v->is_bridge = f->header_type == 1;
+	v->secondary_bus = v->is_bridge ? f->secondary_bus : -1;
+	v->subordinate_bus = v->is_bridge ? f->subordinate_bus : -1;
+	v->pcie_type = VB_PCIE_UNKNOWN;
+	v->acs = VB_ACS_UNREADABLE;
+	if (!(flags & VB_PCI_CONFIG))
+		return;
+	v->pcie_type = f->pcie_type;
+	switch (f->acs) {
+	case VB_CFG_ACS_PRESENT:
+		v->acs = VB_ACS_PRESENT;
+		v->acs_offset = f->acs_offset;
+		v->acs_cap = f->acs_cap;
+		v->acs_ctrl = f->acs_ctrl;
+		break;
+	case VB_CFG_ACS_ABSENT:
+		v->acs = VB_ACS_ABSENT;
+		break;
+	default:
+		v->acs = VB_ACS_UNREADABLE;
+	}
+}
+
+/* Identity from the attributes, the kernel's view (it fixes some classes);
+ * from the config header when an attribute is missing or garbage. */
+static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_facts *f)
+{
+	unsigned long ven, dev, cls, x;
+	bool have_ven = attr_hex(dirfd, "vendor", 0xffff, &ven);
+	bool have_dev = attr_hex(dirfd, "device", 0xffff, &dev);
+	bool have_cls = attr_hex(dirfd, "class", 0xffffff, &cls);
+
+	if (!have_ven || !have_dev) {
+		v->problems |= f->header_ok ? VB_PROB_VENDOR : VB_PROB_IDENT;
+		if (f->header_ok) {
+			ven = have_ven ? ven : f->vendor;
+			dev = have_dev ? dev : f->device;
+		}
+	}
+	if (!have_cls) {
+		v->problems |= f->header_ok ? VB_PROB_CLASS : VB_PROB_IDENT;
+		cls = f->class_code;
+	}
+	v->vendor_id = (have_ven || f->header_ok) ? (uint16_t)ven : 0xffff;
+	v->device_id = (have_dev || f->header_ok) ? (uint16_t)dev : 0xffff;
+	v->class_code = (uint32_t)cls;
+	v->revision = attr_hex(dirfd, "revision", 0xff, &x) ? (uint8_t)x : f->revision;
+	if (attr_hex(dirfd, "subsystem_vendor", 0xffff, &x)) {
+		v->subsys_vendor_id = (uint16_t)x;
+		if (attr_hex(dirfd, "subsystem_device", 0xffff, &x))
+			v->subsys_id = (uint16_t)x;
+	}
+}
+
+static int parse_int(const char *s, long lo, long hi, int dflt)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(s, &end, 10);
+	return errno || end == s || *end || x < lo || x > hi ? dflt : (int)x;
+}
+
+static void read_links(int dirfd, struct vb_device *v)
+{
+	char buf[256];
+	int n;
+
+	n = link_base(dirfd, "driver", v->driver, sizeof(v->driver));
+	if (n == -ENAMETOOLONG) {
+		v->problems |= VB_PROB_DRIVER_NAME;
+		v->driver[0] = '\0';
+	} else if (n < 0)
+		v->driver[0] = '\0';
+	v->iommu_group = link_base(dirfd, "iommu_group", buf, sizeof(buf)) > 0
+				 ? parse_int(buf, 0, INT_MAX, -1)
+				 : -1;
+	v->numa_node = attr_read(dirfd, "numa_node", buf, sizeof(buf)) > 0
+			       ? parse_int(buf, -1, INT_MAX, -1)
+			       : -1;
+	if (link_base(dirfd, "physfn", buf, sizeof(buf)) > 0 && vb_bdf_parse(buf, &v->physfn) == 0)
+		v->is_vf = true;
+	if (attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "(null)") != 0)
+		snprintf(v->driver_override, sizeof(v->driver_override), "%.*s",
+			 (int)sizeof(v->driver_override) - 1, buf);
+}
+
+/* vfio-dev/vfioN (the VFIO cdev) and port-service children (BDF:pcie0NN):
+ * one pass over the directory, only where they can exist. */
+static void read_children(int devfd, struct vb_device *v)
+{
+	char sub[PATH_MAX];
+	int fd;
+	DIR *dir;
+	struct dirent *de;
+	size_t nl = strlen(v->name);
+
+	if (v->is_bridge) {
+		fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dir = fd >= 0 ? fdopendir(fd) : NULL;
+		while (dir && (de = readdir(dir)))
+			if (strncmp(de->d_name, v->name, nl) == 0 &&
+			    strncmp(de->d_name + nl, ":pcie0", 6) == 0)
+				v->port_services = true;
+		if (dir)
+			closedir(dir);
+		else if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fd = openat(devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "vfio", 4) != 0 && strncmp(de->d_name, "noiommu-vfio", 12) != 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/dev", de->d_name);
+		if (faccessat(dirfd(dir), sub, F_OK, 0) == 0 &&
+		    strlen(de->d_name) < sizeof(v->vfio_cdev_node) - sizeof("/dev/vfio/devices/")) {
+			snprintf(v->vfio_cdev_node, sizeof(v->vfio_cdev_node), "/dev/vfio/devices/%s",
+				 de->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+}
+
+static bool is_host_bridge_dir(const char *c, struct vb_bdf *root)
+{
+	unsigned dom, bus;
+	int used = 0;
+
+	if (strncmp(c, "pci", 3) != 0 || sscanf(c + 3, "%x:%x%n", &dom, &bus, &used) != 2 ||
+	    c[3 + used] != '\0' || bus > 0xff)
+		return false;
+	root->domain = dom;
+	root->bus = (uint8_t)bus;
+	return true;
+}
+
+/* The device's place from its real sysfs path: the BDF directories between
+ * the nearest pci<domain>:<bus> directory and it (the kernel's upstream
+ * walk follows them), the parent (last of them) and the host bridge.  A
+ * path with no pci<domain>:<bus> component gets its host bridge named from
+ * the root bus of the topmost function. */
+static void read_topology_path(char *real, struct vb_device *v)
+{
+	struct vb_bdf comps[VB_PATH_MAX], hb;
+	int n = 0;
+	char *slash = strrchr(real, '/'), *base;
+
+	if (slash && strcmp(slash + 1, v->name) != 0) {
+		struct vb_bdf other;
+
+		if (vb_bdf_parse(slash + 1, &other) == 0 && !vb_bdf_equal(&other, &v->bdf))
+			v->problems |= VB_PROB_NAME_MISMATCH;
+	}
+	/* walk components upwards from the parent directory */
+	while (slash) {
+		*slash = '\0';
+		slash = strrchr(real, '/');
+		base = slash ? slash + 1 : real;
+		if (is_host_bridge_dir(base, &hb)) {
+			snprintf(v->host_bridge, sizeof(v->host_bridge), "pci%04x:%02x", hb.domain,
+				 hb.bus);
+			break;
+		}
+		if (n == VB_PATH_MAX || vb_bdf_parse(base, &comps[n]) != 0)
+			break;
+		n++;
+	}
+	/* comps[] runs bottom-up; store top-down */
+	v->npath = n;
+	for (int i = 0; i < n; i++)
+		v->path[i] = comps[n - 1 - i];
+	if (n > 0) {
+		v->has_parent = true;
+		v->parent = v->path[n - 1];
+	}
+	if (!v->host_bridge[0]) {
+		const struct vb_bdf *root = n > 0 ? &v->path[0] : &v->bdf;
+
+		snprintf(v->host_bridge, sizeof(v->host_bridge), "pci%04x:%02x", root->domain,
+			 root->bus);
+		v->host_bridge_synthesized = true;
+	}
+}
+
 static void read_topology(struct vb_pci *p, struct vb_device *v)
 {
-	char link[PATH_MAX], real[PATH_MAX], *slash, *base;
+	char link[PATH_MAX], real[PATH_MAX];
 
 	if (vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", v->name) < 0 ||
 	    !realpath(link, real))
 		return;
-	slash = strrchr(real, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	base = strrchr(real, '/');
-	base = base ? base + 1 : real;
-	if (vb_bdf_parse(base, &v->parent) == 0)
-		v->has_parent = true;
-	/* nearest ancestor named pci<domain>:<bus> */
-	while ((slash = strrchr(real, '/'))) {
-		if (strncmp(slash + 1, "pci", 3) == 0 && strchr(slash + 1, ':')) {
-			snprintf(v->host_bridge, sizeof(v->host_bridge), "%s", slash + 1);
-			break;
-		}
-		*slash = '\0';
-	}
+	read_topology_path(real, v);
 }
 
-static void read_vf_and_vfio(struct vb_pci *p, struct vb_device *v)
+/* Fill one function from its sysfs directory.  Reads what can be read;
+ * what cannot is recorded in v->problems. */
+static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 {
-	char buf[64];
-	char path[PATH_MAX];
+	uint8_t cfg[VB_CFG_EXT_LEN];
+	struct vb_cfg_facts f;
+	int len = read_config_bytes(dirfd, cfg, sizeof(cfg));
 
-	if (vb_sys_readlink_base(p->sys, buf, sizeof(buf), "bus/pci/devices/%s/physfn",
-				 v->name) > 0 &&
-	    vb_bdf_parse(buf, &v->physfn) == 0)
-		v->is_vf = true;
-	if (vb_sys_read(p->sys, buf, sizeof(buf), "bus/pci/devices/%s/driver_override",
-			v->name) > 0 &&
-	    strcmp(buf, "(null)") != 0)
-		snprintf(v->driver_override, sizeof(v->driver_override), "%s", buf);
+	v->cfg_size = len > 0 ? len : 0;
+	vb_cfg_parse(cfg, len > 0 ? (size_t)len : 0, true, &f);
+	if (!f.header_ok) {
+		v->config_broken = true;
+		v->problems |= VB_PROB_CONFIG;
+	}
+	read_identity(dirfd, v, &f);
+	apply_config(v, &f, p->flags);
+	read_bars(dirfd, v);
+	read_links(dirfd, v);
+	read_children(dirfd, v);
 	if (v->iommu_group >= 0 && strstr(v->driver, "vfio"))
 		snprintf(v->vfio_group_node, sizeof(v->vfio_group_node), "/dev/vfio/%d",
 			 v->iommu_group);
-	if (vb_sys_path(p->sys, path, sizeof(path), "bus/pci/devices/%s/vfio-dev", v->name) == 0) {
-		DIR *dir = opendir(path);
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir))) {
-			if ((strncmp(de->d_name, "vfio", 4) == 0 ||
-			     strncmp(de->d_name, "noiommu-vfio", 12) == 0) &&
-			    vb_sys_exists(p->sys, "bus/pci/devices/%s/vfio-dev/%.60s/dev", v->name,
-					  de->d_name)) {
-				snprintf(v->vfio_cdev_node, sizeof(v->vfio_cdev_node),
-					 "/dev/vfio/devices/%.40s", de->d_name);
-				break;
-			}
-		}
-		if (dir)
-			closedir(dir);
-	}
-}
-
-static void read_bars(struct pci_dev *d, struct vb_device *v)
-{
-	v->nbars = 0;
-	for (int i = 0; i < VB_MAX_BARS; i++) {
-		pciaddr_t flags = d->flags[i];
-		struct vb_bar *b;
-
-		if (!d->size[i])
-			continue;
-		b = &v->bars[v->nbars++];
-		b->index = i;
-		b->size = d->size[i];
-		b->start = d->base_addr[i] & ~(pciaddr_t)0xf;
-		/* resource flags: IORESOURCE_IO 0x100, MEM_64 0x100000,
-		 * PREFETCH 0x2000 */
-		b->is_io = (flags & 0x100) != 0;
-		b->is_64bit = (flags & 0x100000) != 0;
-		b->prefetchable = (flags & 0x2000) != 0;
-	}
-}
-
-/* Extended config: PCIe port type and ACS.  Readable only by root on a
- * real system (the kernel returns 64 bytes to others). */
-static void read_config(struct pci_dev *d, struct vb_device *v)
-{
-	u8 probe[4];
-	struct pci_cap *cap;
-
-	v->pcie_type = -1;
-	v->acs = VB_ACS_UNREADABLE;
-	v->cfg_size = 64;
-	if (!pci_read_block(d, 0x40, probe, sizeof(probe)))
-		return;
-	v->cfg_size = pci_read_block(d, 0x100, probe, sizeof(probe)) ? 4096 : 256;
-	cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
-	if (cap)
-		v->pcie_type = (pci_read_word(d, cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
-	if (v->cfg_size < 4096) {
-		v->acs = VB_ACS_ABSENT;
-		return;
-	}
-	cap = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
-	if (!cap) {
-		v->acs = VB_ACS_ABSENT;
-		return;
-	}
-	v->acs = VB_ACS_PRESENT;
-	v->acs_offset = (uint16_t)cap->addr;
-	v->acs_cap = pci_read_word(d, cap->addr + PCI_ACS_CAP);
-	v->acs_ctrl = pci_read_word(d, cap->addr + PCI_ACS_CTRL);
-}
-
-static void read_bridge(struct pci_dev *d, struct vb_device *v)
-{
-	u8 hdr[64];
-
-	v->secondary_bus = v->subordinate_bus = -1;
-	v->config_broken = !pci_read_block(d, 0, hdr, sizeof(hdr));
-	if (v->config_broken)
-		return;
-	v->header_type = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
-	v->is_bridge = v->header_type == PCI_HEADER_TYPE_BRIDGE;
-	if (v->is_bridge) {
-		v->secondary_bus = pci_read_byte(d, PCI_SECONDARY_BUS);
-		v->subordinate_bus = pci_read_byte(d, PCI_SUBORDINATE_BUS);
-	}
-}
-
-/* Fill one vb_device from a libpci device.  Called under the libpci guard. */
-static void fill_device(struct vb_pci *p, struct pci_dev *d, struct vb_device *v)
-{
-	unsigned fill = PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_BASES | PCI_FILL_SIZES |
-			PCI_FILL_IO_FLAGS | PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP |
-			PCI_FILL_DRIVER | PCI_FILL_SUBSYS | PCI_FILL_CLASS_EXT;
-	char *s;
-
-	memset(v, 0, sizeof(*v));
-	pci_fill_info(d, fill);
-	v->bdf.domain = (uint32_t)d->domain;
-	v->bdf.bus = d->bus;
-	v->bdf.dev = d->dev;
-	v->bdf.func = d->func;
-	vb_bdf_format(&v->bdf, v->name);
-	v->vendor_id = d->vendor_id;
-	v->device_id = d->device_id;
-	v->subsys_vendor_id = d->subsys_vendor_id;
-	v->subsys_id = d->subsys_id;
-	v->class_code = ((unsigned)d->device_class << 8) | d->prog_if;
-	v->revision = d->rev_id;
-	v->numa_node = d->numa_node;
-	s = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP);
-	v->iommu_group = s ? atoi(s) : -1;
-	s = pci_get_string_property(d, PCI_FILL_DRIVER);
-	if (s) {
-		const char *base = strrchr(s, '/');
-		snprintf(v->driver, sizeof(v->driver), "%s", base ? base + 1 : s);
-	}
-	read_bars(d, v);
-	read_bridge(d, v);
-	v->pcie_type = -1;
-	v->acs = VB_ACS_UNREADABLE;
-	if (p->flags & VB_PCI_CONFIG)
-		read_config(d, v);
 	if (p->flags & VB_PCI_NAMES)
-		read_names(p, d, v);
+		read_names(p, v);
+}
+
+static void init_device(struct vb_device *v, const struct vb_bdf *bdf)
+{
+	memset(v, 0, sizeof(*v));
+	v->bdf = *bdf;
+	vb_bdf_format(bdf, v->name);
+	v->iommu_group = -1;
+	v->numa_node = -1;
+	v->secondary_bus = v->subordinate_bus = -1;
+	v->pcie_type = VB_PCIE_UNKNOWN;
+	v->acs = VB_ACS_UNREADABLE;
+}
+
+/* Read bus/pci/devices/NAME.  Returns 0, or -errno when the entry cannot
+ * be opened at all. */
+static int read_function(struct vb_pci *p, int devsfd, const struct vb_bdf *bdf,
+			 struct vb_device *v)
+{
+	int dirfd;
+
+	init_device(v, bdf);
+	dirfd = openat(devsfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	fill_from_dir(p, dirfd, v);
+	close(dirfd);
 	read_topology(p, v);
-	read_vf_and_vfio(p, v);
+	return 0;
 }
 
 static int cmp_dev(const void *a, const void *b)
@@ -310,57 +553,118 @@ static int cmp_dev(const void *a, const void *b)
 			      &((const struct vb_device *)b)->bdf);
 }
 
-int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
+static int open_devices_dir(struct vb_pci *p, struct vb_err *e)
 {
-	struct pci_dev *d;
-	volatile size_t n = 0, i = 0;
+	char path[PATH_MAX];
+	int fd;
 
-	out->v = NULL;
-	out->n = 0;
-	libpci_caller = p;
-	if (setjmp(p->jump)) {
-		libpci_caller = NULL;
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-		return vb_err_set(e, VB_EXIT_FAIL, 0, NULL, "cannot read PCI devices: %s",
-				  p->libpci_msg);
-	}
-	pci_scan_bus(p->acc);
-	for (d = p->acc->devices; d; d = d->next)
-		n++;
-	out->v = calloc(n ? n : 1, sizeof(*out->v));
-	if (!out->v) {
-		libpci_caller = NULL;
-		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
-	}
-	for (d = p->acc->devices; d; d = d->next)
-		fill_device(p, d, &out->v[i++]);
-	libpci_caller = NULL;
-	out->n = n;
-	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
+	if (vb_sys_path(p->sys, path, sizeof(path), "bus/pci/devices") < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, NULL, "sysfs path too long");
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
+				  "cannot read the PCI device list %s", path);
+	return fd;
+}
+
+static int add_bogus(struct vb_devlist *l, const char *name)
+{
+	char **nb = realloc(l->bogus, (l->nbogus + 1) * sizeof(*nb));
+
+	if (!nb)
+		return -1;
+	l->bogus = nb;
+	if (!(l->bogus[l->nbogus] = strdup(name)))
+		return -1;
+	l->nbogus++;
 	return 0;
 }
+
+/* Grow l->v to hold at least want entries. */
+static int reserve(struct vb_devlist *l, size_t *cap, size_t want)
+{
+	struct vb_device *nv;
+	size_t ncap = *cap ? *cap : 64;
+
+	if (want <= *cap)
+		return 0;
+	while (ncap < want)
+		ncap *= 2;
+	nv = realloc(l->v, ncap * sizeof(*nv));
+	if (!nv)
+		return -1;
+	l->v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+static int scan_dump(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e);
+
+int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
+{
+	int devsfd;
+	size_t cap = 0;
+	DIR *dir;
+	struct dirent *de;
+
+	if (vb_sys_is_dump(p->sys))
+		return scan_dump(p, out, e);
+	devsfd = open_devices_dir(p, e);
+	memset(out, 0, sizeof(*out));
+	if (devsfd < 0)
+		return -1;
+	dir = fdopendir(devsfd);
+	if (!dir) {
+		close(devsfd);
+		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read the PCI device list");
+	}
+	while ((de = readdir(dir))) {
+		struct vb_bdf bdf;
+		char canon[VB_BDF_STRLEN];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (vb_bdf_parse(de->d_name, &bdf) < 0 ||
+		    strcmp(vb_bdf_format(&bdf, canon), de->d_name) != 0) {
+			if (add_bogus(out, de->d_name) < 0)
+				goto oom;
+			continue;
+		}
+		if (reserve(out, &cap, out->n + 1) < 0)
+			goto oom;
+		if (read_function(p, dirfd(dir), &bdf, &out->v[out->n]) == 0)
+			out->n++;
+	}
+	closedir(dir);
+	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
+	return 0;
+oom:
+	closedir(dir);
+	vb_devlist_free(out);
+	return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+}
+
+static int lookup_dump(struct vb_pci *p, const char *name, const struct vb_bdf *bdf,
+		       struct vb_device *out, struct vb_err *e);
 
 int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *out,
 		  struct vb_err *e)
 {
 	char name[VB_BDF_STRLEN];
-	struct pci_dev *d;
+	int devsfd, rc;
 
 	vb_bdf_format(bdf, name);
+	if (vb_sys_is_dump(p->sys))
+		return lookup_dump(p, name, bdf, out, e);
 	if (!vb_sys_exists(p->sys, "bus/pci/devices/%s", name))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
-	libpci_caller = p;
-	if (setjmp(p->jump)) {
-		libpci_caller = NULL;
-		return vb_err_set(e, VB_EXIT_FAIL, 0, name, "cannot read device: %s",
-				  p->libpci_msg);
-	}
-	d = pci_get_dev(p->acc, (int)bdf->domain, bdf->bus, bdf->dev, bdf->func);
-	fill_device(p, d, out);
-	pci_free_dev(d);
-	libpci_caller = NULL;
+	devsfd = open_devices_dir(p, e);
+	if (devsfd < 0)
+		return -1;
+	rc = read_function(p, devsfd, bdf, out);
+	close(devsfd);
+	if (rc < 0)
+		return vb_err_set(e, vb_exit_from_errno(-rc), -rc, name, "cannot read the device");
 	if (out->config_broken)
 		return vb_err_set(e, VB_EXIT_FAIL, 0, name,
 				  "cannot read the 64-byte configuration header from sysfs "
@@ -368,11 +672,286 @@ int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *
 	return 0;
 }
 
+/* ---- an lspci dump (vfiobuf -F) ---------------------------------------------- */
+
+/* The dump is parsed by libpci's dump method in pci_init (the bytes of every
+ * function it lists); its errors (unreadable, malformed line) are the user's
+ * input: usage errors. */
+static struct vb_pci *open_dump(struct vb_pci *p, struct vb_err *e)
+{
+	snprintf(p->pci_path, sizeof(p->pci_path), "%s", p->sys->dump);
+	p->acc = pci_alloc();
+	p->acc->error = libpci_error;
+	p->acc->warning = libpci_quiet;
+	p->acc->debug = libpci_quiet;
+	p->acc->method = PCI_ACCESS_DUMP;
+	pci_set_param(p->acc, "dump.name", p->pci_path);
+	if (p->flags & VB_PCI_NAMES) {
+		p->acc->id_lookup_mode = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+		pci_set_param(p->acc, "hwdb.disable", "1");
+	}
+	if (guarded_init(p) < 0) {
+		vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "cannot read lspci dump '%s': %s", p->sys->dump,
+			   p->libpci_msg);
+		pci_cleanup(p->acc);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* How many config bytes the dump holds for d: lspci prints 64 (-x; 128 for
+ * a CardBus bridge), 256 (-xxx) or 4096 (-xxxx). */
+static size_t dump_bytes(struct pci_dev *d, uint8_t *cfg)
+{
+	static const int sizes[] = { VB_CFG_EXT_LEN, VB_CFG_LEGACY_LEN, 128, VB_CFG_HEADER_LEN };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (pci_read_block(d, 0, cfg, sizes[i]))
+			return (size_t)sizes[i];
+	return 0;
+}
+
+/* One function from its dumped bytes.  ext_complete: the dump was made with
+ * -xxxx (some function has 4096 bytes), so 256 bytes mean no extended space. */
+static void fill_from_dump(struct vb_pci *p, struct pci_dev *d, bool ext_complete,
+			   struct vb_device *v)
+{
+	uint8_t cfg[VB_CFG_EXT_LEN];
+	struct vb_bdf bdf = { (uint32_t)d->domain, d->bus, d->dev, d->func };
+	struct vb_cfg_facts f;
+	size_t len = dump_bytes(d, cfg);
+
+	init_device(v, &bdf);
+	v->captured = true;
+	v->cfg_size = (int)len;
+	vb_cfg_parse(cfg, len, ext_complete, &f);
+	if (!f.header_ok) {
+		v->config_broken = true;
+		v->problems |= VB_PROB_CONFIG;
+		v->vendor_id = v->device_id = 0xffff;
+		return;
+	}
+	v->vendor_id = f.vendor;
+	v->device_id = f.device;
+	v->class_code = f.class_code;
+	v->revision = f.revision;
+	if (f.header_type == 0) {
+		v->subsys_vendor_id = (uint16_t)(cfg[0x2c] | cfg[0x2d] << 8);
+		v->subsys_id = (uint16_t)(cfg[0x2e] | cfg[0x2f] << 8);
+	}
+	apply_config(v, &f, p->flags);
+	if (f.header_type == 2) { /* CardBus: lspci and the kernel put the card below it */
+		v->secondary_bus = cfg[0x19];
+		v->subordinate_bus = cfg[0x1a];
+	}
+	if (p->flags & VB_PCI_NAMES)
+		read_names(p, v);
+}
+
+/* Every function of the dump; the tree from the bridges' bus numbers
+ * (pci_dump.c).  A dump with no readable header at all is not an
+ * `lspci -x` dump: a usage error. */
+static int scan_dump(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
+{
+	uint8_t cfg[VB_CFG_EXT_LEN];
+	struct pci_dev *d;
+	size_t n = 0, i = 0, readable = 0;
+	bool ext_complete = false;
+
+	memset(out, 0, sizeof(*out));
+	for (d = p->acc->devices; d; d = d->next) {
+		n++;
+		ext_complete |= dump_bytes(d, cfg) > VB_CFG_LEGACY_LEN;
+	}
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	for (d = p->acc->devices; d; d = d->next) {
+		fill_from_dump(p, d, ext_complete, &out->v[i]);
+		readable += !out->v[i++].config_broken;
+	}
+	out->n = n;
+	if (!readable) {
+		vb_devlist_free(out);
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+				  "lspci dump '%s' has no function with configuration bytes "
+				  "(make it with lspci -x, -xxx or -xxxx)", p->sys->dump);
+	}
+	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
+	vb_dump_build_tree(out);
+	return 0;
+}
+
+/* vb_pci_lookup on a dump: the parent needs the whole tree. */
+static int lookup_dump(struct vb_pci *p, const char *name, const struct vb_bdf *bdf,
+		       struct vb_device *out, struct vb_err *e)
+{
+	const struct vb_device *d;
+
+	if (!p->dump_scanned) {
+		if (vb_pci_scan(p, &p->dump_devs, e) < 0)
+			return -1;
+		p->dump_scanned = true;
+	}
+	d = vb_devlist_find(&p->dump_devs, bdf);
+	if (!d)
+		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device in the dump");
+	*out = *d;
+	if (out->config_broken)
+		return vb_err_set(e, VB_EXIT_FAIL, 0, name,
+				  "the dump has less than the 64-byte configuration header");
+	return 0;
+}
+
+/* ---- bridges missing from bus/pci/devices ------------------------------------ */
+
+/* The directory of ancestor k of d: d's real path cut after that component. */
+static int ancestor_dir(const struct vb_sys *s, const struct vb_device *d,
+			const struct vb_bdf *anc, char *dir, size_t n)
+{
+	char link[PATH_MAX], real[PATH_MAX], want[VB_BDF_STRLEN + 1];
+	char *hit;
+
+	if (vb_sys_path(s, link, sizeof(link), "bus/pci/devices/%s", d->name) < 0 ||
+	    !realpath(link, real))
+		return -1;
+	want[0] = '/';
+	vb_bdf_format(anc, want + 1);
+	hit = strstr(real, want);
+	while (hit && hit[strlen(want)] != '/')
+		hit = strstr(hit + 1, want);
+	if (!hit)
+		return -1;
+	hit[strlen(want)] = '\0';
+	return snprintf(dir, n, "%s", real) < (int)n ? 0 : -1;
+}
+
+static void synthesize(struct vb_pci *p, const struct vb_device *child, int k,
+		       struct vb_device *v)
+{
+	const struct vb_sys *s = p->sys;
+	char dir[PATH_MAX];
+	int dirfd;
+
+	init_device(v, &child->path[k]);
+	v->synthesized = true;
+	v->npath = k;
+	memcpy(v->path, child->path, (size_t)k * sizeof(v->path[0]));
+	if (k > 0) {
+		v->has_parent = true;
+		v->parent = child->path[k - 1];
+	}
+	snprintf(v->host_bridge, sizeof(v->host_bridge), "%s", child->host_bridge);
+	v->host_bridge_synthesized = child->host_bridge_synthesized;
+	v->is_bridge = true; /* it has functions below it */
+	if (ancestor_dir(s, child, &child->path[k], dir, sizeof(dir)) < 0)
+		return;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return;
+	fill_from_dir(p, dirfd, v);
+	close(dirfd);
+	v->is_bridge = true;
+	/* what a synthesized function lacks is said by `synthesized` */
+	v->problems &= ~(VB_PROB_VENDOR | VB_PROB_CLASS | VB_PROB_RESOURCE | VB_PROB_CONFIG |
+			 VB_PROB_IDENT);
+}
+
+int vb_devlist_add_ancestors(const struct vb_sys *s, struct vb_devlist *l, struct vb_err *e)
+{
+	struct vb_pci *p;
+	size_t cap = l->n, added = 0, n0 = l->n;
+
+	if (vb_sys_is_dump(s))
+		return 0; /* a dump's tree has no path to take bridges from */
+	p = vb_pci_open(s, VB_PCI_CONFIG, e);
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < n0 + added; i++) {
+		/* l->v may move: copy the child */
+		struct vb_device child = l->v[i];
+
+		for (int k = child.npath - 1; k >= 0; k--) {
+			bool known = vb_devlist_find(l, &child.path[k]) != NULL;
+
+			for (size_t j = n0; !known && j < n0 + added; j++)
+				known = vb_bdf_equal(&l->v[j].bdf, &child.path[k]);
+			if (known)
+				break; /* and everything above it was handled with it */
+			if (reserve(l, &cap, l->n + 1) < 0) {
+				vb_pci_close(p);
+				return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+			}
+			synthesize(p, &child, k, &l->v[l->n]);
+			l->n++;
+			added++;
+		}
+	}
+	vb_pci_close(p);
+	if (added)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_dev);
+	return (int)added;
+}
+
+int vb_pci_lookup_ancestor(struct vb_pci *p, const struct vb_device *d, int k,
+			   struct vb_device *out, struct vb_err *e)
+{
+	char name[VB_BDF_STRLEN];
+
+	if (k < 0 || k >= d->npath)
+		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, d->name, "no such ancestor");
+	if (vb_sys_is_dump(p->sys)) /* a dump's ancestors are all in it */
+		return vb_pci_lookup(p, &d->path[k], out, e);
+	if (vb_sys_exists(p->sys, "bus/pci/devices/%s", vb_bdf_format(&d->path[k], name)))
+		return vb_pci_lookup(p, &d->path[k], out, e);
+	synthesize(p, d, k, out);
+	return 0;
+}
+
+/* The k-th problem of d as text into buf; false when there is no k-th. */
+bool vb_device_problem(const struct vb_device *d, int k, char *buf, size_t n)
+{
+	int i = 0;
+
+#define ITEM(cond, ...)                                   \
+	do {                                              \
+		if ((cond) && i++ == k) {                 \
+			snprintf(buf, n, __VA_ARGS__);    \
+			return true;                      \
+		}                                         \
+	} while (0)
+	ITEM(d->problems & VB_PROB_IDENT,
+	     "no identity: neither the vendor/device/class attributes nor config are readable");
+	ITEM(!(d->problems & VB_PROB_IDENT) && (d->problems & VB_PROB_VENDOR),
+	     "vendor/device attribute missing or garbage (taken from config)");
+	ITEM(!(d->problems & VB_PROB_IDENT) && (d->problems & VB_PROB_CLASS),
+	     "class attribute missing or garbage (taken from config)");
+	ITEM(d->problems & VB_PROB_CONFIG, "config: %d bytes readable, not even the 64-byte header",
+	     d->cfg_size);
+	ITEM((d->problems & VB_PROB_RESOURCE) && d->bad_resource_line,
+	     "resource: line %d unparsable (BARs from it on may be missing)", d->bad_resource_line);
+	ITEM((d->problems & VB_PROB_RESOURCE) && !d->bad_resource_line,
+	     "resource: missing (no BARs known)");
+	for (int b = 0; b < VB_MAX_BARS; b++)
+		ITEM(d->wrapped_bars & (1u << b), "BAR %d spans past 2^64 (ignored)", b);
+	ITEM(d->problems & VB_PROB_DRIVER_NAME, "driver: link name longer than %zu characters",
+	     sizeof(d->driver) - 1);
+	ITEM(d->problems & VB_PROB_NAME_MISMATCH,
+	     "bus/pci/devices/%s resolves to a directory of another name", d->name);
+	ITEM(d->problems & VB_PROB_PARENT_LOOP,
+	     "its sysfs ancestry loops back on itself (that parent link ignored)");
+#undef ITEM
+	return false;
+}
+
 void vb_devlist_free(struct vb_devlist *l)
 {
 	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	for (size_t i = 0; i < l->nbogus; i++)
+		free(l->bogus[i]);
+	free(l->bogus);
+	memset(l, 0, sizeof(*l));
 }
 
 const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct vb_bdf *bdf)
@@ -435,7 +1014,6 @@ int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct v
 		    bool *present, struct vb_err *e)
 {
 	char buf[2048], *line;
-	unsigned long long start, end, flags;
 	int n = vb_sys_read(s, buf, sizeof(buf), "bus/pci/devices/%s/resource", bdf);
 
 	*present = false;
@@ -449,14 +1027,14 @@ int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct v
 		if (line)
 			line++;
 	}
-	if (!line || sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3 || end <= start)
+	if (!line)
 		return 0;
-	out->index = index;
-	out->start = start;
-	out->size = end - start + 1;
-	out->is_io = (flags & 0x100) != 0;
-	out->is_64bit = (flags & 0x100000) != 0;
-	out->prefetchable = (flags & 0x2000) != 0;
-	*present = true;
+	{
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+	}
+	*present = parse_resource_line(line, index, out) == 1;
 	return 0;
 }

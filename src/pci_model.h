@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bdf.h"
+#include "pcicfg.h"
 #include "sysfs.h"
 #include "vb_error.h"
 
@@ -29,8 +30,24 @@ struct vb_bar {
 enum vb_acs_state {
 	VB_ACS_ABSENT = 0,  /* extended config read, no ACS capability */
 	VB_ACS_PRESENT,     /* acs_cap / acs_ctrl are valid */
-	VB_ACS_UNREADABLE,  /* extended config space not readable (needs root) */
+	VB_ACS_UNREADABLE,  /* extended config space not read (needs root, not captured) */
 };
+
+/* What could not be read of a function (vb_device.problems); the rest of it
+ * was read and the function is still listed. */
+enum vb_dev_problem {
+	VB_PROB_VENDOR = 1 << 0,      /* `vendor`/`device` missing or garbage (taken from config) */
+	VB_PROB_CLASS = 1 << 1,       /* `class` missing or garbage (taken from config) */
+	VB_PROB_RESOURCE = 1 << 2,    /* `resource` missing or a line unparsable */
+	VB_PROB_BAR_WRAP = 1 << 3,    /* a BAR's range spans past 2^64 (ignored) */
+	VB_PROB_CONFIG = 1 << 4,      /* not even the 64-byte header readable */
+	VB_PROB_DRIVER_NAME = 1 << 5, /* driver link name too long */
+	VB_PROB_PARENT_LOOP = 1 << 6, /* its sysfs ancestry loops back on itself */
+	VB_PROB_NAME_MISMATCH = 1 << 7, /* bus/pci/devices/X resolves to a directory not named X */
+	VB_PROB_IDENT = 1 << 8,       /* no identity at all: neither attributes nor config */
+};
+/* Longest sysfs ancestry kept (host bridge to function). */
+#define VB_PATH_MAX 32
 
 /* ACS control bits that make the kernel route P2P through the root complex. */
 #define VB_ACS_RR 0x0004
@@ -49,18 +66,18 @@ struct vb_device {
 	char vendor_name[128];          /* "" unless opened with VB_PCI_NAMES */
 	char device_name[160];
 	char class_name[96];
-	char driver[64];                /* "" when no driver is bound */
+	char driver[128];               /* "" when no driver is bound */
 	char driver_override[64];       /* "" when unset */
 	int iommu_group;                /* -1: none */
 	int numa_node;                  /* -1: none or unknown */
 	int nbars;
 	struct vb_bar bars[VB_MAX_BARS]; /* only BARs with a non-zero size */
 	bool is_bridge;                 /* header type 1 */
-	int secondary_bus, subordinate_bus; /* bridges only, else -1 */
-	int pcie_type;                  /* PCIe cap port type (0 endpoint, 4 root port,
-					   5 upstream, 6 downstream, ...), -1 not PCIe
-					   or config unreadable */
-	int cfg_size;                   /* config bytes readable: 64 (not root), 256, 4096 */
+	int secondary_bus, subordinate_bus; /* type-1 bridges (and CardBus bridges
+					   in a dump), else -1 */
+	int pcie_type;                  /* enum vb_pcie_port; VB_PCIE_NOT_PCIE (-1),
+					   VB_PCIE_UNKNOWN (-2): capability list not read */
+	int cfg_size;                   /* config bytes read: 64 (not root), 256, 4096 */
 	bool config_broken;             /* even the 64-byte header is unreadable
 					   (truncated or missing config file) */
 	bool is_vf;
@@ -70,6 +87,19 @@ struct vb_device {
 					   the bridge above the bus; for a VF, above its
 					   PF's bus.  has_parent false on a root bus. */
 	char host_bridge[32];           /* "pci0000:00": nearest pci<dom>:<bus> dir */
+	bool host_bridge_synthesized;   /* the path names none: named from the root bus */
+	bool port_services;             /* PCIe port-service children (BDF:pcie0NN) in sysfs */
+	bool synthesized;               /* absent from bus/pci/devices: built from the
+					   sysfs path of a function below it */
+	bool captured;                  /* read from an lspci dump (-F), not the live
+					   kernel: config only as far as captured; no
+					   driver, IOMMU group, NUMA node, VF links or BAR
+					   sizes; parent and host bridge from pci_dump.h */
+	unsigned problems;              /* enum vb_dev_problem */
+	int bad_resource_line;          /* VB_PROB_RESOURCE: 1-based line, 0 file missing */
+	unsigned wrapped_bars;          /* VB_PROB_BAR_WRAP: bit per BAR index */
+	int npath;                      /* BDF directories between host bridge and it */
+	struct vb_bdf path[VB_PATH_MAX]; /* top first; path[npath-1] == parent */
 	enum vb_acs_state acs;
 	uint16_t acs_offset, acs_cap, acs_ctrl; /* valid when acs == VB_ACS_PRESENT */
 	char vfio_group_node[32];       /* "/dev/vfio/N" when driver is vfio-pci, else "" */
@@ -79,6 +109,9 @@ struct vb_device {
 struct vb_devlist {
 	struct vb_device *v; /* sorted by BDF */
 	size_t n;
+	/* entries of bus/pci/devices that are not PCI addresses (ignored) */
+	char **bogus;
+	size_t nbogus;
 };
 
 /* What to read besides identity, driver, group, NUMA, BARs and parent. */
@@ -109,6 +142,21 @@ const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct
  * for an unimplemented BAR.  VB_EXIT_NOTFOUND when the device is absent. */
 int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct vb_bar *out,
 		    bool *present, struct vb_err *e);
+
+/* Ancestor k (0 = topmost) of d's sysfs path: looked up, or synthesized
+ * from the path when it is not in bus/pci/devices. */
+int vb_pci_lookup_ancestor(struct vb_pci *p, const struct vb_device *d, int k,
+			   struct vb_device *out, struct vb_err *e);
+
+/* Add the bridges that appear in the functions' sysfs paths but not in the
+ * list (a partial bus/pci/devices), read from their directories as far as
+ * they can be, flagged synthesized; the list stays sorted.  Returns the
+ * number added, or -1 (out of memory). */
+int vb_devlist_add_ancestors(const struct vb_sys *s, struct vb_devlist *l, struct vb_err *e);
+
+/* The k-th (0, 1, ...) problem of a function as text ("BAR 0 spans past
+ * 2^64 (ignored)"); false when it has no k-th.  256 bytes always suffice. */
+bool vb_device_problem(const struct vb_device *d, int k, char *buf, size_t n);
 
 /* The memory/IO BAR with that index, or NULL. */
 const struct vb_bar *vb_device_bar(const struct vb_device *d, int index);

@@ -88,8 +88,13 @@ int vb_range_parse(const char *text, struct vb_range *out, struct vb_err *e)
 		char inner[sizeof(e->msg)];
 
 		if (e) {
-			snprintf(inner, sizeof(inner), "%s", e->msg);
-			snprintf(e->msg, sizeof(e->msg), "range '%.64s': %.400s", text, inner);
+			struct vb_err why = *e;
+
+			snprintf(inner, sizeof(inner), "%s", why.msg);
+			/* the range echoed whole or marked cut; a message too
+			 * long for the record ends in "..." (vb_err_set) */
+			vb_err_set(e, why.exit_code, why.errnum, NULL, "range '%.64s%s': %s", text,
+				   strlen(text) > 64 ? "..." : "", inner);
 		}
 		return -1;
 	}

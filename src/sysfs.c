@@ -46,6 +46,25 @@ int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e)
 	return 0;
 }
 
+int vb_sys_set_dump(struct vb_sys *s, const char *path, struct vb_err *e)
+{
+	struct stat st;
+
+	if (!path || !*path)
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "empty lspci dump file name");
+	if (strlen(path) >= sizeof(s->dump))
+		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, NULL,
+				  "lspci dump file name '%.200s' is too long", path);
+	if (stat(path, &st) < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, errno, NULL, "cannot read lspci dump '%s'", path);
+	if (S_ISDIR(st.st_mode))
+		return vb_err_set(e, VB_EXIT_USAGE, EISDIR, NULL, "cannot read lspci dump '%s'", path);
+	if (access(path, R_OK) < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, errno, NULL, "cannot read lspci dump '%s'", path);
+	snprintf(s->dump, sizeof(s->dump), "%s", path);
+	return 0;
+}
+
 static int vpath(char *buf, size_t n, const char *prefix, const char *sep,
 		 const char *fmt, va_list ap)
 {
@@ -191,4 +210,9 @@ int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf)
 	errno = 0;
 	g = strtol(buf, &end, 10);
 	return errno || *end || end == buf || g < 0 || g > INT_MAX ? -1 : (int)g;
+}
+
+const char *vb_sys_config_gap(const struct vb_sys *s)
+{
+	return !s->fake && !vb_sys_is_dump(s) && geteuid() != 0 ? "needs root" : "not captured";
 }

@@ -19,11 +19,24 @@ struct vb_sys {
 	char sysfs[PATH_MAX]; /* "/sys" or the --sysfs-root directory */
 	char root[PATH_MAX];  /* "" or the fake root (parent of sysfs) */
 	bool fake;            /* true when a --sysfs-root was given */
+	char dump[PATH_MAX];  /* "" or the lspci -x dump (-F FILE) read instead of
+				 the PCI bus: no sysfs attributes then */
 };
 
 /* sysfs_root NULL or "" means the real /sys.  Fails (usage exit code) when
  * the directory cannot be read. */
 int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e);
+
+/* Read the PCI functions from an `lspci -x`/`-xxx`/`-xxxx` dump instead of
+ * the bus (vfiobuf -F FILE).  Fails (usage exit code) when the file cannot
+ * be read or is a directory. */
+int vb_sys_set_dump(struct vb_sys *s, const char *path, struct vb_err *e);
+
+/* True when the PCI functions come from a dump, not the live kernel. */
+static inline bool vb_sys_is_dump(const struct vb_sys *s)
+{
+	return s->dump[0] != '\0';
+}
 
 /* Build DIR/<rel> where rel is printf-formatted and relative to /sys
  * (e.g. "bus/pci/devices/%s/driver").  Returns 0, or -1 (ENAMETOOLONG). */
@@ -56,6 +69,11 @@ int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...
 /* True when the sysfs path exists. */
 bool vb_sys_exists(const struct vb_sys *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Why configuration space past the first 64 bytes may be missing: "needs
+ * root" on the live system for a non-root reader, "not captured" for a
+ * fixture or capture (whoever made it read what it could). */
+const char *vb_sys_config_gap(const struct vb_sys *s);
 
 /* Plain-path helpers (absolute paths already resolved by the above). */
 int vb_read_file(const char *path, char *buf, size_t n);           /* -errno */

@@ -11,13 +11,20 @@
 struct vb_cpu_info {
 	char vendor[32]; /* "AuthenticAMD" */
 	int family;      /* -1 when unknown */
+	bool known;      /* cpuinfo was read (never from an lspci dump) */
 };
 
 struct vb_topo {
 	struct vb_devlist devs;      /* node i of the model is devs.v[i] */
 	struct vb_p2p_model model;
 	struct vb_cpu_info cpu;
+	const char *config_gap;      /* why config past 64 bytes may be missing:
+					vb_sys_config_gap() of the source */
 };
+
+/* Why an input of function i was not read: "needs root", "not captured",
+ * or "not in bus/pci/devices" for a bridge taken from a sysfs path. */
+const char *vb_topo_missing_reason(const struct vb_topo *t, int i);
 
 /* Scan the bus (with extended config for ACS) and build the model. */
 int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,

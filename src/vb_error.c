@@ -5,6 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A text that did not fit in buf (n bytes) ends in "...", never cut
+ * silently, and not in the middle of a UTF-8 sequence. */
+static void mark_cut(char *buf, size_t n, int wanted)
+{
+	size_t at;
+
+	if (wanted < 0 || (size_t)wanted < n || n < 4)
+		return;
+	at = n - 4;
+	while (at > 0 && ((unsigned char)buf[at] & 0xc0) == 0x80)
+		at--;
+	memcpy(buf + at, "...", 4);
+}
+
 int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
 		const char *fmt, va_list ap)
 {
@@ -12,8 +26,10 @@ int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
 		return -1;
 	e->exit_code = exit_code;
 	e->errnum = errnum;
-	snprintf(e->device, sizeof(e->device), "%s", device ? device : "");
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	if (device != e->device) /* callers pass e->device to keep it */
+		mark_cut(e->device, sizeof(e->device),
+			 snprintf(e->device, sizeof(e->device), "%s", device ? device : ""));
+	mark_cut(e->msg, sizeof(e->msg), vsnprintf(e->msg, sizeof(e->msg), fmt, ap));
 	return -1;
 }
 

@@ -29,7 +29,8 @@ struct vb_err {
 };
 
 /* Fill *e and return -1, so callers can write `return vb_err_set(...)`.
- * e may be NULL (the error is dropped). device may be NULL. */
+ * e may be NULL (the error is dropped). device may be NULL.  A device or
+ * message too long for its field ends in "..." (cut between characters). */
 int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,

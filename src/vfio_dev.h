@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bdf.h"
 #include "ranges.h"
 #include "sysfs.h"
 #include "vb_error.h"
@@ -18,7 +19,7 @@
 enum vb_vfio_mode { VB_VFIO_AUTO = 0, VB_VFIO_CDEV, VB_VFIO_GROUP };
 
 struct vb_vfio_dev {
-	char name[16];
+	char name[VB_BDF_STRLEN];
 	enum vb_vfio_mode mode; /* the way it was opened */
 	int group;              /* IOMMU group number */
 	int container_fd, group_fd, iommufd, device_fd;

@@ -85,12 +85,13 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 		and .devices[0].vfio_group == "/dev/vfio/20" and .devices[0].vfio_cdev == "/dev/vfio/devices/vfio0"'
 }
 
-@test "a failed bind on a fixture is rolled back and leaves no state" {
+@test "a failed bind on a fixture is rolled back and leaves no record" {
 	root=$(fixture_copy qemu-lab)
 	run vb bind 04:00.0
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"vfio-pci did not claim it (driver is now none); every device was put back on its previous driver" ]]
-	[ ! -e "$root/run/vfiobuf/state.json" ]
+	# the record written before the move is gone again with the rollback
+	jq -e '.devices == {}' "$root/run/vfiobuf/state.json"
 	# the rollback cleared the override again: a newline, as the kernel
 	# wants (a fixture file is overwritten in place, not truncated)
 	[ "$(head -c1 "$root/sys/bus/pci/devices/0000:04:00.0/driver_override" | od -An -c | tr -d ' ')" = '\n' ]
@@ -129,9 +130,26 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture_copy server-2s)
 	mkdir -p "$root/run/vfiobuf"
 	echo 'not json' >"$root/run/vfiobuf/state.json"
-	run vb unbind --dry-run --driver nvme 07:00.0
+	run vb unbind --dry-run 07:00.0
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"state file $root/run/vfiobuf/state.json is not vfiobuf state"* ]]
+	run vb bind 03:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json is not vfiobuf state"* ]]
+}
+
+@test "a corrupt state file does not block unbind --none or --driver: a warning, the file left alone" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/run/vfiobuf"
+	echo 'not json' >"$root/run/vfiobuf/state.json"
+	run --separate-stderr vb unbind --none 07:00.0
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "vfiobuf: warning: state file $root/run/vfiobuf/state.json is not vfiobuf state"*"going on without it (--none given) and leaving it as it is" ]]
+	[ "$(cat "$root/sys/bus/pci/drivers/vfio-pci/unbind")" = "0000:07:00.0" ]
+	[ "$(cat "$root/run/vfiobuf/state.json")" = "not json" ]
+	run --separate-stderr vb unbind -j --dry-run --driver nvme 07:00.0
+	[ "$status" -eq 0 ]
+	[ -n "$output" ] && jq -e '(.warnings[0] | contains("--driver given")) and .devices[0].new_driver == "nvme"' <<<"$output"
 }
 
 @test "bind --from-config plans the devices in /etc/vfiobuf/overrides" {
@@ -175,4 +193,189 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	run vb list -j
 	echo "$output" | jq -e '[.[] | select(.bound_by_vfiobuf)] == [.[] | select(.bdf == "0000:07:00.0")]
 		and (.[] | select(.bdf == "0000:07:00.0") | .original_driver == "nvme")'
+}
+
+# jq 1.6 exits 0 on empty input: the output must be there and match
+out_is() { [ -n "$output" ] && jq -e "$1" <<<"$output" >/dev/null; }
+
+@test "bind: a state file that cannot be written moves nothing (the record comes first)" {
+	root=$(fixture_copy qemu-lab)
+	mkdir -p "$root/run/vfiobuf"
+	# a state of 2 KiB under a 1 KiB file size limit: the save fails with
+	# EFBIG, as on a full disk, while the tiny sysfs writes would succeed
+	jq -n '{version:1, devices:([range(40)] | map({key:"0000:f0:\(10 + (. / 8 | floor)).\(. % 8)",
+		value:{driver:"nvme",time:0}}) | from_entries)}' >"$root/run/vfiobuf/state.json"
+	cp "$root/run/vfiobuf/state.json" "$BATS_TEST_TMPDIR/before.json"
+	run bash -c 'trap "" XFSZ; ulimit -f 1; exec "$0" --sysfs-root "$1/sys" bind 03:00.0' "$VB" "$root"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfiobuf: cannot record the drivers before moving the devices (nothing was changed): cannot write state file $root/run/vfiobuf/state.json: File too large" ]
+	# not one sysfs write: the override and the nvme unbind file untouched
+	[ "$(cat "$root/sys/bus/pci/devices/0000:03:00.0/driver_override")" = "(null)" ]
+	[ ! -s "$root/sys/bus/pci/drivers/nvme/unbind" ]
+	[ ! -s "$root/sys/bus/pci/drivers_probe" ]
+	cmp "$root/run/vfiobuf/state.json" "$BATS_TEST_TMPDIR/before.json"
+	[ -z "$(find "$root/run/vfiobuf" -name 'state.json.*' ! -name state.json.lock)" ]
+}
+
+@test "8 binds and unbinds at once: state.json and overrides lose nothing" {
+	root=$(fixture_copy server-2s)
+	vfio="0000:03:00.0 0000:04:00.0 0000:05:00.0 0000:06:00.0 0000:07:00.0 0000:85:00.0"
+	for d in $vfio; do
+		ln -sfn "$root/sys/bus/pci/drivers/vfio-pci" "$root/sys/bus/pci/devices/$d/driver"
+	done
+	mkdir -p "$root/run/vfiobuf"
+	# records for the six vfio devices (unbind drops them) and four that
+	# nobody touches (they must survive)
+	jq -n --arg v "$vfio" '{version:1, devices:(($v | split(" ")) + ["0000:f0:00.0","0000:f0:00.1",
+		"0000:f0:00.2","0000:f0:00.3"] | map({key:., value:{driver:"nvme",time:0}}) | from_entries)}' \
+		>"$root/run/vfiobuf/state.json"
+	i=0
+	for d in $vfio; do
+		i=$((i + 1))
+		( for k in 1 2 3 4 5 6; do
+			vb unbind --none --persist "$d" >/dev/null || exit 10
+			vb bind --persist "$d" >/dev/null || exit 11
+		  done ) 2>"$BATS_TEST_TMPDIR/err$i" &
+	done
+	# two more bind host devices, which a fixture never lets vfio-pci claim:
+	# each run records the intent, rolls back and drops it again
+	for d in 0000:83:00.0 0000:84:00.0; do
+		i=$((i + 1))
+		( for k in 1 2 3 4 5 6; do
+			out=$(vb bind "$d" 2>&1) && exit 12
+			[[ "$out" == *"every device was put back on its previous driver" ]] || { echo "$out"; exit 13; }
+		  done ) 2>"$BATS_TEST_TMPDIR/err$i" &
+	done
+	fails=0
+	for job in $(jobs -p); do wait "$job" || fails=$((fails + 1)); done
+	cat "$BATS_TEST_TMPDIR"/err*
+	[ "$fails" -eq 0 ]
+	# every record the runs dropped is gone, every other one is there
+	jq -e '.devices | keys == ["0000:f0:00.0","0000:f0:00.1","0000:f0:00.2","0000:f0:00.3"]' \
+		"$root/run/vfiobuf/state.json"
+	[ "$(grep -v '^#' "$root/etc/vfiobuf/overrides" | sort | tr '\n' ' ')" = \
+	  "$(for d in $vfio; do echo "$d vfio-pci"; done | sort | tr '\n' ' ')" ]
+	[ -z "$(find "$root/run/vfiobuf" "$root/etc/vfiobuf" -name '*.*' ! -name '*.lock' ! -name state.json)" ]
+}
+
+@test "crafted state: a driver that is a path is refused, nothing written outside sysfs" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/run/vfiobuf"
+	echo '{"version":1,"devices":{"0000:07:00.0":{"driver":"../../../../../evil","time":0}}}' \
+		>"$root/run/vfiobuf/state.json"
+	run --separate-stderr vb unbind 07:00.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfiobuf: 0000:07:00.0: state file $root/run/vfiobuf/state.json: recorded driver '../../../../../evil' is not a driver name (1-255 letters, digits, _ - . + :); refusing to use it" ]
+	[ ! -s "$root/sys/bus/pci/drivers/vfio-pci/unbind" ]
+	[ ! -e "$root/evil" ] && [ ! -e "$root/sys/evil" ]
+	for bad in '{"version":1,"devices":{"../x":{"driver":"nvme"}}}' \
+		   '{"version":1,"devices":{"0000:07:00.0":{"driver":"."}}}' \
+		   '{"version":1,"devices":{"0000:07:00.0":{"driver":"a b"}}}' \
+		   '{"version":1,"devices":{"0000:07:00.0":{"driver":7}}}' \
+		   '{"version":1,"devices":{"07:00.0":{"driver":"nvme"}}}'; do
+		echo "$bad" >"$root/run/vfiobuf/state.json"
+		run vb unbind --dry-run 07:00.0
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"state file $root/run/vfiobuf/state.json"* ]]
+	done
+}
+
+@test "crafted overrides: a bad line is an error naming it; written with mode 0644 whatever the umask" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/etc/vfiobuf"
+	printf '# comment\n0000:07:00.0 ../../x\n' >"$root/etc/vfiobuf/overrides"
+	run vb bind --dry-run --from-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$root/etc/vfiobuf/overrides line 2 is not 'BDF DRIVER'"* ]]
+	rm "$root/etc/vfiobuf/overrides"
+	run bash -c 'umask 000; exec "$0" --sysfs-root "$1/sys" bind --persist 07:00.0' "$VB" "$root"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a "$root/etc/vfiobuf/overrides")" = 644 ]
+	[ "$(stat -c %a "$root/run/vfiobuf/state.json")" = 644 ]
+	[ "$(stat -c %a "$root/run/vfiobuf/state.json.lock")" = 600 ]
+	run bash -c 'umask 077; exec "$0" --sysfs-root "$1/sys" bind --persist 07:00.0' "$VB" "$root"
+	[ "$(stat -c %a "$root/etc/vfiobuf/overrides")" = 644 ]
+	[ "$(grep -c '^0000:07:00.0 vfio-pci$' "$root/etc/vfiobuf/overrides")" -eq 1 ]
+}
+
+# A host bridge and one IOMMU group of N functions (devices 1.., 8 functions
+# each) on driver DRV, as a fixture root.
+big_group() {
+	local n=$1 drv=$2 out=$BATS_TEST_TMPDIR/big i devs=""
+	for ((i = 0; i < n; i++)); do
+		devs+=$(printf ', {"slot": "%02x.%d", "id": "8086:10d3", "class": "020000", "kind": "rciep", "driver": "%s", "iommu_group": 7, "multifunction": true}' \
+			$((i / 8 + 1)) $((i % 8)) "$drv")
+	done
+	printf '{"cpu": {"vendor": "GenuineIntel", "family": 6, "model": 85}, "host_bridges": [{"domain": 0, "bus": 0, "devices": [{"slot": "00.0", "id": "8086:2020", "class": "060000", "kind": "host-bridge", "iommu_group": 0}%s]}]}\n' \
+		"$devs" >"$out.json"
+	"$FIXTURES_DIR/gen-sysfs" "$out.json" "$out" >&2
+	echo "$out"
+}
+
+@test "bind --group on a group of 74 functions plans all 74" {
+	root=$(big_group 74 e1000e)
+	run vb bind -j --dry-run --group 0000:00:01.0
+	[ "$status" -eq 0 ]
+	out_is '(.devices | length) == 74 and (.writes | length) == 222'
+	# without --group: the 73 others named whole, never cut mid-name
+	run --separate-stderr vb bind --dry-run 0000:00:01.0
+	[ "$status" -eq 6 ]
+	[[ "$stderr" =~ ^"vfiobuf: 0000:00:01.0: IOMMU group 7 also holds ""0000:00:01.1 (e1000e), 0000:00:01.2 (e1000e), "(0000:00:[0-9a-f]{2}\.[0-7]" (e1000e), ")+"and "[0-9]+" more: bind them too, or use --group"$ ]]
+	shown=$(grep -o '0000:00:[0-9a-f]*\.[0-7] (e1000e)' <<<"$stderr" | wc -l)
+	more=$(sed -n 's/.* and \([0-9]*\) more:.*/\1/p' <<<"$stderr")
+	[ $((shown + more)) -eq 73 ]
+}
+
+@test "a driver name of 64+ characters is read whole, not as 'no driver'" {
+	long=very_long_driver_name_$(printf 'x%.0s' {1..80})
+	root=$(big_group 2 "$long")
+	# the group's other member is on that driver: refused, naming it
+	run vb bind --dry-run 0000:00:01.0
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"also holds 0000:00:01.1 ($long)"* ]]
+	run vb bind -j --dry-run --group 0000:00:01.0
+	[ "$status" -eq 0 ]
+	[ -n "$output" ] && jq -e --arg l "$long" '[.devices[].old_driver] == [$l, $l]
+		and ([.writes[].path | select(endswith("/drivers/" + $l + "/unbind"))] | length) == 2' <<<"$output"
+}
+
+@test "unbind --driver: long names whole, over 255 or not a name refused" {
+	root=$(fixture_copy server-2s)
+	long=d$(printf 'x%.0s' {1..99})
+	run vb unbind -j --dry-run --driver "$long" 07:00.0
+	[ "$status" -eq 0 ]
+	[ -n "$output" ] && jq -e --arg l "$long" '.devices[0].new_driver == $l' <<<"$output"
+	run vb unbind --dry-run --driver "d$(printf 'x%.0s' {1..255})" 07:00.0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --driver"* ]]
+	for bad in .. . 'a/b' '' 'x y'; do
+		run vb unbind --dry-run --driver "$bad" 07:00.0
+		[ "$status" -eq 2 ]
+	done
+}
+
+@test "state and overrides that others can write, or symlinks, are not trusted" {
+	root=$(fixture_copy server-2s)
+	mkdir -p "$root/run/vfiobuf" "$root/etc/vfiobuf"
+	echo '{"version":1,"devices":{"0000:07:00.0":{"driver":"nvme","time":0}}}' >"$root/run/vfiobuf/state.json"
+	chmod 666 "$root/run/vfiobuf/state.json"
+	run vb unbind --dry-run 07:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json (owner uid $(id -u), mode 0666) is not a regular file owned by root and writable only by it: refusing to trust it" ]]
+	# list only loses its marks
+	run vb list -j 07:00.0
+	[ "$status" -eq 0 ]
+	out_is '.[0].bound_by_vfiobuf == false'
+	chmod 644 "$root/run/vfiobuf/state.json"
+	mv "$root/run/vfiobuf/state.json" "$root/run/elsewhere.json"
+	ln -s ../elsewhere.json "$root/run/vfiobuf/state.json"
+	run vb unbind --dry-run 07:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state file $root/run/vfiobuf/state.json is a symbolic link: refusing to follow it"* ]]
+	rm "$root/run/vfiobuf/state.json"
+	printf '0000:07:00.0 vfio-pci\n' >"$root/etc/vfiobuf/overrides"
+	chmod 664 "$root/etc/vfiobuf/overrides"
+	run vb bind --dry-run --from-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"overrides file $root/etc/vfiobuf/overrides (owner uid $(id -u), mode 0664)"*"refusing to trust it" ]]
 }

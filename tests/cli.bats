@@ -186,10 +186,98 @@ load helpers/common
 		fi
 		text=$(mandoc -Tascii "$page" | col -b)
 		for o in $("$VB" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-			case $o in --help | --usage | --json | --pretty | --quiet | --verbose | --sysfs-root) continue ;; esac
+			case $o in --help | --usage | --json | --pretty | --quiet | --verbose | --sysfs-root | --from-dump) continue ;; esac
 			grep -q -- "$o" <<<"$text" || missing+=("$c: $o")
 		done
 	done
 	printf '%s\n' "${missing[@]}"
 	[ "${#missing[@]}" -eq 0 ]
+}
+
+# jq 1.6 exits 0 on empty input: the output must be there and match
+out_is() { [ -n "$output" ] && jq -e "$1" <<<"$output" >/dev/null; }
+
+@test "-j after the command: the JSON error even when the error comes first" {
+	# the bad option/command/root is found before the -j that follows it
+	run --separate-stderr "$VB" list --bogus -j
+	[ "$status" -eq 2 ]
+	out_is '.error.message == "unrecognized option '"'--bogus'"'" and .error.exit_code == 2' 
+	run --separate-stderr "$VB" lst -j
+	[ "$status" -eq 2 ]
+	out_is '.error.message | startswith("unknown command '"'lst'"'")' 
+	run --separate-stderr "$VB" --bogus list -jq
+	[ "$status" -eq 2 ]
+	out_is '.error.exit_code == 2' 
+	VFIOBUF_SYSFS_ROOT=/nonexistent run --separate-stderr "$VB" list -p
+	[ "$status" -eq 2 ]
+	out_is '.error.errno_name == "ENOENT" and (.error.message | contains("/nonexistent"))' 
+	[[ "$stderr" == "vfiobuf: cannot use sysfs root '/nonexistent': No such file or directory" ]]
+	# a --sysfs-root after the command replaces the unusable one
+	VFIOBUF_SYSFS_ROOT=/nonexistent run "$VB" list -q --sysfs-root /sys
+	[ "$status" -eq 0 ]
+	# without -j, no JSON
+	run --separate-stderr "$VB" list --bogus
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+}
+
+@test "-j: an error text that is not UTF-8 still gives the JSON error object" {
+	run --separate-stderr "$VB" -j $'l\xffst'
+	[ "$status" -eq 2 ]
+	out_is '.error.message == "unknown command '"'l\ufffdst'"' (see '"'vfiobuf --help'"')"' 
+	run --separate-stderr "$VB" show -j $'0000:0\xe2:00.0'
+	[ "$status" -eq 2 ]
+	out_is '.error.message | startswith("invalid device address '"'0000:0\ufffd:00.0'"'")' 
+}
+
+@test "batch: lines split like bpftool (quotes, escapes, comments), nothing expanded" {
+	load fixtures/fixture_helpers
+	root=$(fixture qemu-lab)
+	cd "$BATS_TEST_TMPDIR"
+	touch x1 x2
+	printf '%s\n' "show '0000:03:00.0' # a comment" 'show "0000:04:00.0"' 'show 0000:05:00.\0' \
+		'  # indented comment' >batch
+	run "$VB" -j --sysfs-root "$root/sys" --batch batch
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .bdf <<<"$output" | tr '\n' ' ')" = "0000:03:00.0 0000:04:00.0 0000:05:00.0 " ]
+	# a glob and a $VAR reach the command as typed (wordexp expanded both)
+	for word in 'x*' '$HOME' '~' '$(id)'; do
+		printf 'show %s\n' "$word" >batch
+		HOME=/tmp run --separate-stderr "$VB" --sysfs-root "$root/sys" --batch batch
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "vfiobuf: invalid device address '$word' (expected [DOMAIN:]BUS:DEV.FN, e.g. 0000:03:00.0)" ]
+	done
+	printf 'list\nshow "0000:03:00.0\n' >batch
+	run --separate-stderr "$VB" -j --sysfs-root "$root/sys" --batch batch
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfiobuf: batch file 'batch' line 2: unterminated \" quote (column 6)" ]
+	[ "$(tail -n1 <<<"$output" | jq -r .error.message)" = "batch file 'batch' line 2: unterminated \" quote (column 6)" ]
+}
+
+@test "batch: global options given on a line do not carry over to the next" {
+	load fixtures/fixture_helpers
+	lab=$(fixture qemu-lab)
+	srv=$(fixture server-2s)
+	cd "$BATS_TEST_TMPDIR"
+	# -j on line 1, then text again
+	printf 'show -j 0000:03:00.0\nshow 0000:03:00.0\n' >batch
+	run "$VB" --sysfs-root "$lab/sys" --batch batch
+	[ "$status" -eq 0 ]
+	jq -e '.bdf == "0000:03:00.0"' <<<"${lines[0]}"
+	[[ "${lines[1]}" == "0000:03:00.0  "* ]]
+	# -q on line 1 only
+	printf 'list -q\nlist\n' >batch
+	run "$VB" --sysfs-root "$lab/sys" --batch batch
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == DEVICE* ]]
+	# --sysfs-root on line 1 only: 0000:07:00.0 is in server-2s, not in qemu-lab
+	printf 'show -q --sysfs-root %s 0000:07:00.0\nshow 0000:07:00.0\n' "$srv/sys" >batch
+	run --separate-stderr "$VB" --sysfs-root "$lab/sys" --batch batch
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"0000:07:00.0"* ]]
+	# and -j on the real command line holds for every line
+	printf 'show 0000:03:00.0\nshow -q 0000:04:00.0\n' >batch
+	run "$VB" -j --sysfs-root "$lab/sys" --batch batch
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .bdf <<<"$output" | tr '\n' ' ')" = "0000:03:00.0 0000:04:00.0 " ]
 }

@@ -49,6 +49,16 @@ bash_complete() {
 	[ "$output" = "0000:03:00.0" ]
 }
 
+@test "bash: -F completes files, then devices come from the lspci dump" {
+	cd "$BATS_TEST_TMPDIR" && cp "$VFIOBUF_TOP/tests/fixtures/lspci-dumps/tree-fsl-p2020" fsl.dump
+	run bash_complete vfiobuf -F fsl
+	[ "$output" = "fsl.dump" ]
+	run bash_complete vfiobuf --from-dump fsl.dump show 0001:
+	[ "$output" = $'0001:02:00.0\n0001:03:00.0' ]
+	run bash_complete vfiobuf --f
+	[ "$output" = "--from-dump" ]
+}
+
 @test "zsh: completion file loads under compinit" {
 	command -v zsh >/dev/null || skip "zsh not installed"
 	run zsh -f -c "fpath=($VFIOBUF_TOP/completions \$fpath); autoload -U compinit; compinit -u -D; autoload -U _vfiobuf && whence -w _vfiobuf"
@@ -62,4 +72,19 @@ bash_complete() {
 	[ "$status" -eq 0 ]
 	grep -q '^show' <<<"$output"
 	grep -q '^--numeric' <<<"$output"
+}
+
+@test "bash: --snapshot completes files, and the snapshot command its options" {
+	cd "$BATS_TEST_TMPDIR" && touch snap.tar.gz && mkdir -p sdir
+	run bash_complete vfiobuf --snapshot snap
+	[ "$output" = "snap.tar.gz" ]
+	run bash_complete vfiobuf --snapshot snap.tar.gz li
+	[ "$output" = "list" ]
+	run bash_complete vfiobuf --sn
+	[ "$output" = "--snapshot" ]
+	run bash_complete vfiobuf snapshot --
+	grep -qx -- --with-vpd <<<"$output"
+	grep -qx -- --output <<<"$output"
+	run bash_complete vfiobuf snapshot -o sna
+	[ "$output" = "snap.tar.gz" ]
 }

@@ -167,3 +167,14 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	[ "$(status_of iommu-mode)" = info ]
 	jq -e '.checks[] | select(.check == "iommu-mode") | .message | test("^[0-9]+ of [0-9]+ groups have identity")' <<<"$output"
 }
+
+@test "doctor on a tree: release from proc/version without osrelease; no rlimits of this host" {
+	root=$(green_root)
+	rm "$root/proc/sys/kernel/osrelease"
+	echo "Linux version 7.3.4+deb13-amd64 (debian-kernel@lists.debian.org) (gcc 14.2.0) #1 SMP PREEMPT_DYNAMIC Debian 7.3.4-1~bpo13+1" >"$root/proc/version"
+	run "$VB" -j --sysfs-root "$root/sys" doctor
+	[ "$status" -eq 0 ]
+	[ "$(status_of kernel)" = ok ]
+	[ "$(status_of kernel-config)" = ok ]
+	jq -e '.checks[] | select(.check == "memlock") | .status == "info" and (.message | test("captured tree carries no resource limits"))' <<<"$output"
+}

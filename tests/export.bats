@@ -109,3 +109,32 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"fd 0 is not a dma-buf"* ]]
 }
+
+@test "verify: the request is checked before iommufd is probed (exit 2 on any host)" {
+	root=$(fixture qemu-lab)
+	# the fixture has no /dev/iommu: a bad range must still be exit 2, not 5
+	run vb verify 04:00.0 --bar 2 --range 0x123:4K
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"0000:04:00.0: range 0x123:0x1000: offset 0x123 is not a multiple of the page size"* ]]
+	run vb verify 04:00.0 --bar 2 --range 0:32M
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"past the end of BAR 2"* ]]
+	run vb verify 09:00.0 --bar 2
+	[ "$status" -eq 3 ]
+}
+
+@test "--bar and --fd take plain decimal digits only" {
+	root=$(fixture qemu-lab)
+	for bar in ' 2' '+2' '2 ' '0x2' '-0' ''; do
+		run vb export 04:00.0 --bar "$bar" --hold
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"invalid --bar '$bar' (a BAR index 0-5)" ]]
+		run vb verify 04:00.0 --bar "$bar"
+		[ "$status" -eq 2 ]
+	done
+	for fd in '+0' ' 0' 4294967296 -1; do
+		run vb verify --fd "$fd"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"invalid --fd '$fd'"* ]]
+	done
+}

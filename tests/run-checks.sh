@@ -91,7 +91,7 @@ done
 echo "== man pages"
 out="$RESULTS/man.tap" n=0
 : >"$out"
-for m in man/*.1; do
+for m in man/*.1 man/*.7; do
 	[ -e "$m" ] || continue
 	n=$((n + 1))
 	if lint=$(mandoc -Tlint -W warning "$m" 2>&1) && [ -z "$lint" ]; then

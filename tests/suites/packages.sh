@@ -42,7 +42,7 @@ check "the packaged binary runs --version" "$root/usr/bin/vfiobuf" --version
 check "the packaged binary runs doctor -j on this host (exit 0 or 1, JSON)" \
 	sh -c "'$root/usr/bin/vfiobuf' -j doctor >'$T/doctor.json'; [ \$? -le 1 ] && jq -e .summary '$T/doctor.json'"
 pages=0 bad=""
-for m in "$root"/usr/share/man/man1/*.1.gz; do
+for m in "$root"/usr/share/man/man1/*.1.gz "$root"/usr/share/man/man7/*.7.gz; do
 	pages=$((pages + 1))
 	w=$(MANWIDTH=80 man -l -Tutf8 "$m" 2>&1 >/dev/null)
 	[ -z "$w" ] && MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q NAME || bad="$bad $(basename "$m"): ${w:-no NAME section}"
@@ -84,7 +84,7 @@ norm() { sed -e 's|^\./|/|' -e 's|^/lib/systemd|/usr/lib/systemd|' -e 's|\.gz$||
 	-e 's|/zsh/vendor-completions/|/zsh/COMPLETIONS/|' -e 's|/zsh/site-functions/|/zsh/COMPLETIONS/|' |
 	grep -v -e '^/usr/share/doc' -e '^/usr/share/lintian' -e '^/usr/lib/\.build-id' -e '/$' | sort -u; }
 dpkg -c "$deb" | awk '{print $6}' | norm >"$T/deb.list"
-rpm -qlp "$rpm" 2>/dev/null | norm | grep -v -x -e /etc/vfiobuf >"$T/rpm.list"
+rpm -qlp "$rpm" 2>/dev/null | norm | grep -v -x -e /etc/vfiobuf -e /usr/share/vfiobuf -e /usr/share/vfiobuf/schema >"$T/rpm.list"
 sed -i -e '\|^/etc$|d' -e '\|^/etc/vfiobuf$|d' "$T/deb.list"
 if d=$(diff "$T/deb.list" "$T/rpm.list"); then ok "the .deb and the .rpm ship the same $(wc -l <"$T/deb.list") files"; else not_ok "the .deb and the .rpm ship the same files" "$d"; fi
 check "the .deb's conffile is /etc/vfiobuf/serve.conf" sh -c "dpkg-deb -I '$deb' conffiles | grep -qx /etc/vfiobuf/serve.conf"

@@ -1,4 +1,6 @@
 /* Unit tests for bdf.c: address parsing/formatting and -d/-c selectors. */
+#include <string.h>
+
 #include "bdf.h"
 #include "tap.h"
 
@@ -30,6 +32,15 @@ int main(void)
 	is_str(roundtrip("", buf), "(invalid)", "empty");
 	is_str(roundtrip("0000:100:00.0", buf), "(invalid)", "three-digit bus");
 	is_str(roundtrip("123456789:00:00.0", buf), "(invalid)", "domain wider than 32 bits");
+	is_str(roundtrip("10000000:00:00.7", buf), "10000000:00:00.7",
+	       "8-digit domain keeps its function digit");
+	is_str(roundtrip("ffffffff:ff:1f.7", buf), "ffffffff:ff:1f.7", "the longest address fits");
+	{
+		char b0[VB_BDF_STRLEN], b7[VB_BDF_STRLEN];
+
+		ok(strcmp(roundtrip("10000000:00:00.0", b0), roundtrip("10000000:00:00.7", b7)) != 0,
+		   "functions 0 and 7 of an 8-digit domain stay different names");
+	}
 
 	vb_bdf_parse("0000:03:00.0", &a);
 	vb_bdf_parse("0001:00:00.0", &b);

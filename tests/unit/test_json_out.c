@@ -62,6 +62,50 @@ int main(void)
 	       "JSON error object replaces partial output");
 	free(err);
 
+	/* an error text that is not UTF-8 (a name from sysfs, an argument)
+	 * still gives the error object, each bad byte as U+FFFD */
+	err = NULL;
+	f = open_memstream(&err, &len);
+	o = out_new(f, true, false);
+	vb_err_set(&e, VB_EXIT_USAGE, 0, "dev\xc3", "unknown command 'l\xffst\xe2\x82'");
+	is_int(out_error(o, &e), VB_EXIT_USAGE, "out_error with invalid UTF-8 returns the exit code");
+	out_free(o);
+	fclose(f);
+	is_str(err,
+	       "{\"error\":{\"message\":\"unknown command 'l\xef\xbf\xbdst\xef\xbf\xbd\xef\xbf\xbd'\","
+	       "\"errno\":0,\"errno_name\":null,\"device\":\"dev\xef\xbf\xbd\",\"exit_code\":2}}\n",
+	       "invalid UTF-8 in the error text is replaced, the object still printed");
+	free(err);
+
+	err = NULL;
+	f = open_memstream(&err, &len);
+	o = out_new(f, true, false);
+	out_open_object(o, NULL);
+	out_str(o, "name", NULL, "eth\xff" "0");
+	out_str(o, "overlong", NULL, "\xc0\xaf");
+	out_str(o, "surrogate", NULL, "\xed\xa0\x80");
+	out_str(o, "ok", NULL, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+	out_close_object(o);
+	out_free(o);
+	fclose(f);
+	is_str(err,
+	       "{\"name\":\"eth\xef\xbf\xbd" "0\",\"overlong\":\"\xef\xbf\xbd\xef\xbf\xbd\","
+	       "\"surrogate\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",\"ok\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}\n",
+	       "a field that is not UTF-8 is kept, bad bytes replaced; valid text untouched");
+	free(err);
+
+	{ /* a message longer than the record says so, cut between characters */
+		char big[700];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		memcpy(big + 505, "\xc3\xa9\xc3\xa9", 4); /* a 2-byte character across the cut */
+		vb_err_set(&e, VB_EXIT_FAIL, 0, "a-device-name-longer-than-31-bytes", "%s", big);
+		is_int((int)strlen(e.msg), 510, "a long message is cut before the split character");
+		is_str(e.msg + 505, "\xc3\xa9...", "and ends in '...'");
+		is_str(e.device, "a-device-name-longer-than-31...", "a long device name ends in '...'");
+	}
+
 	is_str(out_size_human(16777216, sz, sizeof(sz)), "16M", "16 MiB");
 	is_str(out_size_human(4096, sz, sizeof(sz)), "4K", "4 KiB");
 	is_str(out_size_human(32ULL << 30, sz, sizeof(sz)), "32G", "32 GiB");

@@ -309,6 +309,42 @@ static void test_broken_model(void)
 	free(m.chains);
 }
 
+/* No cpuinfo (an lspci dump): a host-bridge refusal may be lifted by the
+ * AMD Zen rule, so it is uncertain; what the whitelist allows, and bus-addr
+ * inside the fabric, stay certain. */
+static void test_cpu_unknown(void)
+{
+	struct spec s[] = {
+		{ "RP0", -1, 0, NONE }, { "E0", 0, 0, NONE },
+		{ "RP1", -1, 1, NONE }, { "E1", 2, 1, NONE },
+		{ "E0b", 0, 0, NONE },
+	};
+	uint32_t q35[] = { 0x808629c0, 0x808629c0 };
+	uint32_t both_sky[] = { 0x80862020, 0x80862030 };
+	struct vb_p2p_model m;
+	struct vb_p2p_result r;
+
+	build(&m, s, 5, q35, 2, false);
+	m.cpu_unknown = true;
+	r = pair(&m, 1, 3);
+	ok(r.verdict == VB_P2P_NOT_SUPPORTED && r.uncertain && r.cpu_unknown,
+	   "unknown CPU: a host-bridge refusal is uncertain");
+	r = pair(&m, 1, 4);
+	ok(r.verdict == VB_P2P_BUS_ADDR && !r.uncertain && !r.cpu_unknown,
+	   "unknown CPU: bus-addr below a common port stays certain");
+	m.cpu_unknown = false;
+	r = pair(&m, 1, 3);
+	ok(!r.uncertain && !r.cpu_unknown, "known non-AMD CPU: the refusal is certain");
+	vb_p2p_model_free(&m);
+
+	build(&m, s, 5, both_sky, 2, false);
+	m.cpu_unknown = true;
+	r = pair(&m, 1, 3);
+	ok(r.verdict == VB_P2P_THRU_HOST_BRIDGE && !r.uncertain && !r.cpu_unknown,
+	   "unknown CPU: what the whitelist allows stays certain");
+	vb_p2p_model_free(&m);
+}
+
 int main(void)
 {
 	bool same;
@@ -324,5 +360,6 @@ int main(void)
 	test_vfs();
 	test_deep_tree();
 	test_broken_model();
+	test_cpu_unknown();
 	return tap_done();
 }

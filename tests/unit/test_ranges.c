@@ -2,6 +2,7 @@
  * the kernel's order, names, and the export errno table. */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ranges.h"
 #include "tap.h"
@@ -245,8 +246,23 @@ static void test_errnos(void)
 	is_int(vb_export_errno_exit(EBUSY), VB_EXIT_BUSY, "EBUSY exits 6");
 }
 
+/* A long bad range is echoed marked as cut, never cut silently. */
+static void test_long_range_text(void)
+{
+	char text[200] = "0x1000:";
+	struct vb_range r;
+	struct vb_err e = { 0 };
+
+	memset(text + 7, 'z', 150);
+	text[157] = '\0';
+	is_int(vb_range_parse(text, &r, &e), -1, "a long bad length is refused");
+	ok(strncmp(e.msg, "range '0x1000:zzz", 17) == 0 && strstr(e.msg, "zzz...': ") != NULL,
+	   "the echoed range is marked cut: %s", e.msg);
+}
+
 int main(void)
 {
+	test_long_range_text();
 	test_parse_size();
 	test_parse_range();
 	test_validate();
