@@ -5,6 +5,8 @@
  */
 #include "json_out.h"
 
+#include "proto.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -303,19 +305,14 @@ void out_free(struct vb_out *o)
 int out_error(struct vb_out *o, const struct vb_err *e)
 {
 	int code = e->exit_code ? e->exit_code : VB_EXIT_FAIL;
-	const char *ename = e->errnum ? vb_errno_name(e->errnum) : NULL;
-	json_t *err;
+	const char *subject = e->device[0] ? e->device : e->socket;
 
-	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", e->device[0] ? e->device : "",
-		e->device[0] ? ": " : "", e->msg, e->errnum ? ": " : "",
-		e->errnum ? strerror(e->errnum) : "");
+	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", subject, subject[0] ? ": " : "", e->msg,
+		e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
 	if (!o || !o->json)
 		return code;
 	out_discard(o);
-	err = json_pack("{s:o, s:i, s:s?, s:o?, s:i}", "message", json_text(e->msg), "errno",
-			e->errnum, "errno_name", ename, "device",
-			e->device[0] ? json_text(e->device) : NULL, "exit_code", code);
-	o->root = json_pack("{s:o}", "error", err);
+	o->root = json_pack("{s:o}", "error", vb_proto_error_object(e));
 	out_flush(o);
 	return code;
 }

@@ -26,9 +26,11 @@ int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
 		return -1;
 	e->exit_code = exit_code;
 	e->errnum = errnum;
-	if (device != e->device) /* callers pass e->device to keep it */
+	if (device != e->device) { /* callers pass e->device to keep it */
 		mark_cut(e->device, sizeof(e->device),
 			 snprintf(e->device, sizeof(e->device), "%s", device ? device : ""));
+		e->socket[0] = '\0';
+	}
 	mark_cut(e->msg, sizeof(e->msg), vsnprintf(e->msg, sizeof(e->msg), fmt, ap));
 	return -1;
 }
@@ -41,6 +43,20 @@ int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	va_start(ap, fmt);
 	vb_err_vset(e, exit_code, errnum, device, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int vb_err_set_socket(struct vb_err *e, int exit_code, int errnum, const char *path,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vb_err_vset(e, exit_code, errnum, NULL, fmt, ap);
+	va_end(ap);
+	if (e && path)
+		mark_cut(e->socket, sizeof(e->socket),
+			 snprintf(e->socket, sizeof(e->socket), "%s", path));
 	return -1;
 }
 
