@@ -3,6 +3,7 @@
 # kernel call, with the documented exit code.  (Real exports: tests/lab.)
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -56,7 +57,8 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture qemu-lab)
 	run --separate-stderr vb -j export 03:00.0 --bar 2 --hold
 	[ "$status" -eq 5 ]
-	echo "$output" | jq -e '.error.device == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
+	assert_schema error
+	echo "$output" | jq -e '.error.bdf == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
 }
 
 @test "export and info: unknown device exits 3" {
@@ -87,7 +89,7 @@ import socket, sys, os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 fd = os.memfd_create("not-a-dmabuf")
-socket.send_fds(s, [b'{"device":"x"}\n'], [fd])
+socket.send_fds(s, [b'{"bdf":"x"}\n'], [fd])
 PY
 	wait $! || status=$?
 	[ "${status:-0}" -ne 0 ]
