@@ -132,7 +132,9 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-char *out_utf8_clean(const char *s)
+/* A malloc'd copy of s with every byte that is not part of well-formed
+ * UTF-8 replaced by U+FFFD (NULL when out of memory). */
+static char *out_utf8_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), j = 0;
@@ -268,7 +270,8 @@ void out_json(struct vb_out *o, const char *key, json_t *val)
 		json_decref(val);
 }
 
-void out_flush(struct vb_out *o)
+/* Write the pending top-level JSON value (one line unless pretty). */
+static void out_flush(struct vb_out *o)
 {
 	size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER;
 

@@ -37,7 +37,8 @@ int vb_client_connect(const char *path, struct vb_err *e)
 	return vb_err_set_socket(e, vb_exit_from_errno(err), err, path, "cannot connect to the daemon");
 }
 
-int vb_client_send(int sock, json_t *req, struct vb_err *e)
+/* Send one request (reference stolen). */
+static int vb_client_send(int sock, json_t *req, struct vb_err *e)
 {
 	size_t len = 0;
 	char *text = vb_proto_encode(req, &len);

@@ -19,8 +19,8 @@ static void mark_cut(char *buf, size_t n, int wanted)
 	memcpy(buf + at, "...", 4);
 }
 
-int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
-		const char *fmt, va_list ap)
+static int err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
+		    const char *fmt, va_list ap)
 {
 	if (!e)
 		return -1;
@@ -41,7 +41,7 @@ int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vb_err_vset(e, exit_code, errnum, device, fmt, ap);
+	err_vset(e, exit_code, errnum, device, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -52,7 +52,7 @@ int vb_err_set_socket(struct vb_err *e, int exit_code, int errnum, const char *p
 	va_list ap;
 
 	va_start(ap, fmt);
-	vb_err_vset(e, exit_code, errnum, NULL, fmt, ap);
+	err_vset(e, exit_code, errnum, NULL, fmt, ap);
 	va_end(ap);
 	if (e && path)
 		mark_cut(e->socket, sizeof(e->socket),

@@ -36,8 +36,6 @@ struct vb_err {
  * too long for its field ends in "..." (cut between characters). */
 int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
-		const char *fmt, va_list ap);
 
 /* As vb_err_set, for an error about the unix socket at path (the error
  * object's "socket"; device is cleared). */
