@@ -69,6 +69,24 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$status" -eq 3 ]
 	run vb reset 09:00.0
 	[ "$status" -eq 3 ]
+	# under -j: the error object, the address in bdf, socket null
+	for cmd in "export 09:00.0 --bar 2 --hold" "info 09:00.0" "reset 09:00.0" "verify 09:00.0 --bar 2"; do
+		run --separate-stderr vb -j $cmd
+		[ "$status" -eq 3 ]
+		assert_schema error
+		jq -e '.error.bdf == "0000:09:00.0" and .error.socket == null' <<<"$output"
+	done
+}
+
+@test "-j errors about a socket name it in socket, bdf null" {
+	run --separate-stderr "$VB" -j recv --listen /nonexistent/dir/sock
+	[ "$status" -ne 0 ]
+	assert_schema error
+	jq -e '.error.socket == "/nonexistent/dir/sock" and .error.bdf == null' <<<"$output"
+	run --separate-stderr "$VB" -j reset --server "$BATS_TEST_TMPDIR/none.sock" 04:00.0
+	[ "$status" -eq 3 ]
+	assert_schema error
+	jq -e --arg s "$BATS_TEST_TMPDIR/none.sock" '.error.socket == $s and .error.bdf == null' <<<"$output"
 }
 
 @test "recv: needs --listen, refuses a path it cannot use" {

@@ -168,7 +168,7 @@ root_port_first() {
 	echo "$output" | jq -e '
 		(.nodes | map({key: .bdf, value: .parent}) | from_entries) as $up
 		| [.nodes[] | .bdf as $me | [limit(40; $up[$me] | recurse(if . == null then empty else $up[.] end))] | index($me)] | all(. == null)'
-	run vb distance -j 03:00.0 04:00.0
+	run --separate-stderr vb distance -j 03:00.0 04:00.0
 	[ "$status" -eq 0 ]
 	assert_schema distance
 }

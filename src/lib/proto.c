@@ -347,9 +347,22 @@ static bool plain_release_id(struct scan *s, struct vb_request *rq, size_t i)
 	       !listed_before(rq->release, i);
 }
 
-enum plain_key { PK_OP, PK_ID, PK_DEVICE, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
+enum plain_key { PK_OP, PK_ID, PK_BDF, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
 static const char *const plain_keys[PK_COUNT] = { "op", "id", "bdf", "bar", "ranges", "release",
 						  "lease" };
+
+/* The keys op takes, as plain_key bits: "op", "id" and its op_fields. */
+static unsigned plain_keys_of(enum vb_op op)
+{
+	unsigned bits = 1u << PK_OP | 1u << PK_ID;
+	size_t n = sizeof(op_fields[op]) / sizeof(op_fields[op][0]);
+
+	for (size_t i = 0; i < n && op_fields[op][i]; i++)
+		for (int k = 0; k < PK_COUNT; k++)
+			if (!strcmp(op_fields[op][i], plain_keys[k]))
+				bits |= 1u << k;
+	return bits;
+}
 
 static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq)
 {
@@ -370,7 +383,7 @@ static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq
 		rq->has_id = true;
 		rq->id = (json_int_t)v;
 		return true;
-	case PK_DEVICE:
+	case PK_BDF:
 		if (!plain_string(s, text, sizeof(text)) || vb_bdf_parse(text, &bdf) < 0)
 			return false;
 		vb_bdf_format(&bdf, rq->device);
@@ -393,9 +406,6 @@ static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq
 
 int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
 {
-	static const unsigned export_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_DEVICE |
-					    1u << PK_BAR | 1u << PK_RANGES | 1u << PK_RELEASE;
-	static const unsigned release_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_LEASE;
 	struct scan s = { buf, buf + len };
 	unsigned seen = 0;
 	char key[16];
@@ -421,8 +431,10 @@ int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
 	if (s.p != s.end)
 		return 0;
 	if (rq->op == VB_OP_EXPORT)
-		return !(seen & ~export_keys) && (seen & 1u << PK_DEVICE) && (seen & 1u << PK_BAR);
-	return rq->op == VB_OP_RELEASE && !(seen & ~release_keys) && (seen & 1u << PK_LEASE);
+		return !(seen & ~plain_keys_of(VB_OP_EXPORT)) && (seen & 1u << PK_BDF) &&
+		       (seen & 1u << PK_BAR);
+	return rq->op == VB_OP_RELEASE && !(seen & ~plain_keys_of(VB_OP_RELEASE)) &&
+	       (seen & 1u << PK_LEASE);
 }
 
 int vb_proto_parse_general(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e)
