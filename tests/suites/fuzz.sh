@@ -9,7 +9,7 @@ secs=${FUZZ_SECONDS:-20}
 out=build/fuzz
 mkdir -p "$out"
 targets=(request:"src/lib/proto.c src/lib/bdf.c src/lib/ranges.c src/lib/vb_error.c"
-	 policy:"src/lib/policy.c src/lib/uevent.c src/lib/bdf.c src/lib/ranges.c src/lib/vb_error.c"
+	 policy:"src/lib/policy.c src/lib/uevent.c src/lib/proto.c src/lib/bdf.c src/lib/ranges.c src/lib/vb_error.c"
 	 dump_tree:"src/lib/pci_dump.c src/lib/bdf.c")
 echo "1..$(( ${#targets[@]} * 2 ))"
 n=0
