@@ -316,12 +316,13 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 	json_decref(desc);
 	close(fd);
 	if (a.server) {
+		json_t *ev;
+
 		/* events pushed while a command ran were not read yet */
 		while (h.broker >= 0 && broker_pending(&h))
 			;
 		close(h.broker); /* the daemon releases the lease */
-		json_t *ev = vb_event_released(lease, bdf, "client-disconnected");
-
+		ev = vb_event_released(lease, bdf, "client-disconnected");
 		json_object_set_new(ev, "socket", json_string(a.server));
 		cli_event(cli, ev);
 	} else {

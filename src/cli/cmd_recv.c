@@ -10,9 +10,9 @@
 
 #include "cli.h"
 #include "cli_vfio.h"
-#include "proto.h"
 #include "events.h"
 #include "fdpass.h"
+#include "proto.h"
 
 enum { OPT_LISTEN = 0x4100, OPT_EXEC, OPT_MODE };
 
