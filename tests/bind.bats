@@ -4,6 +4,7 @@
 # the lab, tests/lab/bind.bats.)
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -38,6 +39,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture_copy multifunction)
 	run vb bind -j --dry-run --group 02:00.0
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	echo "$output" | jq -e '[.devices[] | {bdf, old_driver, requested}] == [
 		{"bdf":"0000:02:00.0","old_driver":"nvidia","requested":true},
 		{"bdf":"0000:02:00.1","old_driver":"snd_hda_intel","requested":false}]'
@@ -81,8 +83,9 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture_copy server-2s)
 	run vb bind -j --dry-run 07:00.0
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	echo "$output" | jq -e '.writes == [] and .devices[0].changed == false
-		and .devices[0].vfio_group == "/dev/vfio/20" and .devices[0].vfio_cdev == "/dev/vfio/devices/vfio0"'
+		and .devices[0].vfio.group == "/dev/vfio/20" and .devices[0].vfio.cdev == "/dev/vfio/devices/vfio0"'
 }
 
 @test "a failed bind on a fixture is rolled back and leaves no record" {
@@ -149,6 +152,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$(cat "$root/run/vfiobuf/state.json")" = "not json" ]
 	run --separate-stderr vb unbind -j --dry-run --driver nvme 07:00.0
 	[ "$status" -eq 0 ]
+	assert_schema unbind
 	[ -n "$output" ] && jq -e '(.warnings[0] | contains("--driver given")) and .devices[0].new_driver == "nvme"' <<<"$output"
 }
 
@@ -158,6 +162,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	printf '# comment\n0000:04:00.0 vfio-pci\n0000:06:00.0 other\n' >"$root/etc/vfiobuf/overrides"
 	run vb bind -j --dry-run --from-config
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	echo "$output" | jq -e '[.devices[].bdf] == ["0000:04:00.0"]'
 }
 
@@ -316,6 +321,7 @@ big_group() {
 	root=$(big_group 74 e1000e)
 	run vb bind -j --dry-run --group 0000:00:01.0
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	out_is '(.devices | length) == 74 and (.writes | length) == 222'
 	# without --group: the 73 others named whole, never cut mid-name
 	run --separate-stderr vb bind --dry-run 0000:00:01.0
@@ -335,6 +341,7 @@ big_group() {
 	[[ "$output" == *"also holds 0000:00:01.1 ($long)"* ]]
 	run vb bind -j --dry-run --group 0000:00:01.0
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	[ -n "$output" ] && jq -e --arg l "$long" '[.devices[].old_driver] == [$l, $l]
 		and ([.writes[].path | select(endswith("/drivers/" + $l + "/unbind"))] | length) == 2' <<<"$output"
 }
@@ -344,6 +351,7 @@ big_group() {
 	long=d$(printf 'x%.0s' {1..99})
 	run vb unbind -j --dry-run --driver "$long" 07:00.0
 	[ "$status" -eq 0 ]
+	assert_schema unbind
 	[ -n "$output" ] && jq -e --arg l "$long" '.devices[0].new_driver == $l' <<<"$output"
 	run vb unbind --dry-run --driver "d$(printf 'x%.0s' {1..255})" 07:00.0
 	[ "$status" -eq 2 ]
@@ -365,6 +373,7 @@ big_group() {
 	# list only loses its marks
 	run vb list -j 07:00.0
 	[ "$status" -eq 0 ]
+	assert_schema list
 	out_is '.[0].bound_by_vfiobuf == false'
 	chmod 644 "$root/run/vfiobuf/state.json"
 	mv "$root/run/vfiobuf/state.json" "$root/run/elsewhere.json"

@@ -3,6 +3,7 @@
 # on this machine's real /sys (read-only).
 
 load helpers/common
+load helpers/schema
 
 @test "--version prints the version" {
 	run "$VB" --version
@@ -54,6 +55,7 @@ load helpers/common
 @test "unknown global option under -j gives a JSON error object" {
 	run --separate-stderr "$VB" -j --frob list
 	[ "$status" -eq 2 ]
+	assert_schema error
 	echo "$output" | jq -e '.error.exit_code == 2 and (.error.message | test("--frob"))'
 }
 
@@ -66,6 +68,7 @@ load helpers/common
 @test "malformed address under -j: JSON error on stdout, line on stderr" {
 	run --separate-stderr "$VB" show -j zz:00.0
 	[ "$status" -eq 2 ]
+	assert_schema error
 	echo "$output" | jq -e '.error.exit_code == 2 and .error.errno == 0'
 	[[ "$stderr" == *"'zz:00.0'"* ]]
 }
@@ -73,7 +76,8 @@ load helpers/common
 @test "unknown device: exit 3 with the device in the JSON error" {
 	run --separate-stderr "$VB" -j show 0000:7f:1f.7
 	[ "$status" -eq 3 ]
-	echo "$output" | jq -e '.error.device == "0000:7f:1f.7" and .error.exit_code == 3'
+	assert_schema error
+	echo "$output" | jq -e '.error.bdf == "0000:7f:1f.7" and .error.exit_code == 3'
 	[ "$stderr" = "vfiobuf: 0000:7f:1f.7: no such PCI device" ]
 }
 
@@ -115,6 +119,7 @@ load helpers/common
 	n=$(ls /sys/bus/pci/devices | wc -l)
 	run "$VB" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	echo "$output" | jq -e --argjson n "$n" 'length == $n'
 	echo "$output" | jq -e 'all(.[]; (.bdf | test("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")))'
 }
@@ -174,6 +179,7 @@ load helpers/common
 	command -v valgrind >/dev/null || skip "valgrind not installed"
 	run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$VB" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 }
 
 @test "every command has a man page naming each of its options" {
@@ -201,12 +207,14 @@ out_is() { [ -n "$output" ] && jq -e "$1" <<<"$output" >/dev/null; }
 	# the bad option/command/root is found before the -j that follows it
 	run --separate-stderr "$VB" list --bogus -j
 	[ "$status" -eq 2 ]
+	assert_schema error
 	out_is '.error.message == "unrecognized option '"'--bogus'"'" and .error.exit_code == 2' 
 	run --separate-stderr "$VB" lst -j
 	[ "$status" -eq 2 ]
 	out_is '.error.message | startswith("unknown command '"'lst'"'")' 
 	run --separate-stderr "$VB" --bogus list -jq
 	[ "$status" -eq 2 ]
+	assert_schema error
 	out_is '.error.exit_code == 2' 
 	VFIOBUF_SYSFS_ROOT=/nonexistent run --separate-stderr "$VB" list -p
 	[ "$status" -eq 2 ]
@@ -227,6 +235,7 @@ out_is() { [ -n "$output" ] && jq -e "$1" <<<"$output" >/dev/null; }
 	out_is '.error.message == "unknown command '"'l\ufffdst'"' (see '"'vfiobuf --help'"')"' 
 	run --separate-stderr "$VB" show -j $'0000:0\xe2:00.0'
 	[ "$status" -eq 2 ]
+	assert_schema error
 	out_is '.error.message | startswith("invalid device address '"'0000:0\ufffd:00.0'"'")' 
 }
 

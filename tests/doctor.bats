@@ -2,6 +2,7 @@
 # `vfiobuf doctor` on fixture trees (every check, green and red) and on this
 # machine (no IOMMU here: it must say so, not crash).
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 # a qemu-lab tree with the kernel config of a 7.3 kernel with the feature
@@ -16,13 +17,14 @@ green_root() {
 
 status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	jq -r --arg c "$1" --arg d "${2:-}" \
-		'.checks[] | select(.check == $c and ((.device // "") == $d)) | .status' <<<"$output"
+		'.checks[] | select(.check == $c and ((.bdf // "") == $d)) | .status' <<<"$output"
 }
 
 @test "doctor: a host with everything passes, exit 0, every check named" {
 	root=$(green_root)
 	run "$VB" -j --sysfs-root "$root/sys" doctor
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 	for c in kernel iommu modules vfio-container dev-iommu kernel-config dmabuf-export p2pdma iommufd vfio-cdev; do
 		[ "$(status_of $c)" = ok ] || { echo "$c: $(status_of $c)"; false; }
 	done
@@ -86,12 +88,13 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	root=$(green_root)
 	run "$VB" -j --sysfs-root "$root/sys" doctor 04:00.0 06:00.0 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 	[ "$(status_of driver 0000:04:00.0)" = warn ]
-	jq -e '.checks[] | select(.check == "driver" and .device == "0000:04:00.0") | .hint == "vfiobuf bind 0000:04:00.0"' <<<"$output"
+	jq -e '.checks[] | select(.check == "driver" and .bdf == "0000:04:00.0") | .hint == "vfiobuf bind 0000:04:00.0"' <<<"$output"
 	[ "$(status_of bar2 0000:04:00.0)" = ok ]
 	[ "$(status_of bar0 0000:04:00.0)" = warn ]
 	[ "$(status_of bar1 0000:06:00.0)" = info ]
-	jq -e '.checks[] | select(.check == "bar1" and .device == "0000:06:00.0") | .message | contains("I/O ports")' <<<"$output"
+	jq -e '.checks[] | select(.check == "bar1" and .bdf == "0000:06:00.0") | .message | contains("I/O ports")' <<<"$output"
 	[ "$(status_of group 0000:03:00.0)" = ok ]
 }
 
@@ -110,7 +113,8 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	root=$(fixture qemu-lab)
 	run --separate-stderr "$VB" -j --sysfs-root "$root/sys" doctor 09:00.0
 	[ "$status" -eq 3 ]
-	jq -e '.error.device == "0000:09:00.0" and .error.message == "no such PCI device"' <<<"$output"
+	assert_schema error
+	jq -e '.error.bdf == "0000:09:00.0" and .error.message == "no such PCI device"' <<<"$output"
 	run "$VB" --sysfs-root "$root/sys" doctor zz
 	[ "$status" -eq 2 ]
 }
@@ -127,6 +131,7 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 @test "doctor on this machine: answers (no IOMMU here), never crashes, JSON parses" {
 	run --separate-stderr "$VB" -j doctor
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	assert_schema doctor
 	jq -e '.checks | length > 5' <<<"$output"
 	jq -e '.checks[] | select(.check == "iommu") | .status == "ok" or (.hint | length > 0)' <<<"$output"
 }
@@ -140,6 +145,7 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	[ "$(status_of kernel)" = warn ]
 	jq -e '.checks[] | select(.check == "kernel") | .message | contains("(a backport)")' <<<"$output"
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 }
 
 @test "doctor: in a VM without IOMMU the hint is a virtual IOMMU" {
@@ -174,6 +180,7 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	echo "Linux version 7.3.4+deb13-amd64 (debian-kernel@lists.debian.org) (gcc 14.2.0) #1 SMP PREEMPT_DYNAMIC Debian 7.3.4-1~bpo13+1" >"$root/proc/version"
 	run "$VB" -j --sysfs-root "$root/sys" doctor
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 	[ "$(status_of kernel)" = ok ]
 	[ "$(status_of kernel-config)" = ok ]
 	jq -e '.checks[] | select(.check == "memlock") | .status == "info" and (.message | test("captured tree carries no resource limits"))' <<<"$output"

@@ -6,6 +6,7 @@
 # ACS and verdicts against the same tree read through --sysfs-root.
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 DUMPS="$FIXTURES_DIR/lspci-dumps"
@@ -66,6 +67,7 @@ vfiobuf_parents() {
 	for f in $(dumps); do
 		run "$VB" -F "$f" topology -j --all
 		[ "$status" -eq 0 ]
+		assert_schema topology
 		# topology's edges are list's parents
 		a=$(jq -r '.nodes[] | "\(.bdf) \(.parent // "-")"' <<<"$output" | sort)
 		[ "$a" = "$(vfiobuf_parents "$f")" ]
@@ -77,6 +79,7 @@ vfiobuf_parents() {
 		[[ "$output" == *"iommu group:  - (not in a dump)"* ]]
 		run "$VB" -F "$f" distance -j "$first" "$last"
 		[ "$status" -eq 0 ]
+		assert_schema distance
 		jq -e '.verdict | type == "string"' <<<"$output"
 	done
 }
@@ -84,6 +87,7 @@ vfiobuf_parents() {
 @test "a dump's host bridges: one per root bus and domain, named and marked synthesized" {
 	run "$VB" -F "$DUMPS/PCI-X-bridges-and-domains" topology -j --all
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	jq -e '[.host_bridges[].name] == ["pci0000:00","pci0001:00","pci0002:00","pci0003:00","pci0004:00"]' <<<"$output"
 	jq -e 'all(.host_bridges[]; .synthesized == true)' <<<"$output"
 	run "$VB" -F "$DUMPS/PCI-X-bridges-and-domains" show -j 0001:62:00.0
@@ -100,11 +104,12 @@ vfiobuf_parents() {
 @test "-j from a dump: null for what a dump does not have" {
 	run "$VB" -F "$DUMPS/tree-fujitsu-p8010" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	jq -e 'length == 22 and all(.[]; .iommu_group == null and .numa_node == null
 		and .driver == null and .driver_override == null and .vfio == null
 		and .bars == null and .bound_by_vfiobuf == null and .is_vf == false)' <<<"$output"
 	run "$VB" -F "$DUMPS/tree-fujitsu-p8010" topology -j --all
-	jq -e '.cpu == {"vendor":null,"family":-1,"p2p_any_host_bridge":false}' <<<"$output"
+	jq -e '.cpu == {"vendor":null,"family":null,"p2p_any_host_bridge":false}' <<<"$output"
 	jq -e 'all(.nodes[]; .numa_node == null and .driver == null)' <<<"$output"
 	run "$VB" -F "$DUMPS/tree-fujitsu-p8010" list
 	# text: "-" for driver, group, NUMA and VFIO, "?" for the BARs nobody sized
@@ -118,6 +123,7 @@ vfiobuf_parents() {
 	d="$BATS_FILE_TMPDIR/qemu-lab.x"
 	run "$VB" -F "$d" distance -j 03:00.0 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	jq -e '.verdict == "bus-addr" and .uncertain == true and .verdict_if_redirect == "not-supported"
 		and (.acs_unknown | length) == 5' <<<"$output"
 	jq -e '[.missing[] | select(.input == "acs" and .reason == "not captured")] | length == 5' <<<"$output"
@@ -137,6 +143,7 @@ vfiobuf_parents() {
 @test "a 4096-byte dump (lspci -xxxx): ACS read from the dump" {
 	run "$VB" -F "$BATS_FILE_TMPDIR/qemu-lab.xxxx" show -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	jq -e '.config_size == 4096 and .acs.status == "absent"' <<<"$output"
 	jq -e '.upstream[3] | .bdf == "0000:00:02.0" and .acs.ctrl == "0x000d" and .acs.redirect == true' <<<"$output"
 	run "$VB" -F "$BATS_FILE_TMPDIR/qemu-lab.xxxx" distance -j 06:00.0 06:00.1
@@ -180,7 +187,7 @@ vfiobuf_parents() {
 	run "$VB" -F "$BATS_FILE_TMPDIR/multifunction.xxxx" distance -j 01:00.0 02:00.0
 	jq -e '.verdict == "not-supported" and .uncertain == true and .cpu_unknown == true' <<<"$output"
 	jq -e '.reason | endswith("on AMD Zen (family >= 0x17) it would be thru-host-bridge")' <<<"$output"
-	jq -e '.missing == [{"device":null,"input":"cpu","reason":"no cpuinfo was read"}]' <<<"$output"
+	jq -e '.missing == [{"bdf":null,"input":"cpu","reason":"no cpuinfo was read"}]' <<<"$output"
 }
 
 @test "a missing or garbage dump: exit 2 with one line" {
@@ -200,6 +207,7 @@ vfiobuf_parents() {
 	done
 	run --separate-stderr "$VB" -j -F "$BATS_TEST_TMPDIR/malformed" list
 	[ "$status" -eq 2 ]
+	assert_schema error
 	jq -e '.error.exit_code == 2 and (.error.message | test("Malformed line"))' <<<"$output"
 }
 
@@ -220,6 +228,7 @@ vfiobuf_parents() {
 	[[ "$stderr" == *"bind needs the live kernel"* ]]
 	run "$VB" list -F "$d" -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	jq -e 'length == 6' <<<"$output"
 	run --separate-stderr "$VB" -F "$d" list --server /run/none.sock
 	[ "$status" -eq 2 ]

@@ -3,6 +3,7 @@
 # kernel call, with the documented exit code.  (Real exports: tests/lab.)
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -56,7 +57,8 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture qemu-lab)
 	run --separate-stderr vb -j export 03:00.0 --bar 2 --hold
 	[ "$status" -eq 5 ]
-	echo "$output" | jq -e '.error.device == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
+	assert_schema error
+	echo "$output" | jq -e '.error.bdf == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
 }
 
 @test "export and info: unknown device exits 3" {
@@ -67,6 +69,24 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$status" -eq 3 ]
 	run vb reset 09:00.0
 	[ "$status" -eq 3 ]
+	# under -j: the error object, the address in bdf, socket null
+	for cmd in "export 09:00.0 --bar 2 --hold" "info 09:00.0" "reset 09:00.0" "verify 09:00.0 --bar 2"; do
+		run --separate-stderr vb -j $cmd
+		[ "$status" -eq 3 ]
+		assert_schema error
+		jq -e '.error.bdf == "0000:09:00.0" and .error.socket == null' <<<"$output"
+	done
+}
+
+@test "-j errors about a socket name it in socket, bdf null" {
+	run --separate-stderr "$VB" -j recv --listen /nonexistent/dir/sock
+	[ "$status" -ne 0 ]
+	assert_schema error
+	jq -e '.error.socket == "/nonexistent/dir/sock" and .error.bdf == null' <<<"$output"
+	run --separate-stderr "$VB" -j reset --server "$BATS_TEST_TMPDIR/none.sock" 04:00.0
+	[ "$status" -eq 3 ]
+	assert_schema error
+	jq -e --arg s "$BATS_TEST_TMPDIR/none.sock" '.error.socket == $s and .error.bdf == null' <<<"$output"
 }
 
 @test "recv: needs --listen, refuses a path it cannot use" {
@@ -87,7 +107,7 @@ import socket, sys, os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 fd = os.memfd_create("not-a-dmabuf")
-socket.send_fds(s, [b'{"device":"x"}\n'], [fd])
+socket.send_fds(s, [b'{"bdf":"x"}\n'], [fd])
 PY
 	wait $! || status=$?
 	[ "${status:-0}" -ne 0 ]

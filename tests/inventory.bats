@@ -2,6 +2,7 @@
 # list and show on the fixture trees: concrete values, not just exit codes.
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -12,6 +13,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 		n=$(ls "$root/sys/bus/pci/devices" | wc -l)
 		run vb list -j
 		[ "$status" -eq 0 ]
+		assert_schema list
 		echo "$output" | jq -e --argjson n "$n" 'length == $n'
 		run vb list
 		[ "$status" -eq 0 ]
@@ -23,10 +25,11 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture qemu-lab)
 	run vb list -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema list
 	echo "$output" | jq -e '.[0] | .vendor_id == "1b36" and .device_id == "0010"
 		and .class_id == "0108" and .driver == "nvme" and .iommu_group == 2
 		and .parent == "0000:02:00.0" and .host_bridge == "pci0000:00"
-		and .vendor == "Red Hat, Inc." and .vfio == null'
+		and .vendor_name == "Red Hat, Inc." and .vfio == null'
 	echo "$output" | jq -e '.[0].bars == [
 		{"index":0,"type":"mem","start":.[0].bars[0].start,"size":16384,"is_64bit":true,"prefetchable":false},
 		{"index":2,"type":"mem","start":.[0].bars[1].start,"size":16777216,"is_64bit":true,"prefetchable":true}]'
@@ -49,6 +52,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture qemu-lab)
 	run vb show -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	echo "$output" | jq -e '.path == ["0000:03:00.0","0000:02:00.0","0000:01:00.0","0000:00:02.0"]'
 	echo "$output" | jq -e '.pcie_type == "endpoint" and .config_size == 4096 and .acs.status == "absent"'
 	echo "$output" | jq -e '.upstream[3] | .pcie_type == "root-port" and .acs.ctrl == "0x000d" and .acs.redirect == true'
@@ -62,6 +66,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	"$FIXTURES_DIR/gen-sysfs" "$FIXTURES_DIR/qemu-lab.json" "$BATS_TEST_TMPDIR/nr" --non-root-view
 	run "$VB" --sysfs-root "$BATS_TEST_TMPDIR/nr/sys" show -j 00:02.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	echo "$output" | jq -e '.acs.status == "not captured" and .config_size == 64 and .pcie_type == null'
 	run "$VB" --sysfs-root "$BATS_TEST_TMPDIR/nr/sys" show 00:02.0
 	grep -q 'pcie type:    unknown (not captured)' <<<"$output"
@@ -73,6 +78,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ -n "$dev" ] || skip "this host has no PCI functions in /sys"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VB" show -j "$dev"
 	[ "$status" -eq 0 ]
+	assert_schema show
 	echo "$output" | jq -e '.config_size == 64 and (.acs.status == "needs root" or .acs.status == "absent")'
 	run "$VB" show -j "$dev"
 	echo "$output" | jq -e '.acs.status != "needs root" and .acs.status != "not captured"'
@@ -132,7 +138,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	run vb list -n 00:14.3
 	[[ "${lines[1]}" =~ \ -$ ]]
 	run vb list -n -j 00:14.3
-	echo "$output" | jq -e '.[0].vendor == null and .[0].vendor_id == "8086"'
+	echo "$output" | jq -e '.[0].vendor_name == null and .[0].vendor_id == "8086"'
 }
 
 @test "unknown device on a fixture: exit 3 naming it" {
@@ -152,6 +158,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$output" = "vfiobuf: 0000:04:00.0: cannot read the 64-byte configuration header from sysfs (config file truncated or unreadable)" ]
 	run --separate-stderr "$VB" --sysfs-root "$root/sys" -j list
 	[ "$status" -eq 0 ]
+	assert_schema list
 	echo "$output" | jq -e 'length == 14'
 	echo "$output" | jq -e '.[] | select(.bdf == "0000:04:00.0") | .problems == ["config: 20 bytes readable, not even the 64-byte header"]'
 	echo "$output" | jq -e '[.[] | select(.bdf != "0000:04:00.0") | .problems | length] | add == 0'

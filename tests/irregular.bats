@@ -5,6 +5,7 @@
 # uncertain and names what was missing.
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -27,6 +28,7 @@ root_port_first() {
 	root_port_first
 	run vb distance -j 03:00.0 06:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	echo "$output" | jq -e '.verdict == "thru-host-bridge" and .uncertain == false and .missing == []
 		and .provider_host_bridge.root_device == "0000:00:01.0"'
 }
@@ -36,8 +38,9 @@ root_port_first() {
 	non_root_view
 	run --separate-stderr vb distance -j 03:00.0 06:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	echo "$output" | jq -e '.verdict == "thru-host-bridge" and .uncertain == true
-		and (.missing | map(select(.input == "pcie_type" and .device == "0000:00:01.0"
+		and (.missing | map(select(.input == "pcie_type" and .bdf == "0000:00:01.0"
 			and .reason == "not captured" and .host_bridge == "pci0000:00")) | length == 1)'
 	echo "$output" | jq -r .reason | grep -q "pci0000:00's first device 0000:00:01.0 is taken for a root port from type-1 header, class 0604, PCIe port services in sysfs, bound to pcieport"
 	run vb -j topology
@@ -56,6 +59,7 @@ root_port_first() {
 	non_root_view
 	run vb -j topology --all
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	echo "$output" | jq -e '.host_bridges[0].root_device == null and .host_bridges[0].root_inferred == false'
 	run vb -j topology
 	echo "$output" | jq -e '[.pairs[] | select(.verdict == "not-supported" and .host_bridge_checked and (.missing | map(select(.input == "pcie_type")) | length > 0))] | length == 0'
@@ -66,6 +70,7 @@ root_port_first() {
 	rm "$root/sys/bus/pci/devices/0000:02:00.0" "$root/sys/bus/pci/devices/0000:01:00.0"
 	run --separate-stderr vb -j topology
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	[ "$(grep -c '0000:02:00.0: in the sysfs path of the functions below it but not in bus/pci/devices' <<<"$stderr")" -eq 1 ]
 	[ "$(grep -c '0000:01:00.0: in the sysfs path' <<<"$stderr")" -eq 1 ]
 	echo "$output" | jq -e '.nodes[] | select(.bdf == "0000:03:00.0") | .parent == "0000:02:00.0"'
@@ -80,8 +85,9 @@ root_port_first() {
 	rm "$root/sys/bus/pci/devices/0000:02:00.0" "$(devdir 0000:01:00.0)/0000:02:00.0/config"
 	run --separate-stderr vb distance -j 03:00.0 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	echo "$output" | jq -e '.verdict == "bus-addr" and .uncertain == true and .acs_unknown == ["0000:02:00.0"]
-		and .missing == [{"device": "0000:02:00.0", "input": "acs", "reason": "not in bus/pci/devices"}]'
+		and .missing == [{"bdf": "0000:02:00.0", "input": "acs", "reason": "not in bus/pci/devices"}]'
 	echo "$output" | jq -r .reason | grep -q 'ACS of 0000:02:00.0 (not in bus/pci/devices) not read'
 }
 
@@ -95,6 +101,7 @@ root_port_first() {
 	rm "$root/sys/bus/pci/devices/$parent"
 	run --separate-stderr vb distance -j "$a" "$b"
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	[ "$(echo "$output" | jq -c '{verdict, distance, common_upstream}')" = "$want" ]
 	echo "$output" | jq -e --arg p "$parent" '.common_upstream == $p'
 }
@@ -110,6 +117,7 @@ root_port_first() {
 	done
 	run --separate-stderr vb -j topology --all
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	echo "$output" | jq -e '[.host_bridges[] | .name] == ["pci0000:00", "pci0000:80"]'
 	echo "$output" | jq -e '[.host_bridges[] | .synthesized] == [true, true]'
 	echo "$output" | jq -e '[.nodes[] | select(.host_bridge == "" or .host_bridge == null)] == []'
@@ -154,13 +162,15 @@ root_port_first() {
 	ln -sfn "$(realpath --relative-to="$root/sys/bus/pci/devices" "$d3/0000:02:00.0")" "$root/sys/bus/pci/devices/0000:02:00.0"
 	run --separate-stderr vb -j topology --all
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	grep -q 'loops back on itself' <<<"$stderr"
 	# walk every node's parents: never back to itself
 	echo "$output" | jq -e '
 		(.nodes | map({key: .bdf, value: .parent}) | from_entries) as $up
 		| [.nodes[] | .bdf as $me | [limit(40; $up[$me] | recurse(if . == null then empty else $up[.] end))] | index($me)] | all(. == null)'
-	run vb distance -j 03:00.0 04:00.0
+	run --separate-stderr vb distance -j 03:00.0 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 }
 
 @test "a BAR spanning past 2^64 is reported, not wrapped to size 0" {
@@ -169,6 +179,7 @@ root_port_first() {
 	{ echo "0x0000000000000000 0xffffffffffffffff 0x0000000000140204"; tail -n +2 "$r"; } >"$r.new" && mv "$r.new" "$r"
 	run --separate-stderr vb -j list 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema list
 	echo "$output" | jq -e '.[0].problems == ["BAR 0 spans past 2^64 (ignored)"] and ([.[0].bars[] | select(.index == 0)] | length == 0)'
 	grep -q 'warning: 0000:03:00.0: BAR 0 spans past 2^64' <<<"$stderr"
 }

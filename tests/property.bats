@@ -7,6 +7,7 @@
 #   tests/captures/check-capture property NAME
 
 load helpers/common
+load helpers/schema
 
 CAPTURES=$VFIOBUF_TOP/tests/captures
 

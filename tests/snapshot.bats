@@ -5,6 +5,7 @@
 # without writing outside the private directory, which is always removed.
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 FIXTURES="laptop multifunction qemu-lab server-2s sriov"
@@ -130,6 +131,7 @@ endpoints() {
 	! zcat "$BATS_TEST_TMPDIR/novpd.tar.gz" | grep -a -q SN-1234567890
 	run "$VB" --sysfs-root "$root/sys" snapshot -j --with-vpd -o "$BATS_TEST_TMPDIR/vpd.tar.gz"
 	[ "$status" -eq 0 ]
+	assert_schema snapshot
 	echo "$output" | jq -e '.with_vpd == true'
 	tar tzf "$BATS_TEST_TMPDIR/vpd.tar.gz" | grep -q "/$dev/vpd$"
 	zcat "$BATS_TEST_TMPDIR/vpd.tar.gz" | grep -a -q SN-1234567890
@@ -141,6 +143,7 @@ endpoints() {
 	cd "$BATS_TEST_TMPDIR"
 	run "$VB" --sysfs-root "$root/sys" snapshot -j
 	[ "$status" -eq 0 ]
+	assert_schema snapshot
 	echo "$output" | jq -e '(.file | test("^vfiobuf-snapshot-[0-9]{8}-[0-9]{6}\\.tar\\.gz$")) and .files > 50 and .bytes > 0 and (.root | type == "boolean") and .with_vpd == false'
 	f=$(echo "$output" | jq -r .file)
 	[ "$(stat -c %s "$f")" = "$(echo "$output" | jq -r .bytes)" ]
@@ -183,6 +186,7 @@ endpoints() {
 	done
 	run --separate-stderr "$VB" -j --snapshot "$h/huge.tar.gz" list
 	[ "$status" -eq 2 ]
+	assert_schema error
 	echo "$output" | jq -e '.error.exit_code == 2 and (.error.message | test("more than"))'
 }
 
@@ -299,6 +303,7 @@ endpoints() {
 	chmod 0777 "$d"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VB" snapshot -j -o "$d/s.tar.gz"
 	[ "$status" -eq 0 ] || { rm -rf "$d"; return 1; }
+	assert_schema snapshot
 	echo "$output" | jq -e '.root == false'
 	sizes=$(tar tzvf "$d/s.tar.gz" | awk '$NF ~ /\/config$/ {print $3}' | sort -u)
 	meta=$(tar xzOf "$d/s.tar.gz" --wildcards '*/vfiobuf-snapshot.json')

@@ -3,6 +3,7 @@
 # kernel's calc_map_type_and_dist / host_bridge_whitelist rules.
 
 load helpers/common
+load helpers/schema
 load fixtures/fixture_helpers
 
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
@@ -109,6 +110,7 @@ pairj() { vb distance -j "$1" "$2"; }
 	root=$(fixture server-2s)
 	run vb topology -j
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	n=$(echo "$output" | jq '[.nodes[] | select(.endpoint)] | length')
 	[ "$n" -eq 8 ]
 	echo "$output" | jq -e --argjson n "$n" '(.pairs | length) == ($n * ($n - 1) / 2)'

@@ -79,8 +79,14 @@ void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p)
 			out_int(o, "iommu_group", NULL, d->group);
 		else
 			out_null(o, "iommu_group", NULL);
-		out_str_or_null(o, "vfio_group", NULL, d->vfio_node);
-		out_str_or_null(o, "vfio_cdev", NULL, d->cdev_node);
+		if (d->vfio_node[0] || d->cdev_node[0]) {
+			out_open_object(o, "vfio");
+			out_str_or_null(o, "group", NULL, d->vfio_node);
+			out_str_or_null(o, "cdev", NULL, d->cdev_node);
+			out_close_object(o);
+		} else {
+			out_null(o, "vfio", NULL);
+		}
 		out_close_object(o);
 		out_text(o, "%s: %s -> %s%s%s%s%s%s\n", d->name, d->driver[0] ? d->driver : "(none)",
 			 d->target[0] ? d->target : "(none)",

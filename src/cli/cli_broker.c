@@ -29,7 +29,7 @@ int cli_broker_open(const char *path, struct vb_err *e)
 	if (!json_is_integer(proto) || json_integer_value(proto) != VB_PROTO_VERSION) {
 		json_decref(reply);
 		close(sock);
-		return vb_err_set(e, VB_EXIT_NOTSUP, EPROTO, path,
+		return vb_err_set_socket(e, VB_EXIT_NOTSUP, EPROTO, path,
 				  "the daemon speaks another protocol version");
 	}
 	json_decref(reply);
@@ -85,10 +85,10 @@ void cli_broker_print_event(struct vb_cli *cli, const json_t *ev, bool json_line
 			 (int)((secs - (double)whole) * 1000));
 	}
 	printf("%s %-20s", stamp, json_string_value(json_object_get(ev, "event")));
-	if (json_is_string(json_object_get(ev, "device")))
-		printf(" %s", json_string_value(json_object_get(ev, "device")));
+	if (json_is_string(json_object_get(ev, "bdf")))
+		printf(" %s", json_string_value(json_object_get(ev, "bdf")));
 	json_object_foreach((json_t *)ev, key, val) {
-		if (!strcmp(key, "event") || !strcmp(key, "time") || !strcmp(key, "device"))
+		if (!strcmp(key, "event") || !strcmp(key, "time") || !strcmp(key, "bdf"))
 			continue;
 		printf(" %s=", key);
 		human_value(stdout, val);
@@ -105,7 +105,7 @@ static void print_bars_text(struct vb_out *o, json_t *bars)
 	int n = 0;
 
 	json_array_foreach(bars, i, b) {
-		out_text(o, "%s%d:%s%s", n++ ? "," : "", (int)json_integer_value(json_object_get(b, "bar")),
+		out_text(o, "%s%d:%s%s", n++ ? "," : "", (int)json_integer_value(json_object_get(b, "index")),
 			 vb_size_format((unsigned long long)json_integer_value(json_object_get(b, "size")),
 					size, sizeof(size)),
 			 json_is_true(json_object_get(b, "may_export")) ? "" : "(no)");
@@ -138,14 +138,14 @@ int cli_broker_list(struct vb_cli *cli, const char *path)
 		out_text(cli->out, "%-12s  %-8s  %-5s  %-5s  %-6s  %-5s  %s\n", "DEVICE", "STATE", "MODE",
 			 "GROUP", "LEASES", "RESET", "BARS (may export)");
 	json_array_foreach(devs, i, d) {
-		json_t *g = json_object_get(d, "group"), *m = json_object_get(d, "vfio_mode");
+		json_t *g = json_object_get(d, "iommu_group"), *m = json_object_get(d, "vfio_mode");
 		char grp[24] = "-";
 
 		if (json_is_integer(g))
 			snprintf(grp, sizeof(grp), "%lld", (long long)json_integer_value(g));
 
 		out_text(cli->out, "%-12s  %-8s  %-5s  %-5s  %-6lld  %-5s  ",
-			 json_string_value(json_object_get(d, "device")),
+			 json_string_value(json_object_get(d, "bdf")),
 			 json_string_value(json_object_get(d, "state")),
 			 json_is_string(m) ? json_string_value(m) : "-",
 			 grp,

@@ -39,11 +39,11 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 	out_str(o, "vendor_id", NULL, buf);
 	hex4(buf, d->device_id);
 	out_str(o, "device_id", NULL, buf);
-	out_str_or_null(o, "vendor", NULL, d->vendor_name);
-	out_str_or_null(o, "device", NULL, d->device_name);
+	out_str_or_null(o, "vendor_name", NULL, d->vendor_name);
+	out_str_or_null(o, "device_name", NULL, d->device_name);
 	snprintf(buf, sizeof(buf), "%04x", d->class_code >> 8);
 	out_str(o, "class_id", NULL, buf);
-	out_str_or_null(o, "class", NULL, d->class_name);
+	out_str_or_null(o, "class_name", NULL, d->class_name);
 	hex4(buf, d->subsys_vendor_id);
 	out_str(o, "subsystem_vendor_id", NULL, buf);
 	hex4(buf, d->subsys_id);
@@ -54,8 +54,8 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_int(o, "iommu_group", NULL, d->iommu_group);
 	else
 		out_null(o, "iommu_group", NULL);
-	if (d->captured)
-		out_null(o, "numa_node", NULL); /* a dump has none */
+	if (d->captured || d->numa_node < 0)
+		out_null(o, "numa_node", NULL); /* a dump has none; -1: no NUMA */
 	else
 		out_int(o, "numa_node", NULL, d->numa_node);
 	if (d->vfio_group_node[0] || d->vfio_cdev_node[0]) {

@@ -155,7 +155,7 @@ static void missing_json(struct vb_out *o, const struct vb_topo *t, const struct
 	out_open_array(o, "missing");
 	for (int i = 0; i < r->nunknown; i++) {
 		out_open_object(o, OUT_ITEM);
-		out_str(o, "device", NULL, node_name(t, r->unknown[i]));
+		out_str(o, "bdf", NULL, node_name(t, r->unknown[i]));
 		out_str(o, "input", NULL, "acs");
 		out_str(o, "reason", NULL, vb_topo_missing_reason(t, r->unknown[i]));
 		out_close_object(o);
@@ -164,7 +164,7 @@ static void missing_json(struct vb_out *o, const struct vb_topo *t, const struct
 		const struct vb_p2p_host_bridge *b = &t->model.bridges[r->root_inferred[i]];
 
 		out_open_object(o, OUT_ITEM);
-		out_str(o, "device", NULL, b->root_name);
+		out_str(o, "bdf", NULL, b->root_name);
 		out_str(o, "input", NULL, "pcie_type");
 		out_str(o, "reason", NULL, t->config_gap ? t->config_gap : "not read");
 		out_str(o, "host_bridge", NULL, b->name);
@@ -172,7 +172,7 @@ static void missing_json(struct vb_out *o, const struct vb_topo *t, const struct
 	}
 	if (r->cpu_unknown) {
 		out_open_object(o, OUT_ITEM);
-		out_null(o, "device", NULL);
+		out_null(o, "bdf", NULL);
 		out_str(o, "input", NULL, "cpu");
 		out_str(o, "reason", NULL, "no cpuinfo was read");
 		out_close_object(o);

@@ -11,22 +11,13 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "pci_model.h"
-
-void cli_event_stamp(json_t *ev)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
-}
 
 void cli_event(struct vb_cli *cli, json_t *ev)
 {
-	cli_event_stamp(ev);
 	if (!cli->quiet) {
 		json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
@@ -35,23 +26,20 @@ void cli_event(struct vb_cli *cli, json_t *ev)
 	json_decref(ev);
 }
 
-static void reset_event(struct vb_cli *cli, const char *name, const char *device,
-			const char *server)
+static void reset_event(struct vb_cli *cli, json_t *ev, const char *server)
 {
-	json_t *ev = json_pack("{s:s, s:s, s:s}", "event", name, "device", device, "cause", "reset");
-
 	if (server)
-		json_object_set_new(ev, "server", json_string(server));
+		json_object_set_new(ev, "socket", json_string(server));
 	cli_event(cli, ev);
 }
 
-void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o,
+void cli_reset_events(struct vb_cli *cli, const char *bdf, const struct vb_reset_outcome *o,
 		      const char *server)
 {
 	if (o->revoked)
-		reset_event(cli, "revoked", device, server);
+		reset_event(cli, vb_event_revoked(bdf, "reset", false), server);
 	if (o->restored)
-		reset_event(cli, "restored", device, server);
+		reset_event(cli, vb_event_restored(bdf, "reset"), server);
 }
 
 static void setenv_json(const char *name, const json_t *v)
@@ -82,7 +70,7 @@ int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
 	snprintf(buf, sizeof(buf), "%d", fd);
 	setenv("VFIOBUF_FD", buf, 1);
 	setenv_json("VFIOBUF_SIZE", json_object_get(desc, "size"));
-	setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "device"));
+	setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "bdf"));
 	setenv_json("VFIOBUF_BAR", json_object_get(desc, "bar"));
 	setenv_json("VFIOBUF_RANGES", json_object_get(desc, "ranges_text"));
 	setenv_json("VFIOBUF_NAME", json_object_get(desc, "name"));

@@ -24,13 +24,11 @@ error_t cli_vfio_target_parser(int key, char *arg, struct argp_state *state);
 /* Handles --vfio-mode (key) into *mode; ARGP_ERR_UNKNOWN otherwise. */
 error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_vfio_mode *mode);
 
-/* Add "time" (seconds since the epoch, real) to an event. */
-void cli_event_stamp(json_t *ev);
 /* A JSON Lines event on stdout, flushed at once. */
 void cli_event(struct vb_cli *cli, json_t *ev);
-/* The revoked / restored events (cause "reset") a reset of device made;
- * server (or NULL) names the daemon that did it. */
-void cli_reset_events(struct vb_cli *cli, const char *device, const struct vb_reset_outcome *o,
+/* The revoked / restored events (cause "reset") a reset of bdf made;
+ * server (or NULL) names the daemon's socket that did it. */
+void cli_reset_events(struct vb_cli *cli, const char *bdf, const struct vb_reset_outcome *o,
 		      const char *server);
 
 /* Run argv with fd inherited and the buffer described in VFIOBUF_* variables;

@@ -63,7 +63,7 @@ static void print_check(struct vb_out *o, const struct vb_check *k)
 	out_open_object(o, OUT_ITEM);
 	out_str(o, "status", "%-5s ", vb_check_status_name(k->status));
 	out_str(o, "check", "%-15s ", k->name);
-	out_str_or_null(o, "device", NULL, k->device);
+	out_str_or_null(o, "bdf", NULL, k->device);
 	if (k->device[0])
 		out_text(o, "%s: ", k->device);
 	out_str(o, "message", "%s\n", k->message);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cli_broker.h"
 #include "cli_vfio.h"
+#include "events.h"
 #include "fdpass.h"
 #include "pci_model.h"
 
@@ -103,15 +104,18 @@ static json_t *describe(const char *bdf, const char *mode, int bar, const struct
 {
 	struct vb_dmabuf_info info = { 0 };
 	struct vb_err e = { 0 };
-	json_t *ranges = vb_proto_ranges(r, nr);
-	char text[4096];
+	struct vb_event_export x = { -1, bdf, bar, r, nr, 0, name };
+	json_t *ev;
 
 	vb_dmabuf_info(fd, &info, &e);
-	return json_pack("{s:s, s:s, s:i, s:o, s:s, s:I, s:i, s:I, s:s, s:s, s:s, s:i}", "event",
-			 "exported", "device", bdf, "bar", bar, "ranges", ranges, "ranges_text",
-			 vb_ranges_format(r, nr, text, sizeof(text)), "size", (json_int_t)info.size,
-			 "fd", fd, "ino", (json_int_t)info.ino, "name", name, "exp_name", info.exp_name,
-			 "vfio_mode", mode, "pid", (int)getpid());
+	x.size = info.size;
+	ev = vb_event_exported(&x);
+	json_object_set_new(ev, "fd", json_integer(fd));
+	json_object_set_new(ev, "ino", json_integer((json_int_t)info.ino));
+	json_object_set_new(ev, "exp_name", json_string(info.exp_name));
+	json_object_set_new(ev, "vfio_mode", json_string(mode));
+	json_object_set_new(ev, "pid", json_integer(getpid()));
+	return ev;
 }
 
 /* Who holds the buffer: the device itself (local mode) or a daemon
@@ -230,9 +234,8 @@ static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *des
 	rc = text ? vb_fd_send(h->peer, fd, text, e) : -1;
 	free(text);
 	if (rc == 0) {
-		cli_event(h->cli, json_pack("{s:s, s:s, s:s}", "event", "sent", "device",
-					    json_string_value(json_object_get(desc, "device")),
-					    "socket", a->send_to));
+		cli_event(h->cli, vb_event_sent(json_string_value(json_object_get(desc, "bdf")),
+						a->send_to));
 		*cause = hold(h);
 	}
 	close(h->peer);
@@ -252,7 +255,7 @@ static int export_remote(struct vb_cli *cli, struct export_args *a, const char *
 	if (*broker < 0)
 		return -1;
 	req = vb_proto_request(VB_OP_EXPORT, -1);
-	json_object_set_new(req, "device", json_string(bdf));
+	json_object_set_new(req, "bdf", json_string(bdf));
 	json_object_set_new(req, "bar", json_integer(a->bar));
 	json_object_set_new(req, "ranges", vb_proto_ranges(a->ranges, a->nranges));
 	if (cli_broker_call(cli, *broker, req, &reply, &fd, e) < 0)
@@ -306,25 +309,27 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 			a.nranges, fd, name);
 	if (a.server) {
 		json_object_set_new(desc, "lease", json_integer(lease));
-		json_object_set_new(desc, "server", json_string(a.server));
+		json_object_set_new(desc, "socket", json_string(a.server));
 	}
 	cli_event(cli, json_deep_copy(desc));
 	rc = hand_on(&a, &h, fd, desc, &cause, &e);
 	json_decref(desc);
 	close(fd);
 	if (a.server) {
+		json_t *ev;
+
 		/* events pushed while a command ran were not read yet */
 		while (h.broker >= 0 && broker_pending(&h))
 			;
 		close(h.broker); /* the daemon releases the lease */
-		cli_event(cli, json_pack("{s:s, s:s, s:I, s:s}", "event", "released", "device", bdf,
-					 "lease", lease, "cause", "client-closed"));
+		ev = vb_event_released(lease, bdf, "client-disconnected");
+		json_object_set_new(ev, "socket", json_string(a.server));
+		cli_event(cli, ev);
 	} else {
 		vb_vfio_close(&d);
-		cli_event(cli, json_pack("{s:s, s:s, s:s, s:b}", "event", "revoked", "device", bdf,
-					 "cause", "device-closed", "permanent", 1));
+		cli_event(cli, vb_event_revoked(bdf, "device-closed", true));
 	}
-	cli_event(cli, json_pack("{s:s, s:s, s:s}", "event", "closed", "device", bdf, "reason", cause));
+	cli_event(cli, vb_event_closed(bdf, cause));
 	if (rc < 0)
 		return cli_fail(cli, &e);
 	return rc;

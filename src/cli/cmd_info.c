@@ -52,6 +52,8 @@ int cmd_info(struct vb_cli *cli, int argc, char **argv)
 	out_bool(o, "reset", "reset:           %s\n", (d.info.flags & VFIO_DEVICE_FLAGS_RESET) != 0);
 	if (mem >= 0)
 		out_bool(o, "memory_enabled", "memory enabled:  %s\n", mem == 1);
+	else
+		out_null(o, "memory_enabled", "memory enabled:  %s (config space unreadable)\n");
 	out_int(o, "num_regions", NULL, d.info.num_regions);
 	out_int(o, "num_irqs", NULL, d.info.num_irqs);
 	out_open_array(o, "regions");

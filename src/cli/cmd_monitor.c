@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_broker.h"
 #include "cli_vfio.h"
+#include "events.h"
 #include "proto.h"
 #include "uevent.h"
 
@@ -138,13 +139,7 @@ static int watch_uevents(struct vb_cli *cli, long count)
 			}
 			if (strcmp(ev.subsystem, "pci"))
 				continue;
-			/* vb_proto_text: never NULL, whatever bytes a uevent holds */
-			j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I}", "event", "uevent", "action",
-				      vb_proto_text(ev.action), "device", vb_proto_text(ev.slot),
-				      "driver", ev.driver[0] ? vb_proto_text(ev.driver) : json_null(),
-				      "devpath", vb_proto_text(ev.devpath), "seqnum",
-				      (json_int_t)ev.seqnum);
-			cli_event_stamp(j);
+			j = vb_event_uevent(ev.action, ev.slot, ev.driver, ev.devpath, ev.seqnum);
 			cli_broker_print_event(cli, j, false);
 			json_decref(j);
 			seen++;

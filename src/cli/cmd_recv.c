@@ -10,7 +10,9 @@
 
 #include "cli.h"
 #include "cli_vfio.h"
+#include "events.h"
 #include "fdpass.h"
+#include "proto.h"
 
 enum { OPT_LISTEN = 0x4100, OPT_EXEC, OPT_MODE };
 
@@ -74,7 +76,7 @@ int cmd_recv(struct vb_cli *cli, int argc, char **argv)
 	struct vb_err e = { 0 };
 	struct vb_dmabuf_info info;
 	char *buf = malloc(VB_FDPASS_MAX_TEXT);
-	json_t *desc;
+	json_t *desc, *sent;
 	json_error_t je;
 	int l, c, fd = -1, rc;
 
@@ -102,12 +104,13 @@ int cmd_recv(struct vb_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, &e);
 		goto out;
 	}
-	desc = json_loads(buf, 0, &je);
-	if (!json_is_object(desc)) {
-		json_decref(desc);
-		desc = json_pack("{s:s}", "description", buf);
-	}
-	json_object_set_new(desc, "event", json_string("received"));
+	sent = json_loads(buf, 0, &je);
+	desc = vb_event_new("received");
+	if (json_is_object(sent))
+		json_object_update_missing(desc, sent);
+	else
+		json_object_set_new(desc, "description", vb_proto_text(buf));
+	json_decref(sent);
 	json_object_set_new(desc, "fd", json_integer(fd));
 	json_object_set_new(desc, "fdinfo",
 			    json_pack("{s:I, s:i, s:I, s:s, s:s}", "size", (json_int_t)info.size,

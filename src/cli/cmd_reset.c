@@ -56,7 +56,7 @@ static int reset_remote(struct vb_cli *cli, const char *server, const char *bdf)
 		json_decref(req);
 		return cli_fail(cli, &e);
 	}
-	json_object_set_new(req, "device", json_string(bdf));
+	json_object_set_new(req, "bdf", json_string(bdf));
 	if (cli_broker_call(cli, sock, req, &reply, NULL, &e) < 0) {
 		close(sock);
 		return cli_fail(cli, &e);

@@ -118,7 +118,7 @@ static void print_summary(struct vb_cli *cli, const char *file, const struct vb_
 	out_int(out, "bytes", "%lld bytes\n", (long long)size);
 	out_bool(out, "root", NULL, st->root);
 	out_bool(out, "with_vpd", NULL, o->with_vpd);
-	out_uint(out, "truncated", NULL, st->truncated);
+	out_uint(out, "files_truncated", NULL, st->truncated);
 	out_text(out, "%s\n", st->root ? "taken as root: full config space"
 				       : "not taken as root: config space cut to 64 bytes (run as "
 					 "root for ACS and the PCIe capability)");

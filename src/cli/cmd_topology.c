@@ -311,8 +311,8 @@ static void node_json(struct vb_out *o, const struct view *v, int i)
 	out_bool(o, "endpoint", NULL, v->endpoint[i]);
 	out_str_or_null(o, "parent", NULL, m->nodes[i].up >= 0 ? m->nodes[m->nodes[i].up].name : NULL);
 	out_str(o, "host_bridge", NULL, m->bridges[m->nodes[i].host_bridge].name);
-	if (d->captured)
-		out_null(o, "numa_node", NULL); /* a dump has none */
+	if (d->captured || d->numa_node < 0)
+		out_null(o, "numa_node", NULL); /* a dump has none; -1: no NUMA */
 	else
 		out_int(o, "numa_node", NULL, d->numa_node);
 	out_str(o, "acs", NULL,
@@ -376,7 +376,10 @@ static void print_json(struct vb_out *o, const struct view *v)
 	out_open_object(o, NULL);
 	out_open_object(o, "cpu");
 	out_str_or_null(o, "vendor", NULL, t->cpu.vendor);
-	out_int(o, "family", NULL, t->cpu.family);
+	if (t->cpu.family >= 0)
+		out_int(o, "family", NULL, t->cpu.family);
+	else
+		out_null(o, "family", NULL); /* cpuinfo had none */
 	out_bool(o, "p2p_any_host_bridge", NULL, m->cpu_p2p);
 	out_close_object(o);
 	out_open_array(o, "host_bridges");

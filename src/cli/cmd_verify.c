@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_vfio.h"
 #include "iommufd_import.h"
+#include "proto.h"
 
 enum { OPT_FD = 0x4500, OPT_REVOKE_TEST, OPT_MODE = CLI_VFIO_MODE_KEY };
 
@@ -113,7 +114,7 @@ static bool print_step(struct vb_out *o, const char *step, int err, bool want_ma
 		out_uint(o, "iova", "mapped at IOVA 0x%llx", iova);
 	} else {
 		out_null(o, "iova", NULL);
-		out_str(o, "errno_name", "refused (%s)", vb_errno_name(err) ? vb_errno_name(err) : "?");
+		out_str(o, "errno_name", "refused (%s)", vb_errno_name(err));
 	}
 	out_bool(o, "expected_mapped", NULL, want_mapped);
 	out_bool(o, "as_expected", NULL, as_expected);
@@ -212,9 +213,11 @@ int cmd_verify(struct vb_cli *cli, int argc, char **argv)
 	}
 	vb_ioas_unmap(&io, iova, size, &e);
 	out_open_object(cli->out, NULL);
-	out_str(cli->out, "device", "%s", bdf);
+	out_str(cli->out, "bdf", "%s", bdf);
 	out_int(cli->out, "bar", " BAR %lld", a.bar);
-	out_str(cli->out, "ranges", " %s", vb_ranges_format(a.ranges, a.nranges, text, sizeof(text)));
+	out_json(cli->out, "ranges", vb_proto_ranges(a.ranges, a.nranges));
+	out_str(cli->out, "ranges_text", " %s",
+		vb_ranges_format(a.ranges, a.nranges, text, sizeof(text)));
 	out_uint(cli->out, "size", " (%llu bytes)", size);
 	out_str(cli->out, "name", NULL, name);
 	out_str(cli->out, "vfio_mode", ": exported (%s path)", vb_vfio_mode_name(d.mode));
@@ -225,7 +228,10 @@ int cmd_verify(struct vb_cli *cli, int argc, char **argv)
 		ok = revoke_test(cli, &io, &d, fd, size);
 	else
 		vb_vfio_close(&d);
-	out_bool(cli->out, "revocation_as_documented", a.revoke_test ? "%s" : NULL, ok);
+	if (a.revoke_test)
+		out_bool(cli->out, "revocation_as_documented", "%s", ok);
+	else
+		out_null(cli->out, "revocation_as_documented", NULL); /* nothing was tested */
 	if (a.revoke_test)
 		out_text(cli->out, "%s\n", ok ? "revocation seen by the importer as the kernel documents"
 					      : "revocation NOT as the kernel documents");

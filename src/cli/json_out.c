@@ -5,6 +5,8 @@
  */
 #include "json_out.h"
 
+#include "proto.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -130,7 +132,9 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-char *out_utf8_clean(const char *s)
+/* A malloc'd copy of s with every byte that is not part of well-formed
+ * UTF-8 replaced by U+FFFD (NULL when out of memory). */
+static char *out_utf8_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), j = 0;
@@ -266,7 +270,8 @@ void out_json(struct vb_out *o, const char *key, json_t *val)
 		json_decref(val);
 }
 
-void out_flush(struct vb_out *o)
+/* Write the pending top-level JSON value (one line unless pretty). */
+static void out_flush(struct vb_out *o)
 {
 	size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER;
 
@@ -303,19 +308,14 @@ void out_free(struct vb_out *o)
 int out_error(struct vb_out *o, const struct vb_err *e)
 {
 	int code = e->exit_code ? e->exit_code : VB_EXIT_FAIL;
-	const char *ename = e->errnum ? vb_errno_name(e->errnum) : NULL;
-	json_t *err;
+	const char *subject = e->device[0] ? e->device : e->socket;
 
-	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", e->device[0] ? e->device : "",
-		e->device[0] ? ": " : "", e->msg, e->errnum ? ": " : "",
-		e->errnum ? strerror(e->errnum) : "");
+	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", subject, subject[0] ? ": " : "", e->msg,
+		e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
 	if (!o || !o->json)
 		return code;
 	out_discard(o);
-	err = json_pack("{s:o, s:i, s:s?, s:o?, s:i}", "message", json_text(e->msg), "errno",
-			e->errnum, "errno_name", ename, "device",
-			e->device[0] ? json_text(e->device) : NULL, "exit_code", code);
-	o->root = json_pack("{s:o}", "error", err);
+	o->root = json_pack("{s:o}", "error", vb_proto_error_object(e));
 	out_flush(o);
 	return code;
 }

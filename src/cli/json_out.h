@@ -10,8 +10,8 @@
  *
  * key == NULL: text only.  fmt == NULL: JSON only.  Inside a JSON array
  * pass OUT_ITEM ("") as the key to append an element.  In JSON mode the tree is
- * built with jansson and written by out_flush() (or out_free()); for event
- * streams out_flush() after each top-level object gives JSON Lines.
+ * built with jansson and written by out_free() (or replaced by the error
+ * object of out_error()).
  */
 #ifndef VB_JSON_OUT_H
 #define VB_JSON_OUT_H
@@ -48,19 +48,12 @@ void out_json(struct vb_out *o, const char *key, json_t *val);
 /* Text-only printf. */
 void out_text(struct vb_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Write the pending top-level JSON value (one line unless pretty). */
-void out_flush(struct vb_out *o);
 /* Drop whatever JSON is pending (used before printing an error object). */
 void out_discard(struct vb_out *o);
 
 /* Print an error: one line on stderr ("vfiobuf: DEV: msg: strerror"), and in
- * JSON mode {"error":{message,errno,errno_name,device,exit_code}} on stdout.
+ * JSON mode {"error":{message,errno,errno_name,bdf,socket,exit_code}} on stdout.
  * Returns e->exit_code (VB_EXIT_FAIL when unset). */
 int out_error(struct vb_out *o, const struct vb_err *e);
-
-/* A malloc'd copy of s with every byte that is not part of well-formed
- * UTF-8 replaced by U+FFFD (NULL when out of memory). */
-char *out_utf8_clean(const char *s);
-
 
 #endif

@@ -66,6 +66,14 @@ char *vb_bdf_format(const struct vb_bdf *b, char *buf)
 	return buf;
 }
 
+bool vb_bdf_is_canonical(const char *s)
+{
+	struct vb_bdf b;
+	char text[VB_BDF_STRLEN];
+
+	return s && vb_bdf_parse(s, &b) == 0 && !strcmp(vb_bdf_format(&b, text), s);
+}
+
 bool vb_bdf_equal(const struct vb_bdf *a, const struct vb_bdf *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev &&

@@ -23,6 +23,9 @@ int vb_bdf_parse(const char *s, struct vb_bdf *out);
 /* "0000:03:00.0" into buf (at least VB_BDF_STRLEN bytes). Returns buf. */
 char *vb_bdf_format(const struct vb_bdf *b, char *buf);
 
+/* Whether s is an address exactly as vb_bdf_format writes it. */
+bool vb_bdf_is_canonical(const char *s);
+
 bool vb_bdf_equal(const struct vb_bdf *a, const struct vb_bdf *b);
 int vb_bdf_compare(const struct vb_bdf *a, const struct vb_bdf *b); /* sort order */
 

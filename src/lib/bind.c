@@ -40,7 +40,9 @@ static bool is_bridge(const struct vb_sys *s, const char *bdf)
 	       strncmp(cls, "0x0604", 6) == 0;
 }
 
-struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *bdf)
+/* Append a device (zeroed but for its name) to the plan; NULL when out of
+ * memory.  Pointers into p->dev are invalid after the next add. */
+static struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *bdf)
 {
 	struct vb_bind_dev *d;
 

@@ -13,7 +13,6 @@
 #include "vb_error.h"
 #include "vfio_driver.h"
 
-
 struct vb_bind_dev {
 	char name[VB_BDF_STRLEN];
 	char driver[VB_DRIVER_NAME_MAX + 1]; /* driver before the operation ("" = none) */
@@ -32,9 +31,6 @@ struct vb_bind_plan {
 	int n, cap;
 };
 
-/* Append a device (zeroed but for its name) to the plan; NULL when out of
- * memory.  Pointers into p->dev are invalid after the next add. */
-struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *bdf);
 void vb_bind_plan_free(struct vb_bind_plan *p);
 
 /* Reports every sysfs write, before it is made (or instead, in dry-run). */

@@ -17,27 +17,28 @@ int vb_client_connect(const char *path, struct vb_err *e)
 	int s, err;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
-		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, path, "invalid socket path");
+		return vb_err_set_socket(e, VB_EXIT_USAGE, ENAMETOOLONG, path, "invalid socket path");
 	memcpy(sa.sun_path, path, strlen(path));
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return vb_err_set(e, VB_EXIT_FAIL, errno, path, "cannot create a socket");
+		return vb_err_set_socket(e, VB_EXIT_FAIL, errno, path, "cannot create a socket");
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return s;
 	err = errno;
 	close(s);
 	if (err == ENOENT)
-		return vb_err_set(e, VB_EXIT_NOTFOUND, err, path,
+		return vb_err_set_socket(e, VB_EXIT_NOTFOUND, err, path,
 				  "no daemon socket here (is 'vfiobuf serve' running?)");
 	if (err == ECONNREFUSED)
-		return vb_err_set(e, VB_EXIT_FAIL, err, path,
+		return vb_err_set_socket(e, VB_EXIT_FAIL, err, path,
 				  "nobody listens on this socket (a stopped daemon's)");
 	if (err == EPROTOTYPE)
-		return vb_err_set(e, VB_EXIT_FAIL, err, path, "not a vfiobuf daemon socket");
-	return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot connect to the daemon");
+		return vb_err_set_socket(e, VB_EXIT_FAIL, err, path, "not a vfiobuf daemon socket");
+	return vb_err_set_socket(e, vb_exit_from_errno(err), err, path, "cannot connect to the daemon");
 }
 
-int vb_client_send(int sock, json_t *req, struct vb_err *e)
+/* Send one request (reference stolen). */
+static int vb_client_send(int sock, json_t *req, struct vb_err *e)
 {
 	size_t len = 0;
 	char *text = vb_proto_encode(req, &len);

@@ -12,9 +12,6 @@
  * with e (not found: no daemon there; refused: a stale socket). */
 int vb_client_connect(const char *path, struct vb_err *e);
 
-/* Send one request (reference stolen). */
-int vb_client_send(int sock, json_t *req, struct vb_err *e);
-
 /* Wait up to timeout_ms (-1: forever) for one message.  Returns 0 for a
  * success reply, 1 for an event, 2 on timeout, -1 with e for an error
  * reply (*msg set) or a failure (the daemon closed the connection:

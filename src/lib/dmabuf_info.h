@@ -1,6 +1,7 @@
 /* dmabuf_info: what any process can learn about a dma-buf fd it holds:
  * /proc/self/fdinfo/FD (size, count, exp_name, name, ino).  Revocation is
- * not visible there (kernel-notes §3.4). */
+ * not visible there: only importers are told (move_notify), the holder of
+ * the fd sees nothing. */
 #ifndef VB_DMABUF_INFO_H
 #define VB_DMABUF_INFO_H
 

@@ -23,7 +23,7 @@ static json_t *device_event(const char *name, const char *bdf, const char *key, 
 {
 	json_t *ev = vb_event_new(name);
 
-	json_object_set_new(ev, "bdf", bdf ? json_string(bdf) : json_null());
+	json_object_set_new(ev, "bdf", bdf ? vb_proto_text(bdf) : json_null());
 	if (key)
 		json_object_set_new(ev, key, value ? vb_proto_text(value) : json_null());
 	return ev;
@@ -67,12 +67,14 @@ json_t *vb_event_exported(const struct vb_event_export *x)
 	json_t *ev = vb_event_new("exported");
 	char text[VB_RANGES_TEXT_LEN];
 
-	json_object_set_new(ev, "lease", x->lease >= 0 ? json_integer(x->lease) : json_null());
+	if (x->lease >= 0)
+		json_object_set_new(ev, "lease", json_integer(x->lease));
 	json_object_set_new(ev, "bdf", json_string(x->bdf));
 	json_object_set_new(ev, "bar", json_integer(x->bar));
 	json_object_set_new(ev, "ranges", vb_proto_ranges(x->ranges, x->nranges));
-	json_object_set_new(ev, "ranges_text",
-			    json_string(vb_ranges_format(x->ranges, x->nranges, text, sizeof(text))));
+	if (x->lease < 0)
+		json_object_set_new(ev, "ranges_text",
+				    json_string(vb_ranges_format(x->ranges, x->nranges, text, sizeof(text))));
 	json_object_set_new(ev, "size", json_integer((json_int_t)x->size));
 	json_object_set_new(ev, "name", x->name ? vb_proto_text(x->name) : json_null());
 	return ev;
@@ -84,8 +86,9 @@ json_t *vb_event_uevent(const char *action, const char *bdf, const char *driver,
 	json_t *ev = device_event("uevent", bdf, "action", action);
 
 	json_object_set_new(ev, "driver", driver && *driver ? vb_proto_text(driver) : json_null());
-	json_object_set_new(ev, "devpath", devpath && *devpath ? vb_proto_text(devpath) : json_null());
 	json_object_set_new(ev, "seqnum", json_integer((json_int_t)seqnum));
+	if (devpath && *devpath)
+		json_object_set_new(ev, "devpath", vb_proto_text(devpath));
 	return ev;
 }
 

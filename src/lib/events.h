@@ -28,7 +28,10 @@ json_t *vb_event_released(int64_t lease, const char *bdf, const char *cause);
 json_t *vb_event_closed(const char *bdf, const char *cause);
 json_t *vb_event_sent(const char *bdf, const char *socket);
 
-/* What an export made: lease is -1 for a local export (no lease: null). */
+/* What an export made.  lease is -1 for the CLI's export (local or
+ * --server): no "lease" (the CLI adds the daemon's lease beside "socket"),
+ * and "ranges_text" the ranges as OFFSET:LENGTH text; the daemon's event
+ * has its lease and no ranges_text. */
 struct vb_event_export {
 	int64_t lease;
 	const char *bdf;
@@ -40,7 +43,8 @@ struct vb_event_export {
 };
 json_t *vb_event_exported(const struct vb_event_export *x);
 
-/* A kernel uevent about a PCI function (monitor, the daemon). */
+/* A kernel uevent about a PCI function (monitor, the daemon); devpath
+ * NULL or "": no "devpath" (the daemon's events carry none). */
 json_t *vb_event_uevent(const char *action, const char *bdf, const char *driver,
 			const char *devpath, uint64_t seqnum);
 

@@ -199,7 +199,7 @@ static int fill_addr(struct sockaddr_un *sa, const char *path, struct vb_err *e)
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if (!*path || strlen(path) >= sizeof(sa->sun_path))
-		return vb_err_set(e, VB_EXIT_USAGE, ENAMETOOLONG, path,
+		return vb_err_set_socket(e, VB_EXIT_USAGE, ENAMETOOLONG, path,
 				  "socket path must be 1 to %zu bytes long", sizeof(sa->sun_path) - 1);
 	memcpy(sa->sun_path, path, strlen(path));
 	return 0;
@@ -234,7 +234,7 @@ int vb_unix_connect(const char *path, struct vb_err *e)
 	if (s < 0) {
 		int err = errno;
 
-		return vb_err_set(e, err == ENOENT ? VB_EXIT_NOTFOUND : vb_exit_from_errno(err),
+		return vb_err_set_socket(e, err == ENOENT ? VB_EXIT_NOTFOUND : vb_exit_from_errno(err),
 				  err, path, "cannot connect to the socket%s",
 				  err == ECONNREFUSED ? " (nobody is listening)" : "");
 	}
@@ -279,26 +279,26 @@ int vb_unix_listen_owned(const char *path, int type, unsigned mode, gid_t gid, s
 		return -1;
 	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return vb_err_set(e, VB_EXIT_FAIL, errno, path, "cannot create a unix socket");
+		return vb_err_set_socket(e, VB_EXIT_FAIL, errno, path, "cannot create a unix socket");
 	/* No probing of an existing socket file: a test connection would be
 	 * a spurious client for a live listener. */
 	err = bind_owned(s, &sa, mode & 0777, gid) < 0 ? errno : 0;
 	if (err) {
 		close(s);
 		if (err == EADDRINUSE)
-			return vb_err_set(e, VB_EXIT_BUSY, err, path,
+			return vb_err_set_socket(e, VB_EXIT_BUSY, err, path,
 					  "the path already exists (another listener, or a stale "
 					  "socket file: remove it)");
 		if (gid != (gid_t)-1 && err == EPERM)
-			return vb_err_set(e, VB_EXIT_PERM, err, path,
+			return vb_err_set_socket(e, VB_EXIT_PERM, err, path,
 					  "cannot give the socket to group %u", (unsigned)gid);
-		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
+		return vb_err_set_socket(e, vb_exit_from_errno(err), err, path, "cannot bind the socket");
 	}
 	if (listen(s, SOMAXCONN) < 0) {
 		err = errno;
 		close(s);
 		unlink(path);
-		return vb_err_set(e, vb_exit_from_errno(err), err, path, "cannot listen on the socket");
+		return vb_err_set_socket(e, vb_exit_from_errno(err), err, path, "cannot listen on the socket");
 	}
 	return s;
 }
@@ -385,7 +385,7 @@ int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid
 	if (s >= 0 || e->errnum != EADDRINUSE)
 		return s;
 	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return vb_err_set(e, VB_EXIT_BUSY, EEXIST, path,
+		return vb_err_set_socket(e, VB_EXIT_BUSY, EEXIST, path,
 				  "the path exists and is not a socket: not replacing it");
 	if (fill_addr(&sa, path, e) < 0)
 		return -1;
@@ -395,12 +395,12 @@ int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid
 
 		if (live >= 0)
 			close(live);
-		return vb_err_set(e, VB_EXIT_BUSY, err, path,
+		return vb_err_set_socket(e, VB_EXIT_BUSY, err, path,
 				  "another process is listening on this socket");
 	}
 	/* Nobody listens: a stale socket left by a crashed server. */
 	if (unlink(path) < 0 && errno != ENOENT)
-		return vb_err_set(e, vb_exit_from_errno(errno), errno, path,
+		return vb_err_set_socket(e, vb_exit_from_errno(errno), errno, path,
 				  "cannot remove the stale socket");
 	vb_err_clear(e);
 	return vb_unix_listen_owned(path, type, mode, gid, e);

@@ -10,7 +10,8 @@
 
 #include "vfio_uapi.h"
 
-const char *vb_map_file_errno_explain(int errnum)
+/* What an errno of IOMMU_IOAS_MAP_FILE on a VFIO dma-buf means, or NULL. */
+static const char *vb_map_file_errno_explain(int errnum)
 {
 	switch (errnum) {
 	case ENODEV:

@@ -1,6 +1,7 @@
 /* iommufd_import: the importer's side of a VFIO dma-buf.  iommufd is the one
  * importer that runs on emulated hardware: IOMMU_IOAS_MAP_FILE maps a
- * single-range VFIO dma-buf into an IO address space (kernel-notes §5), and
+ * single-range VFIO dma-buf into an IO address space (the kernel's
+ * vfio_pci_dma_buf_iommufd_map: more than one range is EOPNOTSUPP), and
  * refuses a revoked one with ENODEV -- so mapping is how vfiobuf proves a
  * buffer is importable P2P memory and watches revocation from the other
  * side. */
@@ -28,8 +29,5 @@ void vb_ioas_close(struct vb_ioas *a);
 int vb_ioas_map_dmabuf(const struct vb_ioas *a, int fd, uint64_t length, uint64_t *iova,
 		       struct vb_err *e);
 int vb_ioas_unmap(const struct vb_ioas *a, uint64_t iova, uint64_t length, struct vb_err *e);
-
-/* What an errno of IOMMU_IOAS_MAP_FILE on a VFIO dma-buf means, or NULL. */
-const char *vb_map_file_errno_explain(int errnum);
 
 #endif

@@ -35,7 +35,7 @@ struct vb_pci {
 
 static __thread struct vb_pci *libpci_caller;
 
-static void __attribute__((noreturn)) libpci_error(char *msg, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) libpci_error(char *msg, ...)
 {
 	struct vb_pci *p = libpci_caller;
 	va_list ap;
@@ -49,7 +49,7 @@ static void __attribute__((noreturn)) libpci_error(char *msg, ...)
 	abort(); /* libpci error outside a guarded call: a bug of ours */
 }
 
-static void libpci_quiet(char *msg, ...)
+static void __attribute__((format(printf, 1, 2))) libpci_quiet(char *msg, ...)
 {
 	(void)msg;
 }
@@ -971,22 +971,18 @@ const struct vb_device *vb_devlist_find(const struct vb_devlist *l, const struct
 	return NULL;
 }
 
-const struct vb_bar *vb_device_bar(const struct vb_device *d, int index)
-{
-	for (int i = 0; i < d->nbars; i++)
-		if (d->bars[i].index == index)
-			return &d->bars[i];
-	return NULL;
-}
-
 const char *vb_pcie_type_name(int type)
 {
 	static const char *const names[] = {
-		[0] = "endpoint",        [1] = "legacy-endpoint",
-		[4] = "root-port",       [5] = "upstream-port",
-		[6] = "downstream-port", [7] = "pcie-to-pci-bridge",
-		[8] = "pci-to-pcie-bridge", [9] = "rc-integrated-endpoint",
-		[10] = "rc-event-collector",
+		[VB_PCIE_ENDPOINT] = "endpoint",
+		[VB_PCIE_LEGACY_ENDPOINT] = "legacy-endpoint",
+		[VB_PCIE_ROOT_PORT] = "root-port",
+		[VB_PCIE_UPSTREAM] = "upstream-port",
+		[VB_PCIE_DOWNSTREAM] = "downstream-port",
+		[VB_PCIE_PCIE_TO_PCI] = "pcie-to-pci-bridge",
+		[VB_PCIE_PCI_TO_PCIE] = "pci-to-pcie-bridge",
+		[VB_PCIE_RC_ENDPOINT] = "rc-integrated-endpoint",
+		[VB_PCIE_RC_EVENT_COLLECTOR] = "rc-event-collector",
 	};
 
 	if (type < 0 || type >= (int)(sizeof(names) / sizeof(names[0])))

@@ -159,11 +159,6 @@ int vb_devlist_add_ancestors(const struct vb_sys *s, struct vb_devlist *l, struc
  * 2^64 (ignored)"); false when it has no k-th.  256 bytes always suffice. */
 bool vb_device_problem(const struct vb_device *d, int k, char *buf, size_t n);
 
-/* The memory/IO BAR with that index, or NULL. */
-const struct vb_bar *vb_device_bar(const struct vb_device *d, int index);
-
-
-
 /* "root-port", "endpoint", … for a PCIe port type; NULL for -1/unknown. */
 const char *vb_pcie_type_name(int type);
 /* "SV RR CR UF" for ACS control/capability bits, into buf. */

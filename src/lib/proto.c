@@ -15,9 +15,9 @@ static const char *const op_names[VB_OP_COUNT] = {
 /* The fields each op takes besides "op" and "id". */
 static const char *const op_fields[VB_OP_COUNT][4] = {
 	[VB_OP_HELLO] = { "version" },
-	[VB_OP_EXPORT] = { "device", "bar", "ranges", "release" },
+	[VB_OP_EXPORT] = { "bdf", "bar", "ranges", "release" },
 	[VB_OP_RELEASE] = { "lease" },
-	[VB_OP_RESET] = { "device" },
+	[VB_OP_RESET] = { "bdf" },
 };
 
 const char *vb_op_name(enum vb_op op)
@@ -91,15 +91,15 @@ static int get_int(json_t *root, const char *key, bool required, long long min, 
 
 static int parse_device(json_t *root, struct vb_request *rq, struct vb_err *e)
 {
-	json_t *v = json_object_get(root, "device");
+	json_t *v = json_object_get(root, "bdf");
 	struct vb_bdf b;
 
 	if (!v)
-		return bad(e, "request has no %s", "\"device\"");
+		return bad(e, "request has no %s", "\"bdf\"");
 	if (!json_is_string(v))
-		return bad(e, "%s must be a string", "\"device\"");
+		return bad(e, "%s must be a string", "\"bdf\"");
 	if (vb_bdf_parse(json_string_value(v), &b) < 0)
-		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "\"device\" '%.32s' is not a PCI address",
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "\"bdf\" '%.32s' is not a PCI address",
 				  json_string_value(v));
 	vb_bdf_format(&b, rq->device);
 	return 0;
@@ -347,9 +347,22 @@ static bool plain_release_id(struct scan *s, struct vb_request *rq, size_t i)
 	       !listed_before(rq->release, i);
 }
 
-enum plain_key { PK_OP, PK_ID, PK_DEVICE, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
-static const char *const plain_keys[PK_COUNT] = { "op", "id", "device", "bar", "ranges", "release",
+enum plain_key { PK_OP, PK_ID, PK_BDF, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
+static const char *const plain_keys[PK_COUNT] = { "op", "id", "bdf", "bar", "ranges", "release",
 						  "lease" };
+
+/* The keys op takes, as plain_key bits: "op", "id" and its op_fields. */
+static unsigned plain_keys_of(enum vb_op op)
+{
+	unsigned bits = 1u << PK_OP | 1u << PK_ID;
+	size_t n = sizeof(op_fields[op]) / sizeof(op_fields[op][0]);
+
+	for (size_t i = 0; i < n && op_fields[op][i]; i++)
+		for (int k = 0; k < PK_COUNT; k++)
+			if (!strcmp(op_fields[op][i], plain_keys[k]))
+				bits |= 1u << k;
+	return bits;
+}
 
 static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq)
 {
@@ -370,7 +383,7 @@ static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq
 		rq->has_id = true;
 		rq->id = (json_int_t)v;
 		return true;
-	case PK_DEVICE:
+	case PK_BDF:
 		if (!plain_string(s, text, sizeof(text)) || vb_bdf_parse(text, &bdf) < 0)
 			return false;
 		vb_bdf_format(&bdf, rq->device);
@@ -393,9 +406,6 @@ static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq
 
 int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
 {
-	static const unsigned export_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_DEVICE |
-					    1u << PK_BAR | 1u << PK_RANGES | 1u << PK_RELEASE;
-	static const unsigned release_keys = 1u << PK_OP | 1u << PK_ID | 1u << PK_LEASE;
 	struct scan s = { buf, buf + len };
 	unsigned seen = 0;
 	char key[16];
@@ -421,8 +431,10 @@ int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
 	if (s.p != s.end)
 		return 0;
 	if (rq->op == VB_OP_EXPORT)
-		return !(seen & ~export_keys) && (seen & 1u << PK_DEVICE) && (seen & 1u << PK_BAR);
-	return rq->op == VB_OP_RELEASE && !(seen & ~release_keys) && (seen & 1u << PK_LEASE);
+		return !(seen & ~plain_keys_of(VB_OP_EXPORT)) && (seen & 1u << PK_BDF) &&
+		       (seen & 1u << PK_BAR);
+	return rq->op == VB_OP_RELEASE && !(seen & ~plain_keys_of(VB_OP_RELEASE)) &&
+	       (seen & 1u << PK_LEASE);
 }
 
 int vb_proto_parse_general(const char *buf, size_t len, struct vb_request *rq, struct vb_err *e)
@@ -553,13 +565,30 @@ json_t *vb_proto_text(const char *s)
 	return j;
 }
 
+/* The error's subject: "bdf" when it is a canonical PCI address, "socket"
+ * when it is a socket path; any other subject (a string the user gave that
+ * names no device) goes in front of the message. */
 json_t *vb_proto_error_object(const struct vb_err *e)
 {
 	const char *name = e->errnum ? vb_errno_name(e->errnum) : NULL;
+	bool is_bdf = vb_bdf_is_canonical(e->device);
+	json_t *msg;
 
-	return json_pack("{s:o, s:i, s:o, s:o, s:i}", "message", vb_proto_text(e->msg), "errno",
-			 e->errnum, "errno_name", name ? json_string(name) : json_null(), "device",
-			 e->device[0] ? vb_proto_text(e->device) : json_null(), "exit_code",
+	if (e->device[0] && !is_bdf) {
+		size_t n = strlen(e->device) + strlen(e->msg) + 3;
+		char *text = malloc(n);
+
+		if (text)
+			snprintf(text, n, "%s: %s", e->device, e->msg);
+		msg = vb_proto_text(text ? text : e->msg);
+		free(text);
+	} else {
+		msg = vb_proto_text(e->msg);
+	}
+	return json_pack("{s:o, s:i, s:o, s:o, s:o, s:i}", "message", msg, "errno", e->errnum,
+			 "errno_name", name ? json_string(name) : json_null(), "bdf",
+			 is_bdf ? json_string(e->device) : json_null(), "socket",
+			 e->socket[0] ? vb_proto_text(e->socket) : json_null(), "exit_code",
 			 e->exit_code ? e->exit_code : VB_EXIT_FAIL);
 }
 
@@ -593,15 +622,20 @@ char *vb_proto_encode(const json_t *msg, size_t *len)
 static void error_from_object(json_t *err, struct vb_err *e)
 {
 	json_t *code = json_object_get(err, "exit_code");
-	json_t *dev = json_object_get(err, "device");
+	json_t *bdf = json_object_get(err, "bdf");
+	json_t *sock = json_object_get(err, "socket");
 	json_t *msg = json_object_get(err, "message");
 	int exit_code = json_is_integer(code) ? (int)json_integer_value(code) : VB_EXIT_FAIL;
+	int errnum = (int)json_integer_value(json_object_get(err, "errno"));
+	const char *text = json_is_string(msg) ? json_string_value(msg) : "the server refused";
 
 	if (exit_code <= 0 || exit_code > 255)
 		exit_code = VB_EXIT_FAIL;
-	vb_err_set(e, exit_code, (int)json_integer_value(json_object_get(err, "errno")),
-		   json_is_string(dev) ? json_string_value(dev) : NULL, "%s",
-		   json_is_string(msg) ? json_string_value(msg) : "the server refused");
+	if (json_is_string(sock))
+		vb_err_set_socket(e, exit_code, errnum, json_string_value(sock), "%s", text);
+	else
+		vb_err_set(e, exit_code, errnum, json_is_string(bdf) ? json_string_value(bdf) : NULL,
+			   "%s", text);
 }
 
 int vb_proto_parse_message(const char *buf, size_t len, json_t **msg, struct vb_err *e)
@@ -660,7 +694,7 @@ void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool 
 	if (x->nreleased)
 		json_object_set_new(obj, "released", vb_proto_lease_ids(x->released, x->nreleased));
 	json_object_set_new(obj, "lease", json_integer((json_int_t)x->lease));
-	json_object_set_new(obj, "device", json_string(x->device));
+	json_object_set_new(obj, "bdf", json_string(x->device));
 	json_object_set_new(obj, "bar", json_integer(x->bar));
 	json_object_set_new(obj, "ranges", vb_proto_ranges(x->ranges, x->nranges));
 	json_object_set_new(obj, "size", json_integer((json_int_t)x->size));
@@ -766,7 +800,7 @@ char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_ex
 	}
 	w_lit(&w, "\"lease\":");
 	w_int(&w, (long long)x->lease);
-	w_lit(&w, ",\"device\":");
+	w_lit(&w, ",\"bdf\":");
 	w_str(&w, x->device);
 	w_lit(&w, ",\"bar\":");
 	w_int(&w, x->bar);

@@ -4,13 +4,13 @@
  * Transport: a SOCK_SEQPACKET unix socket, one JSON object per message
  * (no framing, no newline needed), at most VB_PROTO_MAX_MSG bytes.
  *
- *   request  {"op":"export","id":7,"device":"0000:04:00.0","bar":2,
+ *   request  {"op":"export","id":7,"bdf":"0000:04:00.0","bar":2,
  *             "ranges":[{"offset":0,"length":4096},"0x1000:64K"],
  *             "release":[2]}      (optional: leases given back first)
  *   reply    {"id":7,"op":"export","ok":true,"lease":3,...}     (+ the fd)
  *   error    {"id":7,"op":"export","ok":false,"error":{"message":...,
- *             "errno":...,"errno_name":...,"device":...,"exit_code":...}}
- *   event    {"event":"revoked","device":...,"cause":"reset","leases":[3]}
+ *             "errno":...,"errno_name":...,"bdf":...,"socket":...,"exit_code":...}}
+ *   event    {"event":"revoked","bdf":...,"cause":"reset","leases":[3]}
  *
  * Requests are strict: an unknown op, a field the op does not take, or a
  * field of the wrong type is an error reply (exit_code 2), and the
@@ -80,7 +80,7 @@ bool vb_proto_request_equal(const struct vb_request *a, const struct vb_request 
 json_t *vb_proto_reply(const struct vb_request *rq);
 /* An error reply for rq (may be NULL: no id/op known). */
 json_t *vb_proto_error_reply(const struct vb_request *rq, const struct vb_err *e);
-/* The error object {"message","errno","errno_name","device","exit_code"},
+/* The error object {"message","errno","errno_name","bdf","socket","exit_code"},
  * the same the CLI prints under -j. */
 json_t *vb_proto_error_object(const struct vb_err *e);
 /* A JSON string of s; bytes that are not UTF-8 (a client's string cut
@@ -124,7 +124,7 @@ struct vb_export_result {
 };
 
 /* Add x's fields to obj (a reply or an event), in protocol order:
- * released (when any), lease, device, bar, ranges, size, name; and for a
+ * released (when any), lease, bdf, bar, ranges, size, name; and for a
  * reply (with_state) vfio_mode and revoked. */
 void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool with_state);
 

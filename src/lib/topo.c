@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
+/* vendor_id and cpu family of the first processor in cpuinfo. */
+static int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
 {
 	char path[PATH_MAX], line[256];
 	FILE *f;
@@ -37,7 +38,8 @@ int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
 	return 0;
 }
 
-bool vb_cpu_p2p_capable(const struct vb_cpu_info *c)
+/* The kernel's cpu_supports_p2pdma(): x86 AMD family >= 0x17. */
+static bool vb_cpu_p2p_capable(const struct vb_cpu_info *c)
 {
 	return strcmp(c->vendor, "AuthenticAMD") == 0 && c->family >= 0x17;
 }
@@ -139,7 +141,8 @@ static void cut_loops(struct vb_topo *t)
 	}
 }
 
-int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cpu_info *cpu,
+/* Build the model from an inventory already read (takes ownership). */
+static int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cpu_info *cpu,
 		  struct vb_err *e)
 {
 	struct vb_p2p_model *m = &t->model;

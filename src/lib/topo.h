@@ -29,17 +29,9 @@ const char *vb_topo_missing_reason(const struct vb_topo *t, int i);
 /* Scan the bus (with extended config for ACS) and build the model. */
 int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,
 		 struct vb_err *e);
-/* Build the model from an inventory already read (takes ownership). */
-int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struct vb_cpu_info *cpu,
-		  struct vb_err *e);
 void vb_topo_free(struct vb_topo *t);
 
 /* Node index of a BDF, or -1. */
 int vb_topo_index(const struct vb_topo *t, const struct vb_bdf *bdf);
-
-/* vendor_id and cpu family of the first processor in cpuinfo. */
-int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c);
-/* The kernel's cpu_supports_p2pdma(): x86 AMD family >= 0x17. */
-bool vb_cpu_p2p_capable(const struct vb_cpu_info *c);
 
 #endif

@@ -19,16 +19,18 @@ static void mark_cut(char *buf, size_t n, int wanted)
 	memcpy(buf + at, "...", 4);
 }
 
-int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
-		const char *fmt, va_list ap)
+static int err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
+		    const char *fmt, va_list ap)
 {
 	if (!e)
 		return -1;
 	e->exit_code = exit_code;
 	e->errnum = errnum;
-	if (device != e->device) /* callers pass e->device to keep it */
+	if (device != e->device) { /* callers pass e->device to keep it */
 		mark_cut(e->device, sizeof(e->device),
 			 snprintf(e->device, sizeof(e->device), "%s", device ? device : ""));
+		e->socket[0] = '\0';
+	}
 	mark_cut(e->msg, sizeof(e->msg), vsnprintf(e->msg, sizeof(e->msg), fmt, ap));
 	return -1;
 }
@@ -39,8 +41,22 @@ int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vb_err_vset(e, exit_code, errnum, device, fmt, ap);
+	err_vset(e, exit_code, errnum, device, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int vb_err_set_socket(struct vb_err *e, int exit_code, int errnum, const char *path,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(e, exit_code, errnum, NULL, fmt, ap);
+	va_end(ap);
+	if (e && path)
+		mark_cut(e->socket, sizeof(e->socket),
+			 snprintf(e->socket, sizeof(e->socket), "%s", path));
 	return -1;
 }
 

@@ -25,16 +25,22 @@ struct vb_err {
 	int exit_code;   /* enum vb_exit */
 	int errnum;      /* errno the kernel gave, 0 if none */
 	char device[32]; /* BDF (or other object) the error is about, "" if none */
+	char socket[108]; /* unix socket path the error is about, "" if none
+			   * (the size of sockaddr_un's sun_path) */
 	char msg[512];   /* reason, without device prefix or errno text */
 };
 
 /* Fill *e and return -1, so callers can write `return vb_err_set(...)`.
- * e may be NULL (the error is dropped). device may be NULL.  A device or
- * message too long for its field ends in "..." (cut between characters). */
+ * e may be NULL (the error is dropped). device may be NULL; a new device
+ * clears the socket (passing e->device keeps both).  A device or message
+ * too long for its field ends in "..." (cut between characters). */
 int vb_err_set(struct vb_err *e, int exit_code, int errnum, const char *device,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int vb_err_vset(struct vb_err *e, int exit_code, int errnum, const char *device,
-		const char *fmt, va_list ap);
+
+/* As vb_err_set, for an error about the unix socket at path (the error
+ * object's "socket"; device is cleared). */
+int vb_err_set_socket(struct vb_err *e, int exit_code, int errnum, const char *path,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The exit code that best describes a kernel errno
  * (EACCES/EPERM -> PERM, ENOENT -> NOTFOUND, ENOTTY/EOPNOTSUPP -> NOTSUP,

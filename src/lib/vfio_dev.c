@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/pci_regs.h> /* PCI_COMMAND, PCI_COMMAND_MEMORY */
 
 int vb_vfio_mode_parse(const char *text, enum vb_vfio_mode *m)
 {
@@ -352,7 +353,8 @@ int vb_vfio_reset(const struct vb_vfio_dev *d, struct vb_err *e)
 	return vb_err_set(e, vb_exit_from_errno(errno), errno, d->name, "VFIO_DEVICE_RESET failed");
 }
 
-int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, size_t len,
+/* Read len bytes of config space at off through the VFIO config region. */
+static int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, size_t len,
 			struct vb_err *e)
 {
 	struct vfio_region_info ri;
@@ -364,7 +366,9 @@ int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, si
 	return 0;
 }
 
-int vb_vfio_config_write(const struct vb_vfio_dev *d, uint32_t off, const void *buf, size_t len,
+/* Write len bytes of config space at off (the kernel virtualises what the
+ * owner may change). */
+static int vb_vfio_config_write(const struct vb_vfio_dev *d, uint32_t off, const void *buf, size_t len,
 			 struct vb_err *e)
 {
 	struct vfio_region_info ri;
@@ -380,19 +384,19 @@ int vb_vfio_set_memory_enabled(const struct vb_vfio_dev *d, bool on, struct vb_e
 {
 	uint16_t cmd;
 
-	if (vb_vfio_config_read(d, 0x04, &cmd, sizeof(cmd), e) < 0)
+	if (vb_vfio_config_read(d, PCI_COMMAND, &cmd, sizeof(cmd), e) < 0)
 		return -1;
-	cmd = on ? (uint16_t)(cmd | 0x2) : (uint16_t)(cmd & ~0x2);
-	return vb_vfio_config_write(d, 0x04, &cmd, sizeof(cmd), e);
+	cmd = on ? (uint16_t)(cmd | PCI_COMMAND_MEMORY) : (uint16_t)(cmd & ~PCI_COMMAND_MEMORY);
+	return vb_vfio_config_write(d, PCI_COMMAND, &cmd, sizeof(cmd), e);
 }
 
 int vb_vfio_memory_enabled(const struct vb_vfio_dev *d, struct vb_err *e)
 {
 	uint16_t cmd;
 
-	if (vb_vfio_config_read(d, 0x04, &cmd, sizeof(cmd), e) < 0)
+	if (vb_vfio_config_read(d, PCI_COMMAND, &cmd, sizeof(cmd), e) < 0)
 		return -1;
-	return (cmd & 0x2) != 0;
+	return (cmd & PCI_COMMAND_MEMORY) != 0;
 }
 
 int vb_vfio_set_irq_eventfd(const struct vb_vfio_dev *d, uint32_t index, int efd,

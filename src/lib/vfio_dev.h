@@ -63,15 +63,9 @@ struct vb_reset_outcome {
  * fails). */
 int vb_vfio_reset_buffers(const struct vb_vfio_dev *d, struct vb_reset_outcome *o,
 			  struct vb_err *e);
-/* Read len bytes of config space at off through the VFIO config region. */
-int vb_vfio_config_read(const struct vb_vfio_dev *d, uint32_t off, void *buf, size_t len,
-			struct vb_err *e);
-/* Write len bytes of config space at off (the kernel virtualises what the
- * owner may change). */
-int vb_vfio_config_write(const struct vb_vfio_dev *d, uint32_t off, const void *buf, size_t len,
-			 struct vb_err *e);
 /* Set or clear PCI_COMMAND_MEMORY: clearing it revokes every buffer of the
- * device until it is set again (kernel-notes §2). */
+ * device until it is set again (the kernel's command-register write in
+ * vfio_pci_config.c calls vfio_pci_dma_buf_move). */
 int vb_vfio_set_memory_enabled(const struct vb_vfio_dev *d, bool on, struct vb_err *e);
 /* Is memory decode enabled (PCI_COMMAND_MEMORY in the virtual command
  * register)?  Buffers are revoked while it is off.  -1 on error. */

@@ -10,7 +10,8 @@ state() { cat /run/vfiobuf/state.json; }
 @test "lab bind: ivshmem to vfio-pci, /dev/vfio/N appears, state recorded" {
 	run "$VB" bind -j 04:00.0
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.devices[0] | .old_driver == null and .new_driver == "vfio-pci" and .vfio_group == "/dev/vfio/10"'
+	assert_schema bind
+	echo "$output" | jq -e '.devices[0] | .old_driver == null and .new_driver == "vfio-pci" and .vfio.group == "/dev/vfio/10"'
 	[ "$(lab_driver 0000:04:00.0)" = vfio-pci ]
 	[ -c /dev/vfio/10 ]
 	state | jq -e '.devices["0000:04:00.0"].driver == null'
@@ -21,6 +22,7 @@ state() { cat /run/vfiobuf/state.json; }
 @test "lab bind: binding again is a no-op" {
 	run "$VB" bind -j 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema bind
 	echo "$output" | jq -e '.devices[0].changed == false'
 	[ "$(lab_driver 0000:04:00.0)" = vfio-pci ]
 }
@@ -42,6 +44,7 @@ state() { cat /run/vfiobuf/state.json; }
 	[ ! -e /sys/bus/pci/devices/0000:03:00.0/nvme ]
 	run "$VB" unbind -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema unbind
 	echo "$output" | jq -e '.devices[0].new_driver == "nvme"'
 	[ "$(lab_driver 0000:03:00.0)" = nvme ]
 	for i in $(seq 50); do ls /sys/bus/pci/devices/0000:03:00.0/nvme/*/ 2>/dev/null | grep -q n1 && break; sleep 0.1; done

@@ -14,12 +14,13 @@ teardown_file() {
 
 setup() { skip_unless_in_lab; }
 
-st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and ((.device // "") == $d)) | .status' <<<"$output"; }
+st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and ((.bdf // "") == $d)) | .status' <<<"$output"; }
 
 @test "lab doctor: the guest passes, the device on vfio-pci probes green" {
 	run "$VB" -j doctor 04:00.0
 	echo "$output" | jq -c '.checks[] | select(.status != "ok")'
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 	for c in kernel iommu modules vfio-container; do [ "$(st $c)" = ok ]; done
 	[ "$(st driver 0000:04:00.0)" = ok ]
 	[ "$(st group 0000:04:00.0)" = ok ]
@@ -51,5 +52,6 @@ st() { jq -r --arg c "$1" --arg d "${2:-}" '.checks[] | select(.check == $c and 
 	wait $pid || true
 	echo "$output" | jq -c '.checks[] | select(.check == "probe")'
 	[ "$status" -eq 0 ]
+	assert_schema doctor
 	[ "$(st probe 0000:04:00.0)" = info ]
 }

@@ -24,6 +24,7 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 @test "lab info: group mode, dma-buf supported, regions" {
 	run "$VB" info -j 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema info
 	group=$(basename "$(readlink /sys/bus/pci/devices/0000:04:00.0/iommu_group)")
 	echo "$output" | jq -e --arg node "/dev/vfio/$group" '.vfio_mode == "group" and .node == $node and .dmabuf_export == true
 		and .memory_enabled == true and (.regions[] | select(.index == 2) | .size == 16777216)'
@@ -44,7 +45,8 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 	grep -q '^env 0000:04:00.0 2 16777216 0x0:0x1000000$' <<<"$output"
 	grep -q '^/dmabuf:0000:04:00.0/bar2+0x0$' <<<"$output"
 	echo "$output" | grep '"event":"exported"' | jq -e '.size == 16777216 and .exp_name == "vfio_pci_core"'
-	echo "$output" | grep '"event":"closed"' | jq -e '.reason == "command-exited"'
+	echo "$output" | grep '"event":"closed"' | jq -e '.cause == "command-exited"'
+	grep '^{"event"' <<<"$output" | validate_json events
 }
 
 @test "lab export: one range and several ranges of the NVMe CMB" {
@@ -92,7 +94,9 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 	received=$(cat "$BATS_TEST_TMPDIR/recv.out")
 	echo "$received" | jq -e '.event == "received" and .fdinfo.exp_name == "vfio_pci_core" and .fdinfo.size == 65536'
 	[ "$(echo "$exported" | jq .ino)" = "$(echo "$received" | jq .fdinfo.ino)" ]
-	echo "$output" | grep '"event":"closed"' | jq -e '.reason == "receiver-closed"'
+	echo "$output" | grep '"event":"closed"' | jq -e '.cause == "receiver-closed"'
+	grep '^{"event"' <<<"$output" | validate_json events
+	validate_json events <<<"$received"
 }
 
 @test "lab export: bad ranges are refused before the kernel, and the kernel agrees" {
@@ -151,6 +155,7 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 	events=$(grep -o '"event":"[a-z]*"' <<<"$output" | tr '\n' ' ')
 	[ "$events" = '"event":"exported" "event":"revoked" "event":"restored" "event":"revoked" "event":"closed" ' ]
 	grep '"cause":"device-closed"' <<<"$output" | jq -e '.permanent == true'
+	grep '^{"event"' <<<"$output" | validate_json events
 }
 
 @test "lab reset: revoke and restore events; kill -9 of a holder leaves no stale state" {
@@ -161,6 +166,7 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 	wait $pid || true
 	run "$VB" reset -j 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema events
 	[ "$(echo "$output" | jq -r .event | tr '\n' ' ')" = "revoked restored " ]
 }
 

@@ -15,12 +15,14 @@ setup() { skip_unless_in_lab; }
 	n=$(ls /sys/bus/pci/devices | wc -l)
 	run "$VB" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	echo "$output" | jq -e --argjson n "$n" 'length == $n'
 }
 
 @test "lab: NVMe behind the switch: driver, group, 16 MiB CMB BAR2" {
 	run "$VB" list -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema list
 	lab_jq_all "$output" '.[0] | .vendor_id == "1b36" and .device_id == "0010" and .driver == "nvme"
 		and .iommu_group == 9 and .parent == "0000:02:00.0"' \
 		'[.[0].bars[] | {index, size, is_64bit, prefetchable}] == [
@@ -46,6 +48,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: show NVMe: path to the root port, ACS redirect on the root port only" {
 	run "$VB" show -j 03:00.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	lab_jq_all "$output" '.path == ["0000:03:00.0","0000:02:00.0","0000:01:00.0","0000:00:02.0"]' \
 		'[.upstream[] | .pcie_type] == ["endpoint","downstream-port","upstream-port","root-port"]' \
 		'[.upstream[] | .acs.status] == ["absent","absent","absent","present"]' \
@@ -66,6 +69,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: a non-root user gets 'needs root' for ACS, not a crash" {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VB" show -j 00:02.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	echo "$output" | jq -e '.acs.status == "needs root" and .config_size == 64'
 }
 
@@ -93,6 +97,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: show -j ivshmem: 16 MiB 64-bit prefetchable BAR2, conventional PCI behind the switch" {
 	run "$VB" show -j 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	lab_jq_all "$output" '.bars[] | select(.index == 2) | .type == "mem" and .size == 16777216 and .is_64bit and .prefetchable' \
 		'.pcie_type == null and .config_size == 256 and .iommu_group == 10' \
 		'.path == ["0000:04:00.0","0000:02:01.0","0000:01:00.0","0000:00:02.0"]'
@@ -101,6 +106,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: every BAR's start and size equal the kernel's resource file" {
 	run "$VB" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	# the kernel's view, one process: "BDF INDEX START END" for every resource line
 	declare -A kernel
 	while read -r bdf idx kstart kend; do
@@ -119,6 +125,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: every IOMMU group equals the kernel's" {
 	run "$VB" list -j
 	[ "$status" -eq 0 ]
+	assert_schema list
 	mine=$(echo "$output" | jq -r '.[] | "\(.bdf) \(.iommu_group)"' | sort)
 	kernel=$(find /sys/kernel/iommu_groups -mindepth 3 -maxdepth 3 | awk -F/ '{ print $7, $5 }' | sort)
 	[ -n "$kernel" ]
@@ -128,6 +135,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: multi-function pci-testdev: one group, I/O BAR1 of 256 bytes, 2 MiB BAR2" {
 	run "$VB" list -j -d 1b36:0005
 	[ "$status" -eq 0 ]
+	assert_schema list
 	lab_jq_all "$output" 'map(.bdf) == ["0000:06:00.0","0000:06:00.1"] and map(.iommu_group) == [12,12]
 		and all(.[]; .parent == "0000:00:04.0" and .driver == null)' \
 		'all(.[]; [.bars[] | {index, type, size, is_64bit, prefetchable}] == [
@@ -139,7 +147,7 @@ setup() { skip_unless_in_lab; }
 @test "lab: edu on the second root port: 1 MiB BAR0, its own group, no driver, no name" {
 	run "$VB" list -j -d 1234:11e8
 	echo "$output" | jq -e '.[0] | .bdf == "0000:05:00.0" and .parent == "0000:00:03.0" and .iommu_group == 11
-		and .driver == null and .vendor == null and .bars == [{"index":0,"type":"mem","start":.bars[0].start,
+		and .driver == null and .vendor_name == null and .bars == [{"index":0,"type":"mem","start":.bars[0].start,
 		"size":1048576,"is_64bit":false,"prefetchable":false}]'
 }
 

@@ -8,6 +8,8 @@ LAB_TESTDEV_ID=1b36:0005  # 06:00.0 and 06:00.1 on root port 00:04.0 (I/O BAR 1)
 
 VFIOBUF_TOP=${VFIOBUF_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 VB="$VFIOBUF_TOP/vfiobuf"
+# assert_schema NAME: the output validates against schema/NAME.schema.json
+. "$VFIOBUF_TOP/tests/helpers/schema.bash"
 bats_require_minimum_version 1.5.0
 
 # Lab suites only ever run in the guest: on any other machine they skip.

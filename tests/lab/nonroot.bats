@@ -14,6 +14,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 @test "non-root: 64 bytes of config, ACS and PCIe type 'needs root'" {
 	run as_nobody "$VB" show -j 00:02.0
 	[ "$status" -eq 0 ]
+	assert_schema show
 	echo "$output" | jq -e '.config_size == 64 and .acs.status == "needs root" and .pcie_type == null'
 	run "$VB" show -j 00:02.0
 	echo "$output" | jq -e '.config_size == 4096 and .acs.status == "present"'

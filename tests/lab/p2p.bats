@@ -10,6 +10,7 @@ setup() { skip_unless_in_lab; }
 @test "lab p2p: NVMe and ivshmem behind one switch: 4, bus-addr" {
 	run "$VB" distance -j 03:00.0 04:00.0
 	[ "$status" -eq 0 ]
+	assert_schema distance
 	echo "$output" | jq -e '.verdict == "bus-addr" and .distance == 4 and .common_upstream == "0000:01:00.0"'
 }
 
@@ -35,6 +36,7 @@ setup() { skip_unless_in_lab; }
 @test "lab p2p: the matrix and JSON agree for every endpoint pair" {
 	run "$VB" topology -j
 	[ "$status" -eq 0 ]
+	assert_schema topology
 	n=$(echo "$output" | jq '[.nodes[] | select(.endpoint)] | length')
 	echo "$output" | jq -e --argjson n "$n" '(.pairs | length) == ($n * ($n - 1) / 2)'
 	echo "$output" | jq -e '.cpu.vendor == "AuthenticAMD" and .cpu.family == 15 and .cpu.p2p_any_host_bridge == false'

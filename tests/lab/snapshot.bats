@@ -28,6 +28,7 @@ live_answers() { # DIR [GLOBAL-OPTION...]
 	mkdir -p "$ART"
 	run "$VB" -j snapshot -o "$ART/guest.tar.gz"
 	[ "$status" -eq 0 ]
+	assert_schema snapshot
 	echo "$output" | jq -e '.root == true and .with_vpd == false and .files > 100'
 	! tar tzf "$ART/guest.tar.gz" | grep -q '/vpd$'
 	tar tzf "$ART/guest.tar.gz" | grep -q 'sys/bus/pci/devices/0000:03:00.0'

@@ -28,6 +28,12 @@ int main(void)
 	is_str(roundtrip("0000:03:00.8", buf), "(invalid)", "function 8 is out of range");
 	is_str(roundtrip("03:00", buf), "(invalid)", "missing function");
 	is_str(roundtrip("03:00.0x", buf), "(invalid)", "trailing junk");
+	ok(vb_bdf_is_canonical("0000:03:00.0"), "canonical address");
+	ok(vb_bdf_is_canonical("10000:e0:00.0"), "canonical 5-digit domain");
+	ok(!vb_bdf_is_canonical("03:00.0"), "short form is not canonical");
+	ok(!vb_bdf_is_canonical("0000:AB:00.0"), "upper case is not canonical");
+	ok(!vb_bdf_is_canonical("/run/vfiobuf.sock") && !vb_bdf_is_canonical(""),
+	   "a path or nothing is no address");
 	is_str(roundtrip("zz:00.0", buf), "(invalid)", "non-hex bus");
 	is_str(roundtrip("", buf), "(invalid)", "empty");
 	is_str(roundtrip("0000:100:00.0", buf), "(invalid)", "three-digit bus");

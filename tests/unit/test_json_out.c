@@ -59,7 +59,7 @@ int main(void)
 	fclose(f);
 	is_str(err,
 	       "{\"error\":{\"message\":\"no such device\",\"errno\":19,\"errno_name\":\"ENODEV\","
-	       "\"device\":\"0000:03:00.0\",\"exit_code\":3}}\n",
+	       "\"bdf\":\"0000:03:00.0\",\"socket\":null,\"exit_code\":3}}\n",
 	       "JSON error object replaces partial output");
 	free(err);
 
@@ -73,8 +73,8 @@ int main(void)
 	out_free(o);
 	fclose(f);
 	is_str(err,
-	       "{\"error\":{\"message\":\"unknown command 'l\xef\xbf\xbdst\xef\xbf\xbd\xef\xbf\xbd'\","
-	       "\"errno\":0,\"errno_name\":null,\"device\":\"dev\xef\xbf\xbd\",\"exit_code\":2}}\n",
+	       "{\"error\":{\"message\":\"dev\xef\xbf\xbd: unknown command 'l\xef\xbf\xbdst\xef\xbf\xbd\xef\xbf\xbd'\","
+	       "\"errno\":0,\"errno_name\":null,\"bdf\":null,\"socket\":null,\"exit_code\":2}}\n",
 	       "invalid UTF-8 in the error text is replaced, the object still printed");
 	free(err);
 

@@ -32,11 +32,11 @@ static void test_ops(void)
 	is_int(rq.version, 1, "version kept");
 	is_int(parse("{\"op\":\"list\"}", &rq, &e), 0, "list without id");
 	ok(!rq.has_id, "no id");
-	is_int(parse("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2}", &rq, &e), 0, "export");
+	is_int(parse("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2}", &rq, &e), 0, "export");
 	is_str(rq.device, "0000:04:00.0", "device canonical");
 	is_int(rq.bar, 2, "bar");
 	is_int(rq.nranges, 0, "no ranges = whole BAR");
-	is_int(parse("{\"op\":\"export\",\"device\":\"0000:04:00.0\",\"bar\":2,\"ranges\":"
+	is_int(parse("{\"op\":\"export\",\"bdf\":\"0000:04:00.0\",\"bar\":2,\"ranges\":"
 		     "[{\"offset\":4096,\"length\":8192},\"0x10000:64K\",{\"offset\":\"1M\",\"length\":\"4K\"}]}",
 		     &rq, &e), 0, "export with three ranges of both forms");
 	is_int(rq.nranges, 3, "three ranges");
@@ -45,7 +45,7 @@ static void test_ops(void)
 	ok(rq.ranges[2].offset == 1 << 20 && rq.ranges[2].length == 4096, "object with size strings");
 	is_int(parse("{\"op\":\"release\",\"lease\":17}", &rq, &e), 0, "release");
 	ok(rq.lease == 17, "lease id");
-	is_int(parse("{\"op\":\"reset\",\"device\":\"0000:03:00.0\"}", &rq, &e), 0, "reset");
+	is_int(parse("{\"op\":\"reset\",\"bdf\":\"0000:03:00.0\"}", &rq, &e), 0, "reset");
 	is_int(parse("{\"op\":\"subscribe\"}", &rq, &e), 0, "subscribe");
 	is_int(parse("{\"op\":\"status\",\"id\":0}", &rq, &e), 0, "status, id 0");
 }
@@ -63,26 +63,26 @@ static void test_errors(void)
 	is_str(msg_of("{\"op\":\"frob\"}"), "unknown op 'frob'", "unknown op");
 	is_str(msg_of("{\"op\":\"list\",\"id\":-1}"), "\"id\" must be a non-negative integer", "negative id");
 	is_str(msg_of("{\"op\":\"list\",\"id\":\"x\"}"), "\"id\" must be a non-negative integer", "string id");
-	is_str(msg_of("{\"op\":\"list\",\"device\":\"04:00.0\"}"), "op 'list' takes no field \"device\"",
+	is_str(msg_of("{\"op\":\"list\",\"bdf\":\"04:00.0\"}"), "op 'list' takes no field \"bdf\"",
 	       "field the op does not take");
-	is_str(msg_of("{\"op\":\"export\",\"bar\":2}"), "request has no \"device\"", "export without device");
-	is_str(msg_of("{\"op\":\"export\",\"device\":4,\"bar\":2}"), "\"device\" must be a string",
+	is_str(msg_of("{\"op\":\"export\",\"bar\":2}"), "request has no \"bdf\"", "export without device");
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":4,\"bar\":2}"), "\"bdf\" must be a string",
 	       "device of wrong type");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"zz\",\"bar\":2}"),
-	       "\"device\" 'zz' is not a PCI address", "bad address");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\"}"), "request has no \"bar\"", "no bar");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":6}"), "\"bar\" must be an integer 0-5",
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"zz\",\"bar\":2}"),
+	       "\"bdf\" 'zz' is not a PCI address", "bad address");
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\"}"), "request has no \"bar\"", "no bar");
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":6}"), "\"bar\" must be an integer 0-5",
 	       "bar out of range");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":\"2\"}"),
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":\"2\"}"),
 	       "\"bar\" must be an integer 0-5", "bar as a string");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":{}}"),
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":{}}"),
 	       "\"ranges\" must be an array", "ranges not an array");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}"),
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}"),
 	       "a range needs \"offset\" and \"length\"", "range without length");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,"
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,"
 		      "\"length\":1,\"x\":1}]}"),
 	       "unknown range field \"x\"", "range with an extra field");
-	is_str(msg_of("{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":-1,"
+	is_str(msg_of("{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":-1,"
 		      "\"length\":1}]}"),
 	       "range offset must be a non-negative integer or a size string", "negative offset");
 	is_str(msg_of("{\"op\":\"release\",\"lease\":0}"), "\"lease\" must be an integer 1-9223372036854775807",
@@ -97,7 +97,7 @@ static void test_errors(void)
 	{
 		char many[8 * 1024];
 		size_t n = (size_t)snprintf(many, sizeof(many),
-					    "{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[");
+					    "{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[");
 		for (int i = 0; i <= VB_RANGES_MAX; i++)
 			n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"0:4K\"", i ? "," : "");
 		snprintf(many + n, sizeof(many) - n, "]}");
@@ -128,8 +128,23 @@ static void test_replies(void)
 	is_int(got.exit_code, VB_EXIT_NOTFOUND, "exit code travels");
 	is_str(got.device, "0000:04:00.0", "device travels");
 	is_str(got.msg, "not served by this daemon", "message travels");
+	ok(json_is_null(json_object_get(json_object_get(msg, "error"), "socket")),
+	   "an error about a device has socket null");
 	json_decref(msg);
 	free(text);
+	json_decref(r);
+	vb_err_set_socket(&e, VB_EXIT_NOTFOUND, ENOENT, "/run/vfiobuf.sock", "no daemon");
+	r = vb_proto_error_object(&e);
+	ok(json_is_null(json_object_get(r, "bdf")), "an error about a socket has bdf null");
+	is_str(json_string_value(json_object_get(r, "socket")), "/run/vfiobuf.sock",
+	       "the socket path is the error's socket");
+	json_decref(r);
+	vb_err_set(&e, VB_EXIT_USAGE, 0, "nope", "not a PCI address");
+	r = vb_proto_error_object(&e);
+	ok(json_is_null(json_object_get(r, "bdf")) && json_is_null(json_object_get(r, "socket")),
+	   "a subject that is neither address nor socket: both null");
+	is_str(json_string_value(json_object_get(r, "message")), "nope: not a PCI address",
+	       "... and named in the message");
 	json_decref(r);
 	r = vb_proto_event("revoked");
 	text = vb_proto_encode(r, &len);
@@ -147,7 +162,7 @@ static void test_replies(void)
 /* export's "release": leases given back by the same request. */
 static void test_release_list(void)
 {
-	static const char head[] = "{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,";
+	static const char head[] = "{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,";
 	char text[1024];
 	struct vb_request rq;
 	struct vb_err e;
@@ -231,32 +246,32 @@ static void test_export_reply_text(void)
 static void test_plain_path(void)
 {
 	static const char *const taken[] = {
-		"{\"op\":\"export\",\"device\":\"0000:04:00.0\",\"bar\":2}",
-		"{\"op\":\"export\",\"id\":0,\"device\":\"04:00.0\",\"bar\":0,\"ranges\":[]}",
-		" { \"bar\" : 5 , \"device\" : \"04:00.1\" ,\n\"op\":\"export\",\"id\":9223372036854775807}\r\n",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"length\":4096,\"offset\":8192},"
+		"{\"op\":\"export\",\"bdf\":\"0000:04:00.0\",\"bar\":2}",
+		"{\"op\":\"export\",\"id\":0,\"bdf\":\"04:00.0\",\"bar\":0,\"ranges\":[]}",
+		" { \"bar\" : 5 , \"bdf\" : \"04:00.1\" ,\n\"op\":\"export\",\"id\":9223372036854775807}\r\n",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"length\":4096,\"offset\":8192},"
 		"\"0x1000:64K\"],\"release\":[3,1,2]}",
 		"{\"op\":\"release\",\"lease\":7,\"id\":1}",
 	};
 	static const char *const deferred[] = {
 		"{\"op\":\"hello\"}",                                       /* not a hot op */
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":6}",            /* errors */
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":02}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2.0}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2e0}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":-0}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"bar\":2}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\"}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"lease\":1}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"release\":[1,1]}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"release\":[0]}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,\"length\":1,\"offset\":0}]}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[\"0:0x\"]}",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":\"4K\",\"length\":4096}]}",
-		"{\"op\":\"expo\\u0072t\",\"device\":\"04:00.0\",\"bar\":2}",   /* escapes */
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2}x",
-		"{\"op\":\"export\",\"device\":\"04:00.0\",\"bar\":2,}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":6}",            /* errors */
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":02}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2.0}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2e0}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":-0}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"bar\":2}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\"}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"lease\":1}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"release\":[1,1]}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"release\":[0]}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0}]}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":0,\"length\":1,\"offset\":0}]}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[\"0:0x\"]}",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,\"ranges\":[{\"offset\":\"4K\",\"length\":4096}]}",
+		"{\"op\":\"expo\\u0072t\",\"bdf\":\"04:00.0\",\"bar\":2}",   /* escapes */
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2}x",
+		"{\"op\":\"export\",\"bdf\":\"04:00.0\",\"bar\":2,}",
 		"{\"op\":\"release\",\"lease\":18446744073709551616}",
 		"{\"op\":\"release\",\"lease\":9223372036854775808}",
 		"{\"op\":\"release\",\"lease\":1",
@@ -306,7 +321,7 @@ static void test_cut_utf8(void)
 /* An event about ~11k leases is sent in parts that each fit a message. */
 static void test_lease_parts(void)
 {
-	json_t *ev = json_pack("{s:s, s:s}", "event", "revoked", "device", "0000:04:00.0");
+	json_t *ev = json_pack("{s:s, s:s}", "event", "revoked", "bdf", "0000:04:00.0");
 	json_t *ids = json_array(), *parts, *part;
 	size_t i, total = 0;
 	bool fit = true;
