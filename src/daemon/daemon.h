@@ -5,6 +5,7 @@
  *   requests.c  one handler per protocol op                  (requests.h)
  *   devices.c   served devices, leases, revocation           (devices.h)
  *   clients.c   connections, queues, peers, event emission   (clients.h)
+ *   daemon.h    this state; broker_opts.h, what it was asked to do
  *
  * Every name the daemon's files share starts with srv_. */
 #ifndef VB_DAEMON_H
@@ -14,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "broker.h"
+#include "broker_opts.h"
 #include "pci_model.h"
 #include "policy.h"
 #include "proto.h"
