@@ -19,12 +19,18 @@ teardown() {
 	rm -rf "$T"
 }
 
+# listening PATH: a unix socket at PATH accepts connections (the file
+# exists from bind(2); until listen(2) a connect is refused)
+listening() {
+	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
+}
+
 # start_serve [ARGS...]: daemon in the background, events in $T/ev.log
 start_serve() {
 	"$VB" serve --socket "$SOCK" --config "$T/serve.conf" "$@" >"$T/ev.log" 2>"$T/err.log" &
 	SERVE_PID=$!
 	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
+		listening "$SOCK" && return 0
 		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -315,7 +321,7 @@ PY
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--log-file="$T/vg.log" "$VB" serve --socket "$SOCK" --config "$T/serve.conf" >"$T/ev.log" 2>&1 &
 	SERVE_PID=$!
-	for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	for _ in $(seq 600); do listening "$SOCK" && break; sleep 0.1; done
 	"$CLIENT" "$SOCK" '{"op":"hello"}' '{bad' '@70000' '{"op":"status"}' '{"op":"list"}' \
 		'{"op":"export","device":"04:00.0","bar":2}' '' >/dev/null
 	"$CLIENT" "$SOCK" --send-fd '{"op":"status"}' >/dev/null
