@@ -3,6 +3,7 @@
 # real dma-bufs, reset / unbind / kill -9 / SIGTERM as the clients see them.
 
 load lab_helpers
+load ../helpers/schema
 
 SOCK=/tmp/vfiobuf-serve.sock
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
@@ -69,6 +70,9 @@ setup() { skip_unless_in_lab; }
 	run "$VB" -j list --server "$SOCK"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e 'map(.bdf) == ["0000:04:00.0","0000:03:00.0"] and all(.state == "open" and .vfio_mode == "group")'
+	assert_schema list-server
+	run "$CLIENT" "$SOCK" '{"op":"list"}'
+	assert_schema protocol
 	run as_user $A "$VB" -j list --server "$SOCK"
 	echo "$output" | jq -e '.[0].bars[] | select(.index == 2) | .may_export == true and .size == 16777216'
 	echo "$output" | jq -e '(.[1].bars | map(.may_export) | any | not) and (map(.may_reset) | any | not)'
@@ -224,6 +228,9 @@ setup() { skip_unless_in_lab; }
 	wait_for "$BATS_FILE_TMPDIR/ev.log" '"event":"device-opened",.*"bdf":"0000:04:00.0"'
 	jq -e -s 'map(select(.event == "uevent" and .bdf == "0000:04:00.0") | .action) | index("unbind") != null and index("bind") != null' \
 		"$BATS_FILE_TMPDIR/ev.log"
+	# the daemon's log so far (opened, exported, released, revoked, closed, uevents) keeps the schema
+	run cat "$BATS_FILE_TMPDIR/ev.log"
+	assert_schema events
 	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true
 	[ "$status" -eq 0 ]
 	kill -TERM $h 2>/dev/null || true
