@@ -284,7 +284,8 @@ json_t *srv_device_json(struct vb_broker *b, const struct srv_device *d,
 			    d->state == SRV_DEV_CLOSED ? json_string(d->closed_reason) : json_null());
 	json_object_set_new(j, "vfio_mode",
 			    d->state == SRV_DEV_OPEN ? json_string(vb_vfio_mode_name(d->vd.mode)) : json_null());
-	json_object_set_new(j, "iommu_group", d->state == SRV_DEV_OPEN ? json_integer(d->vd.group) : json_null());
+	json_object_set_new(j, "iommu_group",
+			    d->state == SRV_DEV_OPEN ? json_integer(d->vd.group) : json_null());
 	json_object_set_new(j, "leases", json_integer((json_int_t)d->nleases));
 	json_object_set_new(j, "may_reset", json_boolean(vb_policy_may_reset(&b->policy, peer, d->bdf)));
 	for (int i = 0; i < VB_MAX_BARS; i++) {

@@ -162,11 +162,14 @@ static int export_buffer(struct vb_broker *b, struct srv_client *c, const struct
 	return 0;
 }
 
-static void emit_exported(struct vb_broker *b, struct srv_client *c, const struct vb_export_result *x)
+/* The "exported" event (the releases before it had their own). */
+static void emit_exported(struct vb_broker *b, struct srv_client *c,
+			  const struct vb_export_result *x)
 {
-	struct vb_event_export ex = { (int64_t)x->lease, x->device, x->bar, x->ranges,
-				      x->nranges, x->size, x->name };
-	json_t *ev = vb_event_exported(&ex); /* each release had its own event */
+	struct vb_event_export ex = { .lease = (int64_t)x->lease, .bdf = x->device, .bar = x->bar,
+				      .ranges = x->ranges, .nranges = x->nranges, .size = x->size,
+				      .name = x->name };
+	json_t *ev = vb_event_exported(&ex);
 
 	json_object_set_new(ev, "client", srv_client_json(c));
 	srv_emit(b, ev);
