@@ -4,6 +4,7 @@
 # activation, readiness), with no device (the daemon serves none here; the
 # lab suite tests exports on the real kernel).
 load helpers/common
+load helpers/schema
 
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
 
@@ -18,12 +19,18 @@ teardown() {
 	rm -rf "$T"
 }
 
+# listening PATH: a unix socket at PATH accepts connections (the file
+# exists from bind(2); until listen(2) a connect is refused)
+listening() {
+	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
+}
+
 # start_serve [ARGS...]: daemon in the background, events in $T/ev.log
 start_serve() {
 	"$VB" serve --socket "$SOCK" --config "$T/serve.conf" "$@" >"$T/ev.log" 2>"$T/err.log" &
 	SERVE_PID=$!
 	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
+		listening "$SOCK" && return 0
 		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -63,6 +70,7 @@ stop_serve() {
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.ok and .id == 1 and .protocol == 1 and (.server | startswith("vfiobuf "))
 		and .client.uid == 0 and (.ops | index("export"))'
+	assert_schema protocol
 }
 
 @test "status: counters, quotas (built-in default per uid, none for root), no devices" {
@@ -71,12 +79,14 @@ stop_serve() {
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.ok and .clients == 1 and .leases == 0 and .devices == []
 		and .you.quota_leases == null and .you.quota_bytes == null and .you.quota_connections == null
-		and .you.uid_connections == 1 and .pid > 0 and .subscribers == 0'
+		and .you.uid_connections == 1 and .pid > 0 and .subscribers == 0 and .you.id >= 1'
+	assert_schema protocol
 	command -v setpriv >/dev/null || skip "no setpriv"
 	chmod 755 "$T"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.you.quota_leases == 1024 and .you.quota_bytes == null
 		and .you.quota_connections == 64 and .you.uid_leases == 0'
+	assert_schema protocol
 }
 
 @test "every malformed request gets an error reply and the connection stays usable" {
@@ -133,6 +143,9 @@ stop_serve() {
 	[[ "${lines[0]}" == DEVICE*STATE*MODE*GROUP*LEASES*RESET* ]]
 	run "$VB" -j list --server "$SOCK"
 	[ "$output" = "[]" ]
+	run "$CLIENT" "$SOCK" '{"op":"list"}'
+	echo "$output" | jq -e '.ok and .devices == []'
+	assert_schema protocol
 }
 
 @test "--server without a daemon: exit 3 and a hint" {
@@ -147,7 +160,9 @@ stop_serve() {
 	wait_until has_events "$T/ev.log" client-disconnected 1
 	jq -e -s 'map(.event) | index("client-connected") != null and index("client-disconnected") != null' "$T/ev.log"
 	jq -e -s '.[] | select(.event == "client-disconnected") | .client.uid == 0 and .leases_released == 0
-		and .reason == "closed" and (.time | type) == "number"' "$T/ev.log"
+		and .cause == "closed" and (.time | type) == "number"' "$T/ev.log"
+	run cat "$T/ev.log"
+	assert_schema events
 }
 
 @test "monitor --socket: human lines, -j JSON Lines, --count ends it" {
@@ -165,6 +180,8 @@ stop_serve() {
 	"$CLIENT" "$SOCK" '{"op":"status"}' >/dev/null
 	wait "$mon"
 	jq -e '.event == "client-connected"' "$T/mon.json"
+	run cat "$T/mon.json"
+	assert_schema events
 }
 
 @test "monitor: bad --count and --uevents with --socket are usage errors" {
@@ -198,6 +215,11 @@ stop_serve() {
 	grep -q '"event":"stopping"' "$T/ev.log"
 	grep -q '"event":"shutdown"' "$T/sub.txt"
 	grep -q '^EOF$' "$T/sub.txt"
+	# every event has its time, the shutdown pushed to the client too
+	run grep -v '^EOF$' "$T/sub.txt"
+	assert_schema protocol
+	run cat "$T/ev.log"
+	assert_schema events
 }
 
 @test "a live daemon's socket is refused (exit 6), a stale one is replaced" {
@@ -251,6 +273,8 @@ stop_serve() {
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.you.quota_leases == 7'
 	jq -e -s 'map(select(.event == "config-error")) | .[0].message | contains("unknown keyword")' "$T/ev.log"
+	run cat "$T/ev.log"
+	assert_schema events
 }
 
 @test "an unprivileged client is identified by SO_PEERCRED and may export nothing by default" {
@@ -297,7 +321,7 @@ PY
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--log-file="$T/vg.log" "$VB" serve --socket "$SOCK" --config "$T/serve.conf" >"$T/ev.log" 2>&1 &
 	SERVE_PID=$!
-	for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	for _ in $(seq 600); do listening "$SOCK" && break; sleep 0.1; done
 	"$CLIENT" "$SOCK" '{"op":"hello"}' '{bad' '@70000' '{"op":"status"}' '{"op":"list"}' \
 		'{"op":"export","device":"04:00.0","bar":2}' '' >/dev/null
 	"$CLIENT" "$SOCK" --send-fd '{"op":"status"}' >/dev/null
@@ -331,10 +355,10 @@ for _ in range(1500):      # each connect+close is two events for the subscriber
     c.close()
 PY
 	# a stuck subscriber pauses accepting for 2 s at most, then is dropped
-	wait_until grep -q '"reason":"too-slow"' "$T/ev.log"
+	wait_until grep -q '"cause":"too-slow"' "$T/ev.log"
 	kill $stuck 2>/dev/null || true
 	wait $stuck 2>/dev/null || true
-	jq -e -s 'map(select(.event == "client-disconnected" and .reason == "too-slow")) | length == 1' "$T/ev.log"
+	jq -e -s 'map(select(.event == "client-disconnected" and .cause == "too-slow")) | length == 1' "$T/ev.log"
 	rss=$(awk '/^VmRSS/ {print $2}' /proc/$SERVE_PID/status)
 	echo "daemon RSS ${rss} KiB"
 	[ "$rss" -lt 16384 ]
@@ -350,6 +374,8 @@ PY
 	[ ! -s "$T/ev.log" ]
 	head -1 "$T/events.jsonl" | jq -e '.event == "earlier"'
 	jq -e -s 'map(.event) | index("client-connected") != null' "$T/events.jsonl"
+	run tail -n +2 "$T/events.jsonl"
+	assert_schema events
 	run "$VB" serve --socket "$T/x.sock" --events /nonexistent/dir/ev
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"cannot open the event log /nonexistent/dir/ev"* ]]
@@ -389,6 +415,8 @@ PY
 	wait_until has_events "$T/ev.log" config-error 1
 	jq -e -s 'map(select(.event == "config-error")) | .[0] | (.message | contains("mode 0666: writable by everyone"))
 		and .kept == "the previous policy"' "$T/ev.log"
+	run cat "$T/ev.log"
+	assert_schema events
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.you.quota_leases == 7'
 }
@@ -467,6 +495,8 @@ PY
 	# root's connect/disconnect (uid, pid) never reached nobody: only stopping
 	! grep -q '"uid":0' "$T/nobody.txt"
 	[ "$(sed -n 2p "$T/nobody.txt" | jq -r .event)" = stopping ]
+	run cat "$T/nobody.txt"
+	assert_schema protocol
 	# with a monitor right, every event
 	printf 'socket-mode 0666\nallow uid:65534 monitor\n' >"$T/serve.conf"
 	start_serve
@@ -478,6 +508,8 @@ PY
 	"$CLIENT" "$SOCK" '{"op":"status"}' >/dev/null
 	wait "$sub"
 	sed -n 2p "$T/mon.txt" | jq -e '.event == "client-connected" and .client.uid == 0'
+	run cat "$T/mon.txt"
+	assert_schema protocol
 }
 
 @test "connections per uid are limited (quota connections:N), the refused client told why" {
@@ -500,6 +532,7 @@ PY
 	echo "${lines[0]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT" and .error.exit_code == 6
 		and (.error.message | test("uid 65534 has 2 connections \\(at most 2\\)"))'
 	echo "${lines[1]}" | jq -e '.ok and .you.uid_connections == 2 and .you.quota_connections == 2'
+	output=${lines[1]} assert_schema protocol
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.ok and .refused == 1'
 }
@@ -540,7 +573,7 @@ PY
 	run "$CLIENT" "$SOCK" '{"op":"status"}'
 	echo "$output" | jq -e '.ok and .subscribers == 1'
 	kill -0 "$sub"
-	! grep -q '"reason":"too-slow"' "$T/ev.log"
+	! grep -q '"cause":"too-slow"' "$T/ev.log"
 	kill "$sub"
 	wait "$sub" || true
 }

@@ -3,6 +3,7 @@
 # real dma-bufs, reset / unbind / kill -9 / SIGTERM as the clients see them.
 
 load lab_helpers
+load ../helpers/schema
 
 SOCK=/tmp/vfiobuf-serve.sock
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
@@ -68,9 +69,12 @@ setup() { skip_unless_in_lab; }
 @test "lab serve: list shows both devices open, with what each user may export" {
 	run "$VB" -j list --server "$SOCK"
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e 'map(.device) == ["0000:04:00.0","0000:03:00.0"] and all(.state == "open" and .vfio_mode == "group")'
+	echo "$output" | jq -e 'map(.bdf) == ["0000:04:00.0","0000:03:00.0"] and all(.state == "open" and .vfio_mode == "group")'
+	assert_schema list-server
+	run "$CLIENT" "$SOCK" '{"op":"list"}'
+	assert_schema protocol
 	run as_user $A "$VB" -j list --server "$SOCK"
-	echo "$output" | jq -e '.[0].bars[] | select(.bar == 2) | .may_export == true and .size == 16777216'
+	echo "$output" | jq -e '.[0].bars[] | select(.index == 2) | .may_export == true and .size == 16777216'
 	echo "$output" | jq -e '(.[1].bars | map(.may_export) | any | not) and (map(.may_reset) | any | not)'
 	run "$VB" list --server "$SOCK"
 	[[ "${lines[1]}" == "0000:04:00.0  open      group  10"* ]]
@@ -212,7 +216,7 @@ setup() { skip_unless_in_lab; }
 	[ "$(lab_driver 0000:04:00.0)" = none ]
 	wait_for "$BATS_TEST_TMPDIR/h.out" revoked
 	grep '"revoked"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.cause == "unbind-requested" and .permanent == true'
-	jq -e -s 'map(select(.event == "device-closed")) | last | .reason == "unbind-requested"' "$BATS_FILE_TMPDIR/ev.log"
+	jq -e -s 'map(select(.event == "device-closed")) | last | .cause == "unbind-requested"' "$BATS_FILE_TMPDIR/ev.log"
 	# the NVMe is still served
 	run as_user $B "$VB" export --server "$SOCK" 03:00.0 --bar 2 --range 0:4K --exec true
 	[ "$status" -eq 0 ]
@@ -221,9 +225,12 @@ setup() { skip_unless_in_lab; }
 	[[ "$output" == *"closed by the daemon (unbind-requested)"* ]]
 	# back on vfio-pci (driver_override still says so): the uevent reopens it
 	echo 0000:04:00.0 >/sys/bus/pci/drivers_probe
-	wait_for "$BATS_FILE_TMPDIR/ev.log" '"event":"device-opened","device":"0000:04:00.0".*'
-	jq -e -s 'map(select(.event == "uevent" and .device == "0000:04:00.0") | .action) | index("unbind") != null and index("bind") != null' \
+	wait_for "$BATS_FILE_TMPDIR/ev.log" '"event":"device-opened",.*"bdf":"0000:04:00.0"'
+	jq -e -s 'map(select(.event == "uevent" and .bdf == "0000:04:00.0") | .action) | index("unbind") != null and index("bind") != null' \
 		"$BATS_FILE_TMPDIR/ev.log"
+	# the daemon's log so far (opened, exported, released, revoked, closed, uevents) keeps the schema
+	run cat "$BATS_FILE_TMPDIR/ev.log"
+	assert_schema events
 	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true
 	[ "$status" -eq 0 ]
 	kill -TERM $h 2>/dev/null || true

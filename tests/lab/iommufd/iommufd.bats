@@ -5,6 +5,7 @@
 # daemon's revoked/restored events compared with what the importer sees.
 
 load ../lab_helpers
+load ../../helpers/schema
 
 SOCK=/tmp/vfiobuf-iommufd.sock
 
@@ -118,6 +119,8 @@ teardown() { stop_daemon; }
 		"$BATS_TEST_TMPDIR/ev.log")
 	echo "daemon: $events"
 	[ "$events" = "revoked:reset:false restored:reset:false revoked:unbind-requested:true" ]
+	run cat "$BATS_TEST_TMPDIR/ev.log"
+	assert_schema events
 	# the importer's story, step by step
 	[ "$(tail -1 "$BATS_TEST_TMPDIR/before")" = 0 ]
 	[ "$(tail -1 "$BATS_TEST_TMPDIR/after-reset")" = 0 ]       # restored: maps

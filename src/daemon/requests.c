@@ -1,7 +1,5 @@
-/* broker_ops: one handler per protocol op (proto.h).  Each either queues
- * a reply (with the dma-buf fd for export) or an error reply; nothing here
- * ends a connection. */
-#include "broker_impl.h"
+/* requests: one handler per protocol op.  See requests.h. */
+#include "requests.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,45 +7,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef int (*op_fn)(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		     json_t *reply, int *fd, struct vb_err *e);
+#include "clients.h"
+#include "devices.h"
+#include "events.h"
+#include "export.h"
 
-static int op_hello(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		    json_t *reply, int *fd, struct vb_err *e)
+typedef int (*op_fn)(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		     json_t *reply, struct vb_err *e);
+
+static int op_hello(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		    json_t *reply, struct vb_err *e)
 {
 	json_t *ops = json_array();
 
-	(void)b, (void)rq, (void)fd, (void)e;
+	(void)b, (void)rq, (void)e;
 	for (int i = 0; i < VB_OP_COUNT; i++)
 		json_array_append_new(ops, json_string(vb_op_name((enum vb_op)i)));
 	json_object_set_new(reply, "protocol", json_integer(VB_PROTO_VERSION));
 	json_object_set_new(reply, "server", json_string("vfiobuf " VFIOBUF_VERSION));
 	json_object_set_new(reply, "ops", ops);
-	json_object_set_new(reply, "client", client_json(c));
+	json_object_set_new(reply, "client", srv_client_json(c));
 	return 0;
 }
 
-static int op_list(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		   json_t *reply, int *fd, struct vb_err *e)
+static int op_list(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		   json_t *reply, struct vb_err *e)
 {
 	json_t *devs = json_array();
 
-	(void)rq, (void)fd, (void)e;
+	(void)rq, (void)e;
 	for (size_t i = 0; i < b->ndevs; i++)
-		json_array_append_new(devs, device_json(b, &b->devs[i], &c->peer));
+		json_array_append_new(devs, srv_device_json(b, &b->devs[i], &c->peer));
 	json_object_set_new(reply, "devices", devs);
 	return 0;
 }
 
-static struct device *served_device(struct vb_broker *b, const char *bdf, struct vb_err *e)
+static struct srv_device *served_device(struct vb_broker *b, const char *bdf, struct vb_err *e)
 {
-	struct device *d = device_find(b, bdf);
+	struct srv_device *d = srv_device_find(b, bdf);
 
 	if (!d) {
 		vb_err_set(e, VB_EXIT_NOTFOUND, 0, bdf, "not served by this daemon");
 		return NULL;
 	}
-	if (d->state != DEV_OPEN) {
+	if (d->state != SRV_DEV_OPEN) {
 		vb_err_set(e, VB_EXIT_BUSY, 0, bdf, "closed by the daemon (%s)%s%s", d->closed_reason,
 			   d->last_error[0] ? ": " : "", d->last_error);
 		return NULL;
@@ -56,10 +59,10 @@ static struct device *served_device(struct vb_broker *b, const char *bdf, struct
 }
 
 /* Quotas count per uid: every connection of c's uid together. */
-static bool quota_allows(struct vb_broker *b, const struct client *c, uint64_t size,
+static bool quota_allows(struct vb_broker *b, const struct srv_client *c, uint64_t size,
 			 const char *bdf, struct vb_err *e)
 {
-	const struct uid_usage *u = c->usage;
+	const struct srv_uid_usage *u = c->usage;
 	struct vb_limits lim;
 
 	vb_policy_limits(&b->policy, &c->peer, &lim);
@@ -79,7 +82,7 @@ static bool quota_allows(struct vb_broker *b, const struct client *c, uint64_t s
 	return true;
 }
 
-static void bar_info_of(const struct device *d, int bar, struct vb_bar_info *bi)
+static void bar_info_of(const struct srv_device *d, int bar, struct vb_bar_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
 	bi->present = d->bar_present[bar];
@@ -88,9 +91,9 @@ static void bar_info_of(const struct device *d, int bar, struct vb_bar_info *bi)
 	bi->size = d->bars[bar].size;
 }
 
-static struct lease *held_lease(struct client *c, uint64_t id)
+static struct srv_lease *held_lease(struct srv_client *c, uint64_t id)
 {
-	for (struct lease *l = c->leases; l; l = l->next)
+	for (struct srv_lease *l = c->leases; l; l = l->next)
 		if (l->id == id)
 			return l;
 	return NULL;
@@ -99,7 +102,7 @@ static struct lease *held_lease(struct client *c, uint64_t id)
 /* export's "release": every listed lease must be c's (else nothing is
  * released); they are released before the export, and stay released
  * whatever the export's outcome (the reply, ok or not, lists them). */
-static int release_listed(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+static int release_listed(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
 			  struct vb_export_result *x, struct vb_err *e)
 {
 	for (size_t i = 0; i < rq->nrelease; i++)
@@ -108,7 +111,7 @@ static int release_listed(struct vb_broker *b, struct client *c, const struct vb
 					  "lease %llu is not held by this client (nothing released)",
 					  (unsigned long long)rq->release[i]);
 	for (size_t i = 0; i < rq->nrelease; i++)
-		lease_release(b, held_lease(c, rq->release[i]), "client-request");
+		srv_lease_release(b, held_lease(c, rq->release[i]), "client-request");
 	x->released = rq->release;
 	x->nreleased = rq->nrelease;
 	return 0;
@@ -116,39 +119,32 @@ static int release_listed(struct vb_broker *b, struct client *c, const struct vb
 
 /* Export for c as rq asks.  x says what was done (x->nreleased also on
  * failure) and points into whole and name; *fd is the dma-buf. */
-static int export_buffer(struct vb_broker *b, struct client *c, const struct vb_request *rq,
+static int export_buffer(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
 			 struct vb_export_result *x, struct vb_range *whole, char *name, int *fd,
 			 struct vb_err *e)
 {
-	struct device *d = served_device(b, rq->device, e);
+	struct srv_device *d = served_device(b, rq->device, e);
 	const struct vb_range *r = rq->ranges;
 	size_t nr = rq->nranges;
 	struct vb_bar_info bi;
 	char why[160];
 	uint64_t total = 0;
-	struct lease *l;
+	struct srv_lease *l;
 
 	if (!d)
 		return -1;
 	bar_info_of(d, rq->bar, &bi);
-	if (nr == 0) {
-		*whole = vb_range_whole(&bi);
-		r = whole;
-		nr = 1;
-	}
-	if (vb_ranges_validate(d->bdf, rq->bar, &bi, r, nr, (uint64_t)sysconf(_SC_PAGESIZE), &total,
-			       e) < 0)
+	if (vb_export_ranges(d->bdf, rq->bar, &bi, &r, &nr, whole, &total, e) < 0)
 		return -1;
 	if (!vb_policy_may_export(&b->policy, &c->peer, d->bdf, rq->bar, bi.size, r, nr, why,
 				  sizeof(why)))
 		return vb_err_set(e, VB_EXIT_PERM, EACCES, d->bdf, "%s", why);
 	if (release_listed(b, c, rq, x, e) < 0 || !quota_allows(b, c, total, d->bdf, e))
 		return -1;
-	vb_dmabuf_name(d->bdf, rq->bar, r, nr, name, VB_DMABUF_NAME_LEN);
-	*fd = vb_vfio_export(&d->vd, (uint32_t)rq->bar, r, nr, name, e);
+	*fd = vb_export_named(&d->vd, d->bdf, rq->bar, r, nr, name, e);
 	if (*fd < 0)
 		return -1;
-	l = lease_add(b, c, d, rq->bar, total);
+	l = srv_lease_add(b, c, d, rq->bar, total);
 	if (!l) {
 		close(*fd);
 		*fd = -1;
@@ -166,19 +162,21 @@ static int export_buffer(struct vb_broker *b, struct client *c, const struct vb_
 	return 0;
 }
 
-static void emit_exported(struct vb_broker *b, struct client *c, const struct vb_export_result *x)
+/* The "exported" event (the releases before it had their own). */
+static void emit_exported(struct vb_broker *b, struct srv_client *c,
+			  const struct vb_export_result *x)
 {
-	json_t *ev = vb_proto_event("exported");
-	struct vb_export_result fields = *x;
+	struct vb_event_export ex = { .lease = (int64_t)x->lease, .bdf = x->device, .bar = x->bar,
+				      .ranges = x->ranges, .nranges = x->nranges, .size = x->size,
+				      .name = x->name };
+	json_t *ev = vb_event_exported(&ex);
 
-	fields.nreleased = 0; /* each release had its own event */
-	vb_proto_export_fields(ev, &fields, false);
-	json_object_set_new(ev, "client", client_json(c));
-	broker_emit(b, ev);
+	json_object_set_new(ev, "client", srv_client_json(c));
+	srv_emit(b, ev);
 }
 
 /* The hot path: the reply is written as text, no JSON object built. */
-static void handle_export(struct vb_broker *b, struct client *c, const struct vb_request *rq)
+static void handle_export(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq)
 {
 	struct vb_export_result x = { 0 };
 	struct vb_range whole;
@@ -192,37 +190,35 @@ static void handle_export(struct vb_broker *b, struct client *c, const struct vb
 		if (x.nreleased) /* done before the failure: the client must know */
 			json_object_set_new(err, "released", vb_proto_lease_ids(x.released, x.nreleased));
 		b->errors++;
-		client_send(b, c, err, -1);
+		srv_client_send(b, c, err, -1);
 		return;
 	}
-	if (broker_has_listeners(b))
+	if (srv_has_listeners(b))
 		emit_exported(b, c, &x);
-	client_send_text(b, c, vb_proto_export_reply_text(rq, &x, NULL), fd);
+	srv_client_send_text(b, c, vb_proto_export_reply_text(rq, &x, NULL), fd);
 }
 
-static int op_release(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		      json_t *reply, int *fd, struct vb_err *e)
+static int op_release(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		      json_t *reply, struct vb_err *e)
 {
-	struct lease *l = held_lease(c, rq->lease);
+	struct srv_lease *l = held_lease(c, rq->lease);
 
-	(void)fd;
 	if (l) {
 		json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
-		lease_release(b, l, "client-request");
+		srv_lease_release(b, l, "client-request");
 		return 0;
 	}
 	return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
 			  (unsigned long long)rq->lease);
 }
 
-static int op_reset(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		    json_t *reply, int *fd, struct vb_err *e)
+static int op_reset(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		    json_t *reply, struct vb_err *e)
 {
 	struct vb_reset_outcome o;
-	struct device *d;
+	struct srv_device *d;
 	int rc;
 
-	(void)fd;
 	if (!vb_policy_may_reset(&b->policy, &c->peer, rq->device))
 		return vb_err_set(e, VB_EXIT_PERM, EACCES, rq->device,
 				  "uid %u may not reset this device (no allow ... reset rule)",
@@ -233,33 +229,33 @@ static int op_reset(struct vb_broker *b, struct client *c, const struct vb_reque
 	/* holders hear what the attempt did to their buffers, failed or not */
 	rc = vb_vfio_reset_buffers(&d->vd, &o, e);
 	if (o.revoked)
-		device_revoke(b, d, "reset", false);
+		srv_device_revoke(b, d, "reset", false);
 	if (o.restored)
-		device_restore(b, d, "reset");
+		srv_device_restore(b, d, "reset");
 	if (rc < 0)
 		return -1;
-	json_object_set_new(reply, "device", json_string(d->bdf));
+	json_object_set_new(reply, "bdf", json_string(d->bdf));
 	json_object_set_new(reply, "restored", json_boolean(o.restored));
 	if (!o.restored)
 		json_object_set_new(reply, "revoked_cause", json_string("memory-disabled"));
 	return 0;
 }
 
-static int op_subscribe(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-			json_t *reply, int *fd, struct vb_err *e)
+static int op_subscribe(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+			json_t *reply, struct vb_err *e)
 {
 	bool all = vb_policy_may_monitor(&b->policy, &c->peer);
 	json_t *ev;
 
-	(void)rq, (void)fd, (void)e;
+	(void)rq, (void)e;
 	json_object_set_new(reply, "scope", json_string(all ? "all" : "granted"));
 	if (c->subscribed)
 		return 0;
 	/* for the log and other monitors (before c subscribes: not to c) */
-	ev = vb_proto_event("subscribed");
-	json_object_set_new(ev, "client", client_json(c));
+	ev = vb_event_new("subscribed");
+	json_object_set_new(ev, "client", srv_client_json(c));
 	json_object_set_new(ev, "scope", json_string(all ? "all" : "granted"));
-	broker_emit(b, ev);
+	srv_emit(b, ev);
 	b->nsubscribers++;
 	c->subscribed = true;
 	return 0;
@@ -270,19 +266,19 @@ static json_t *limit_json(uint64_t v)
 	return v == VB_QUOTA_UNLIMITED ? json_null() : json_integer((json_int_t)v);
 }
 
-static int op_status(struct vb_broker *b, struct client *c, const struct vb_request *rq,
-		     json_t *reply, int *fd, struct vb_err *e)
+static int op_status(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
+		     json_t *reply, struct vb_err *e)
 {
 	struct timespec now;
 	struct vb_limits lim;
 	json_t *devs = json_array();
 
-	(void)rq, (void)fd, (void)e;
+	(void)rq, (void)e;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	vb_policy_limits(&b->policy, &c->peer, &lim);
 	for (size_t i = 0; i < b->ndevs; i++)
-		json_array_append_new(devs, json_pack("{s:s, s:s, s:I}", "device", b->devs[i].bdf,
-						      "state", device_state_name(&b->devs[i]),
+		json_array_append_new(devs, json_pack("{s:s, s:s, s:I}", "bdf", b->devs[i].bdf,
+						      "state", srv_device_state_name(&b->devs[i]),
 						      "leases", (json_int_t)b->devs[i].nleases));
 	json_object_set_new(reply, "pid", json_integer(getpid()));
 	json_object_set_new(reply, "server", json_string("vfiobuf " VFIOBUF_VERSION));
@@ -298,7 +294,7 @@ static int op_status(struct vb_broker *b, struct client *c, const struct vb_requ
 	json_object_set_new(reply, "devices", devs);
 	json_object_set_new(reply, "you",
 			    json_pack("{s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:b}",
-				      "client", (json_int_t)c->id, "pid", (int)c->peer.pid, "uid",
+				      "id", (json_int_t)c->id, "pid", (int)c->peer.pid, "uid",
 				      (int)c->peer.uid, "gid", (int)c->peer.gid, "leases",
 				      (json_int_t)c->nleases, "bytes", (json_int_t)c->bytes,
 				      "uid_leases", (json_int_t)c->usage->nleases, "uid_bytes",
@@ -316,16 +312,15 @@ static const op_fn handlers[VB_OP_COUNT] = {
 	/* export: handle_export */
 };
 
-void broker_handle_request(struct vb_broker *b, struct client *c, const char *buf, size_t len)
+void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *buf, size_t len)
 {
 	struct vb_request *rq = b->rq;
 	struct vb_err e = { 0 };
 	json_t *reply;
-	int fd = -1;
 
 	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
 		b->errors++;
-		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 		return;
 	}
 	if (rq->op == VB_OP_EXPORT) {
@@ -333,11 +328,11 @@ void broker_handle_request(struct vb_broker *b, struct client *c, const char *bu
 		return;
 	}
 	reply = vb_proto_reply(rq);
-	if (handlers[rq->op](b, c, rq, reply, &fd, &e) < 0) {
+	if (handlers[rq->op](b, c, rq, reply, &e) < 0) {
 		b->errors++;
 		json_decref(reply);
-		client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 	} else {
-		client_send(b, c, reply, fd);
+		srv_client_send(b, c, reply, -1);
 	}
 }

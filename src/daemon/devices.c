@@ -1,6 +1,5 @@
-/* broker_devices: the devices a broker owns, the leases on them, and what
- * revokes them (own resets, the VFIO request and error eventfds, uevents). */
-#include "broker_impl.h"
+/* devices: served devices, leases, revocation.  See devices.h. */
+#include "devices.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,7 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-struct device *device_find(struct vb_broker *b, const char *bdf)
+#include "clients.h"
+#include "events.h"
+#include "vfio_driver.h"
+
+struct srv_device *srv_device_find(struct vb_broker *b, const char *bdf)
 {
 	for (size_t i = 0; i < b->ndevs; i++)
 		if (!strcmp(b->devs[i].bdf, bdf))
@@ -19,8 +22,8 @@ struct device *device_find(struct vb_broker *b, const char *bdf)
 	return NULL;
 }
 
-static int watch_irq(struct vb_broker *b, struct device *d, uint32_t index, int *efd,
-		     struct ep_tag *tag, enum ep_kind kind, struct vb_err *e)
+static int watch_irq(struct vb_broker *b, struct srv_device *d, uint32_t index, int *efd,
+		     struct srv_ep_tag *tag, enum srv_ep_kind kind, struct vb_err *e)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
 
@@ -46,7 +49,7 @@ static void unwatch_irq(struct vb_broker *b, int *efd)
 	*efd = -1;
 }
 
-static void read_bars(struct vb_broker *b, struct device *d)
+static void read_bars(struct vb_broker *b, struct srv_device *d)
 {
 	struct vb_err e = { 0 };
 
@@ -55,32 +58,32 @@ static void read_bars(struct vb_broker *b, struct device *d)
 			d->bar_present[i] = false;
 }
 
-static void device_closed(struct vb_broker *b, struct device *d, const char *reason)
+static void device_closed(struct vb_broker *b, struct srv_device *d, const char *reason)
 {
 	unwatch_irq(b, &d->req_efd);
 	unwatch_irq(b, &d->err_efd);
-	if (d->state == DEV_OPEN)
+	if (d->state == SRV_DEV_OPEN)
 		vb_vfio_close(&d->vd);
-	d->state = DEV_CLOSED;
+	d->state = SRV_DEV_CLOSED;
 	d->revoked = false;
 	snprintf(d->closed_reason, sizeof(d->closed_reason), "%s", reason);
 }
 
-int device_open(struct vb_broker *b, struct device *d, struct vb_err *e)
+static int device_open(struct vb_broker *b, struct srv_device *d, struct vb_err *e)
 {
 	struct vb_err ignored = { 0 };
 
 	if (vb_vfio_open(b->opts.sys, d->bdf, b->opts.mode, &d->vd, e) < 0)
 		return -1;
-	d->state = DEV_OPEN;
+	d->state = SRV_DEV_OPEN;
 	d->closed_reason[0] = '\0';
 	read_bars(b, d);
-	if (watch_irq(b, d, VFIO_PCI_REQ_IRQ_INDEX, &d->req_efd, &d->req_tag, EP_DEV_REQ, e) < 0) {
+	if (watch_irq(b, d, VFIO_PCI_REQ_IRQ_INDEX, &d->req_efd, &d->req_tag, SRV_EP_DEV_REQ, e) < 0) {
 		device_closed(b, d, "error");
 		return -1;
 	}
 	/* Not every device has AER: an error eventfd is a bonus. */
-	watch_irq(b, d, VFIO_PCI_ERR_IRQ_INDEX, &d->err_efd, &d->err_tag, EP_DEV_ERR, &ignored);
+	watch_irq(b, d, VFIO_PCI_ERR_IRQ_INDEX, &d->err_efd, &d->err_tag, SRV_EP_DEV_ERR, &ignored);
 	d->revoked = vb_vfio_memory_enabled(&d->vd, &ignored) == 0;
 	return 0;
 }
@@ -88,7 +91,7 @@ int device_open(struct vb_broker *b, struct device *d, struct vb_err *e)
 static int add_device(struct vb_broker *b, const char *bdf, size_t cap)
 {
 	struct vb_bdf parsed;
-	struct device *d;
+	struct srv_device *d;
 
 	if (vb_bdf_parse(bdf, &parsed) < 0)
 		return -1;
@@ -97,9 +100,9 @@ static int add_device(struct vb_broker *b, const char *bdf, size_t cap)
 	d = &b->devs[b->ndevs];
 	memset(d, 0, sizeof(*d));
 	vb_bdf_format(&parsed, d->bdf);
-	if (device_find(b, d->bdf))
+	if (srv_device_find(b, d->bdf))
 		return 0; /* listed twice */
-	d->state = DEV_CLOSED;
+	d->state = SRV_DEV_CLOSED;
 	d->req_efd = d->err_efd = -1;
 	b->ndevs++;
 	return 0;
@@ -107,7 +110,7 @@ static int add_device(struct vb_broker *b, const char *bdf, size_t cap)
 
 /* A previous owner that just died (a daemon killed and restarted at once)
  * may still be releasing the device: busy is retried for up to 3 s. */
-static int device_open_retry(struct vb_broker *b, struct device *d, struct vb_err *e)
+static int device_open_retry(struct vb_broker *b, struct srv_device *d, struct vb_err *e)
 {
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
 
@@ -121,17 +124,12 @@ static int device_open_retry(struct vb_broker *b, struct device *d, struct vb_er
 	}
 }
 
-static json_t *opened_event(const struct device *d)
+static json_t *opened_event(const struct srv_device *d)
 {
-	json_t *ev = vb_proto_event("device-opened");
-
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "vfio_mode", json_string(vb_vfio_mode_name(d->vd.mode)));
-	json_object_set_new(ev, "group", json_integer(d->vd.group));
-	return ev;
+	return vb_event_device_opened(d->bdf, vb_vfio_mode_name(d->vd.mode), d->vd.group);
 }
 
-int devices_open_all(struct vb_broker *b, struct vb_err *e)
+int srv_devices_open_all(struct vb_broker *b, struct vb_err *e)
 {
 	size_t cap = b->opts.ndevices + b->policy.ndevices;
 
@@ -150,163 +148,144 @@ int devices_open_all(struct vb_broker *b, struct vb_err *e)
 				device_closed(b, &b->devs[j], "error");
 			return -1;
 		}
-		broker_emit(b, opened_event(&b->devs[i]));
+		srv_emit(b, opened_event(&b->devs[i]));
 	}
 	return 0;
 }
 
 /* Append the ids of c's leases on d to ids. */
-static void add_lease_ids(json_t *ids, const struct client *c, const struct device *d)
+static void add_lease_ids(json_t *ids, const struct srv_client *c, const struct srv_device *d)
 {
-	for (const struct lease *l = c->leases; l; l = l->next)
+	for (const struct srv_lease *l = c->leases; l; l = l->next)
 		if (l->dev == d)
 			json_array_append_new(ids, json_integer((json_int_t)l->id));
 }
 
 /* An event about d: to the log and subscribers with every lease, and to
  * each unsubscribed lease holder with its own (in parts when long). */
-static void emit_device_event(struct vb_broker *b, struct device *d, json_t *ev)
+static void emit_device_event(struct vb_broker *b, struct srv_device *d, json_t *ev)
 {
 	json_t *all = json_array();
 
-	for (struct client *c = b->clients; c; c = c->next) {
+	for (struct srv_client *c = b->clients; c; c = c->next) {
 		json_t *mine = json_array();
 
 		add_lease_ids(mine, c, d);
 		json_array_extend(all, mine);
 		if (!c->subscribed && !c->dead && json_array_size(mine))
-			client_push_leases(b, c, ev, mine);
+			srv_client_push_leases(b, c, ev, mine);
 		else
 			json_decref(mine);
 	}
-	broker_emit_leases(b, ev, all);
+	srv_emit_leases(b, ev, all);
 }
 
-static void release_device_leases(struct vb_broker *b, struct device *d, const char *cause)
+static void release_device_leases(struct vb_broker *b, struct srv_device *d, const char *cause)
 {
-	for (struct client *c = b->clients; c; c = c->next) {
-		struct lease *l = c->leases, *next;
+	for (struct srv_client *c = b->clients; c; c = c->next) {
+		struct srv_lease *l = c->leases, *next;
 
 		for (; l; l = next) {
 			next = l->next;
 			if (l->dev == d)
-				lease_release(b, l, cause);
+				srv_lease_release(b, l, cause);
 		}
 	}
 }
 
-void device_revoke(struct vb_broker *b, struct device *d, const char *cause, bool permanent)
+void srv_device_revoke(struct vb_broker *b, struct srv_device *d, const char *cause, bool permanent)
 {
-	json_t *ev = vb_proto_event("revoked");
-
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "cause", json_string(cause));
-	json_object_set_new(ev, "permanent", json_boolean(permanent));
-	emit_device_event(b, d, ev);
+	emit_device_event(b, d, vb_event_revoked(d->bdf, cause, permanent));
 	if (!permanent) {
 		d->revoked = true;
 		return;
 	}
 	release_device_leases(b, d, "device-closed");
 	device_closed(b, d, cause);
-	ev = vb_proto_event("device-closed");
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "reason", json_string(cause));
-	broker_emit(b, ev);
+	srv_emit(b, vb_event_device_closed(d->bdf, cause));
 }
 
-void device_restore(struct vb_broker *b, struct device *d, const char *cause)
+void srv_device_restore(struct vb_broker *b, struct srv_device *d, const char *cause)
 {
-	json_t *ev = vb_proto_event("restored");
-
 	d->revoked = false;
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "cause", json_string(cause));
-	emit_device_event(b, d, ev);
+	emit_device_event(b, d, vb_event_restored(d->bdf, cause));
 }
 
-void devices_close_all(struct vb_broker *b, const char *cause)
+void srv_devices_close_all(struct vb_broker *b, const char *cause)
 {
 	for (size_t i = 0; i < b->ndevs; i++)
-		if (b->devs[i].state == DEV_OPEN)
-			device_revoke(b, &b->devs[i], cause, true);
+		if (b->devs[i].state == SRV_DEV_OPEN)
+			srv_device_revoke(b, &b->devs[i], cause, true);
 }
 
 /* Someone unbinds (or removes) the device: the kernel waits for us to
  * close it.  Revoke, tell the holders, close; keep serving the rest. */
-void device_on_request(struct vb_broker *b, struct device *d)
+void srv_device_on_request(struct vb_broker *b, struct srv_device *d)
 {
 	uint64_t count = 0;
 
-	if (read(d->req_efd, &count, sizeof(count)) != sizeof(count) || d->state != DEV_OPEN)
+	if (read(d->req_efd, &count, sizeof(count)) != sizeof(count) || d->state != SRV_DEV_OPEN)
 		return;
-	device_revoke(b, d, "unbind-requested", true);
+	srv_device_revoke(b, d, "unbind-requested", true);
 }
 
-void device_on_error(struct vb_broker *b, struct device *d)
+void srv_device_on_error(struct vb_broker *b, struct srv_device *d)
 {
 	uint64_t count = 0;
-	json_t *ev;
 
 	if (read(d->err_efd, &count, sizeof(count)) != sizeof(count))
 		return;
-	ev = vb_proto_event("aer-error");
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "count", json_integer((json_int_t)count));
-	broker_emit(b, ev);
+	srv_emit(b, vb_event_aer_error(d->bdf, count));
 }
 
-void device_on_uevent(struct vb_broker *b, const struct vb_uevent *u)
+void srv_device_on_uevent(struct vb_broker *b, const struct vb_uevent *u)
 {
-	struct device *d = u->slot[0] ? device_find(b, u->slot) : NULL;
+	struct srv_device *d = u->slot[0] ? srv_device_find(b, u->slot) : NULL;
 	struct vb_err e = { 0 };
 	json_t *ev;
 
 	if (!d)
 		return;
-	ev = vb_proto_event("uevent");
-	json_object_set_new(ev, "action", vb_proto_text(u->action));
-	json_object_set_new(ev, "device", json_string(d->bdf));
-	json_object_set_new(ev, "driver", u->driver[0] ? vb_proto_text(u->driver) : json_null());
-	json_object_set_new(ev, "seqnum", json_integer((json_int_t)u->seqnum));
-	broker_emit(b, ev);
+	srv_emit(b, vb_event_uevent(u->action, d->bdf, u->driver, u->devpath, u->seqnum));
 	if (!strcmp(u->action, "remove")) {
-		if (d->state == DEV_OPEN)
-			device_revoke(b, d, "removed", true);
+		if (d->state == SRV_DEV_OPEN)
+			srv_device_revoke(b, d, "removed", true);
 		snprintf(d->closed_reason, sizeof(d->closed_reason), "removed");
 		return;
 	}
-	/* Back on vfio-pci after an unbind: serve it again. */
-	if (!strcmp(u->action, "bind") && !strcmp(u->driver, "vfio-pci") && d->state == DEV_CLOSED) {
+	/* Back on a VFIO driver after an unbind: serve it again. */
+	if (!strcmp(u->action, "bind") && d->state == SRV_DEV_CLOSED &&
+	    vb_vfio_driver_is_vfio(b->opts.sys, u->driver)) {
 		if (device_open(b, d, &e) < 0) {
 			snprintf(d->last_error, sizeof(d->last_error), "%s", e.msg);
-			ev = vb_proto_event("device-error");
-			json_object_set_new(ev, "device", json_string(d->bdf));
+			ev = vb_event_device_error(d->bdf, NULL);
 			json_object_set_new(ev, "error", vb_proto_error_object(&e));
 		} else {
 			ev = opened_event(d);
 		}
-		broker_emit(b, ev);
+		srv_emit(b, ev);
 	}
 }
 
-const char *device_state_name(const struct device *d)
+const char *srv_device_state_name(const struct srv_device *d)
 {
-	if (d->state == DEV_CLOSED)
+	if (d->state == SRV_DEV_CLOSED)
 		return "closed";
 	return d->revoked ? "revoked" : "open";
 }
 
-json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer *peer)
+json_t *srv_device_json(struct vb_broker *b, const struct srv_device *d,
+			const struct vb_peer *peer)
 {
 	json_t *bars = json_array();
-	json_t *j = json_pack("{s:s, s:s}", "device", d->bdf, "state", device_state_name(d));
+	json_t *j = json_pack("{s:s, s:s}", "bdf", d->bdf, "state", srv_device_state_name(d));
 
 	json_object_set_new(j, "closed_reason",
-			    d->state == DEV_CLOSED ? json_string(d->closed_reason) : json_null());
+			    d->state == SRV_DEV_CLOSED ? json_string(d->closed_reason) : json_null());
 	json_object_set_new(j, "vfio_mode",
-			    d->state == DEV_OPEN ? json_string(vb_vfio_mode_name(d->vd.mode)) : json_null());
-	json_object_set_new(j, "group", d->state == DEV_OPEN ? json_integer(d->vd.group) : json_null());
+			    d->state == SRV_DEV_OPEN ? json_string(vb_vfio_mode_name(d->vd.mode)) : json_null());
+	json_object_set_new(j, "iommu_group",
+			    d->state == SRV_DEV_OPEN ? json_integer(d->vd.group) : json_null());
 	json_object_set_new(j, "leases", json_integer((json_int_t)d->nleases));
 	json_object_set_new(j, "may_reset", json_boolean(vb_policy_may_reset(&b->policy, peer, d->bdf)));
 	for (int i = 0; i < VB_MAX_BARS; i++) {
@@ -315,7 +294,7 @@ json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer 
 		if (!d->bar_present[i] || bar->is_io)
 			continue;
 		json_array_append_new(
-			bars, json_pack("{s:i, s:I, s:b, s:b, s:b}", "bar", i, "size",
+			bars, json_pack("{s:i, s:I, s:b, s:b, s:b}", "index", i, "size",
 					(json_int_t)bar->size, "prefetchable", bar->prefetchable,
 					"is_64bit", bar->is_64bit, "may_export",
 					vb_policy_may_export_some(&b->policy, peer, d->bdf, i)));
@@ -324,14 +303,14 @@ json_t *device_json(struct vb_broker *b, struct device *d, const struct vb_peer 
 	return j;
 }
 
-struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d, int bar,
-			uint64_t size)
+struct srv_lease *srv_lease_add(struct vb_broker *b, struct srv_client *c, struct srv_device *d,
+				int bar, uint64_t size)
 {
-	struct lease *l = calloc(1, sizeof(*l));
+	struct srv_lease *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
-	*l = (struct lease){ ++b->next_lease_id, c, d, bar, size, c->leases };
+	*l = (struct srv_lease){ ++b->next_lease_id, c, d, bar, size, c->leases };
 	c->leases = l;
 	c->nleases++;
 	c->bytes += size;
@@ -343,12 +322,12 @@ struct lease *lease_add(struct vb_broker *b, struct client *c, struct device *d,
 	return l;
 }
 
-void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
+void srv_lease_release(struct vb_broker *b, struct srv_lease *l, const char *cause)
 {
-	struct client *c = l->owner;
+	struct srv_client *c = l->owner;
 	json_t *ev;
 
-	for (struct lease **p = &c->leases; *p; p = &(*p)->next)
+	for (struct srv_lease **p = &c->leases; *p; p = &(*p)->next)
 		if (*p == l) {
 			*p = l->next;
 			break;
@@ -360,23 +339,20 @@ void lease_release(struct vb_broker *b, struct lease *l, const char *cause)
 	l->dev->nleases--;
 	b->nleases--;
 	b->bytes -= l->size;
-	if (!broker_has_listeners(b)) {
+	if (!srv_has_listeners(b)) {
 		free(l);
 		return;
 	}
-	ev = vb_proto_event("released");
-	json_object_set_new(ev, "lease", json_integer((json_int_t)l->id));
-	json_object_set_new(ev, "device", json_string(l->dev->bdf));
+	ev = vb_event_released((int64_t)l->id, l->dev->bdf, cause);
 	json_object_set_new(ev, "bar", json_integer(l->bar));
 	json_object_set_new(ev, "size", json_integer((json_int_t)l->size));
-	json_object_set_new(ev, "client", client_json(c));
-	json_object_set_new(ev, "cause", json_string(cause));
+	json_object_set_new(ev, "client", srv_client_json(c));
 	free(l);
-	broker_emit(b, ev);
+	srv_emit(b, ev);
 }
 
-void client_release_all(struct vb_broker *b, struct client *c, const char *cause)
+void srv_leases_release_all(struct vb_broker *b, struct srv_client *c, const char *cause)
 {
 	while (c->leases)
-		lease_release(b, c->leases, cause);
+		srv_lease_release(b, c->leases, cause);
 }
