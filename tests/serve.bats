@@ -133,7 +133,7 @@ stop_serve() {
 	[ "$output" = "vfiobuf: 0000:04:00.0: not served by this daemon" ]
 	run --separate-stderr "$VB" -j reset --server "$SOCK" 04:00.0
 	[ "$status" -eq 3 ]
-	echo "$output" | jq -e '.error.device == "0000:04:00.0" and .error.exit_code == 3'
+	echo "$output" | jq -e '.error.bdf == "0000:04:00.0" and .error.socket == null and .error.exit_code == 3'
 }
 
 @test "list --server: the table header, and [] under -j" {

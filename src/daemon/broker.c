@@ -99,8 +99,6 @@ static int reload_policy(struct vb_broker *b)
 	vb_sd_notify("RELOADING=1");
 	loaded = load_policy(b, &e) == 0;
 	ev = vb_event_config(loaded, e.msg, (int)b->policy.nrules, (int)b->policy.nquotas);
-	if (!loaded) /* what the daemon keeps, in words (events.c says true) */
-		json_object_set_new(ev, "kept", json_string("the previous policy"));
 	srv_emit(b, ev);
 	vb_sd_notify("READY=1");
 	return 0;

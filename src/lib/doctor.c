@@ -65,7 +65,7 @@ void vb_checks_free(struct vb_checks *c)
 }
 
 /* Parse "6.19.0-rc1", "7.3.4+deb13-amd64": 0 with major/minor, -1. */
-static int vb_kernel_version_parse(const char *release, int *major, int *minor)
+int vb_kernel_version_parse(const char *release, int *major, int *minor)
 {
 	char *end;
 	long a, b;
@@ -84,7 +84,7 @@ static int vb_kernel_version_parse(const char *release, int *major, int *minor)
 
 /* The value of CONFIG_name in a kernel config text ("y", "m", or NULL when
  * not set), into buf. */
-static const char *vb_kconfig_value(const char *config, const char *name, char *buf, size_t n)
+const char *vb_kconfig_value(const char *config, const char *name, char *buf, size_t n)
 {
 	size_t len = strlen(name);
 

@@ -49,4 +49,13 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 
 void vb_checks_free(struct vb_checks *c);
 
+/* Parsers of what a host or a capture holds (tests/fuzz/fuzz_proc.c drives
+ * them). */
+/* Parse "6.19.0-rc1", "7.3.4+deb13-amd64": 0 with major/minor, -1. */
+int vb_kernel_version_parse(const char *release, int *major, int *minor);
+
+/* The value of CONFIG_name in a kernel config text ("y", "m", or NULL when
+ * not set), into buf. */
+const char *vb_kconfig_value(const char *config, const char *name, char *buf, size_t n);
+
 #endif

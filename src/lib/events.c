@@ -72,9 +72,8 @@ json_t *vb_event_exported(const struct vb_event_export *x)
 	json_object_set_new(ev, "bdf", json_string(x->bdf));
 	json_object_set_new(ev, "bar", json_integer(x->bar));
 	json_object_set_new(ev, "ranges", vb_proto_ranges(x->ranges, x->nranges));
-	if (x->lease < 0)
-		json_object_set_new(ev, "ranges_text",
-				    json_string(vb_ranges_format(x->ranges, x->nranges, text, sizeof(text))));
+	json_object_set_new(ev, "ranges_text",
+			    json_string(vb_ranges_format(x->ranges, x->nranges, text, sizeof(text))));
 	json_object_set_new(ev, "size", json_integer((json_int_t)x->size));
 	json_object_set_new(ev, "name", x->name ? vb_proto_text(x->name) : json_null());
 	return ev;
@@ -137,7 +136,7 @@ json_t *vb_event_config(bool reloaded, const char *message, int rules, int quota
 
 	if (!reloaded) {
 		json_object_set_new(ev, "message", vb_proto_text(message ? message : ""));
-		json_object_set_new(ev, "kept", json_true());
+		json_object_set_new(ev, "kept", json_string("the previous policy"));
 	}
 	json_object_set_new(ev, "rules", json_integer(rules));
 	json_object_set_new(ev, "quotas", json_integer(quotas));

@@ -627,7 +627,8 @@ static void error_from_object(json_t *err, struct vb_err *e)
 	json_t *msg = json_object_get(err, "message");
 	int exit_code = json_is_integer(code) ? (int)json_integer_value(code) : VB_EXIT_FAIL;
 	int errnum = (int)json_integer_value(json_object_get(err, "errno"));
-	const char *text = json_is_string(msg) ? json_string_value(msg) : "the server refused";
+	const char *text = json_is_string(msg) && *json_string_value(msg) ? json_string_value(msg)
+									     : "the server refused";
 
 	if (exit_code <= 0 || exit_code > 255)
 		exit_code = VB_EXIT_FAIL;

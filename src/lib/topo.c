@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* vendor_id and cpu family of the first processor in cpuinfo. */
-static int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
+int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
 {
 	char path[PATH_MAX], line[256];
 	FILE *f;
@@ -39,7 +39,7 @@ static int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c)
 }
 
 /* The kernel's cpu_supports_p2pdma(): x86 AMD family >= 0x17. */
-static bool vb_cpu_p2p_capable(const struct vb_cpu_info *c)
+bool vb_cpu_p2p_capable(const struct vb_cpu_info *c)
 {
 	return strcmp(c->vendor, "AuthenticAMD") == 0 && c->family >= 0x17;
 }

@@ -34,4 +34,10 @@ void vb_topo_free(struct vb_topo *t);
 /* Node index of a BDF, or -1. */
 int vb_topo_index(const struct vb_topo *t, const struct vb_bdf *bdf);
 
+/* vendor_id and cpu family of the first processor in cpuinfo (a parser of
+ * a file a capture may hold: tests/fuzz/fuzz_proc.c drives it). */
+int vb_cpu_info_read(const struct vb_sys *s, struct vb_cpu_info *c);
+/* The kernel's cpu_supports_p2pdma(): x86 AMD family >= 0x17. */
+bool vb_cpu_p2p_capable(const struct vb_cpu_info *c);
+
 #endif

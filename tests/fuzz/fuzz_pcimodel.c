@@ -67,7 +67,6 @@ static void check_dev(const struct vb_device *d)
 		CHECK(d->bars[i].size > 0 && d->bars[i].index >= 0 && d->bars[i].index < VB_MAX_BARS);
 		CHECK(!(seen & (1u << d->bars[i].index)));
 		seen |= 1u << d->bars[i].index;
-		CHECK(vb_device_bar(d, d->bars[i].index) == &d->bars[i]);
 	}
 	CHECK(d->pcie_type >= VB_PCIE_UNKNOWN && d->pcie_type <= 15);
 	CHECK(d->cfg_size >= 0 && d->cfg_size <= 4096); /* bytes read */
