@@ -411,8 +411,7 @@ static void read_children(int devfd, struct vb_device *v)
 		if (strncmp(de->d_name, "vfio", 4) != 0 && strncmp(de->d_name, "noiommu-vfio", 12) != 0)
 			continue;
 		snprintf(sub, sizeof(sub), "%s/dev", de->d_name);
-		if (faccessat(dirfd(dir), sub, F_OK, 0) == 0 &&
-		    strlen(de->d_name) < sizeof(v->vfio_cdev_node) - sizeof("/dev/vfio/devices/")) {
+		if (faccessat(dirfd(dir), sub, F_OK, 0) == 0) {
 			snprintf(v->vfio_cdev_node, sizeof(v->vfio_cdev_node), "/dev/vfio/devices/%s",
 				 de->d_name);
 			break;

@@ -7,6 +7,7 @@
 #ifndef VB_PCI_MODEL_H
 #define VB_PCI_MODEL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,7 +104,7 @@ struct vb_device {
 	enum vb_acs_state acs;
 	uint16_t acs_offset, acs_cap, acs_ctrl; /* valid when acs == VB_ACS_PRESENT */
 	char vfio_group_node[32];       /* "/dev/vfio/N" when driver is vfio-pci, else "" */
-	char vfio_cdev_node[64];        /* "/dev/vfio/devices/vfioN" if vfio-dev exists */
+	char vfio_cdev_node[sizeof("/dev/vfio/devices/") + NAME_MAX]; /* "/dev/vfio/devices/vfioN" if vfio-dev exists */
 };
 
 struct vb_devlist {
