@@ -1,5 +1,6 @@
 /* cli_vfio: event printing, exec with an inherited fd, signal handling. */
 #include "cli_vfio.h"
+#include "signals.h"
 #include "export.h"
 
 #include <errno.h>
@@ -102,13 +103,9 @@ int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
 
 int cli_signalfd(void)
 {
-	sigset_t set;
+	static const int stop[] = { SIGINT, SIGTERM, 0 };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	return signalfd(-1, &set, SFD_CLOEXEC);
+	return vb_signalfd(stop, false);
 }
 
 error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_vfio_mode *mode)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "cli_broker.h"
 #include "cli_vfio.h"
 #include "events.h"
@@ -174,15 +175,9 @@ static bool peer_closed(int sock)
  * the device (local mode).  Returns the cause. */
 static const char *hold(struct holding *h)
 {
-	sigset_t set;
-	int sfd;
+	static const int taken[] = { SIGINT, SIGTERM, SIGUSR1, 0 };
+	int sfd = vb_signalfd(taken, false);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
 		struct pollfd p[3] = { { sfd, POLLIN, 0 },
 				       { h->peer, POLLIN | POLLRDHUP, 0 },

@@ -1,6 +1,7 @@
 /* broker: the daemon's top: lifecycle, the epoll loop, dispatch.  See
  * broker.h, and daemon.h for the layers below. */
 #include "broker.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,15 +231,10 @@ static int add_watch(struct vb_broker *b, int fd, struct srv_ep_tag *tag, struct
 
 static int setup_signals(struct vb_broker *b, struct vb_err *e)
 {
-	sigset_t set;
+	static const int taken[] = { SIGINT, SIGTERM, SIGHUP, 0 };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	b->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	b->sig_fd = vb_signalfd(taken, true);
 	if (b->sig_fd < 0)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "signalfd failed");
 	b->sig_tag.kind = SRV_EP_SIGNAL;
