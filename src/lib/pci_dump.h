@@ -12,7 +12,7 @@
 #ifndef VB_PCI_DUMP_H
 #define VB_PCI_DUMP_H
 
-#include "pci_model.h"
+#include "pci_device.h"
 
 /* Set has_parent, parent, path/npath (ancestors, top first; the nearest
  * VB_PATH_MAX kept), host_bridge and host_bridge_synthesized of every device

@@ -1,6 +1,6 @@
 /* snapshot_tar: a gzip-compressed POSIX tar writer and a strict reader that
  * unpacks untrusted archives safely (see snapshot.h). */
-#include "snapshot.h"
+#include "snapshot_tar.h"
 
 #include <dirent.h>
 #include <errno.h>

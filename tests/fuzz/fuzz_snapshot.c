@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "snapshot_tar.h"
 
 static int count_entries(const char *path)
 {

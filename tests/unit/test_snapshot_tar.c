@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "snapshot.h"
+#include "snapshot_tar.h"
 #include "tap.h"
 
 #define LONG_DIR "top/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:01.0/0000:03:00.0/0000:04:00.0/0000:05:00.0/0000:06:00.0"
