@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pci_dump.h"
+#include "pci_model.h"
 #include "tap.h"
 
 struct spec {
