@@ -236,6 +236,28 @@ stop_serve() {
 	echo "$output" | jq -e .ok
 }
 
+@test "a second daemon starting while the first is between bind and listen is refused, not a takeover" {
+	command -v strace >/dev/null || skip "strace not installed"
+	# the first daemon's listen(2) is held back 1 s (strace fault injection):
+	# its socket file exists but refuses connections meanwhile
+	strace -f -qq -o /dev/null -e inject=listen:delay_enter=1000000 \
+		"$VB" serve --socket "$SOCK" --config "$T/serve.conf" >"$T/ev.log" 2>"$T/err.log" 3>&- &
+	local tracer=$!
+	wait_until test -S "$SOCK"
+	SERVE_PID=$(pgrep -P "$tracer" -f "serve --socket $SOCK")
+	! listening "$SOCK"
+	# (a takeover would serve on: the timeout ends it as a failure)
+	run timeout 10 "$VB" serve --socket "$SOCK" --config "$T/serve.conf"
+	echo "$output"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"another process is listening on this socket"* ]]
+	wait_until listening "$SOCK"
+	run "$CLIENT" "$SOCK" '{"op":"hello"}'
+	echo "$output" | jq -e .ok
+	stop_serve
+	wait "$tracer" || true
+}
+
 @test "a file that is not a socket is never replaced" {
 	echo precious >"$SOCK"
 	run "$VB" serve --socket "$SOCK" --config "$T/serve.conf"

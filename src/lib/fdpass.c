@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/fsuid.h>
@@ -374,8 +376,8 @@ ssize_t vb_msg_recv(int sock, void *buf, size_t cap, int *fd, int *nfds, int *ms
 	return r;
 }
 
-int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid,
-			    struct vb_err *e)
+static int listen_takeover(const char *path, int type, unsigned mode, gid_t gid,
+			   struct vb_err *e)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -404,6 +406,42 @@ int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid
 				  "cannot remove the stale socket");
 	vb_err_clear(e);
 	return vb_unix_listen_owned(path, type, mode, gid, e);
+}
+
+/* The socket's directory, locked (flock) while one server decides whether
+ * a socket file is stale and binds and listens: a second server starting
+ * at the same moment waits, then finds the first one listening, instead of
+ * finding its socket bound but not yet listening and taking it for stale.
+ * -1 when the directory cannot be opened (then no lock: as before). */
+static int lock_socket_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int vb_unix_listen_takeover(const char *path, int type, unsigned mode, gid_t gid,
+			    struct vb_err *e)
+{
+	int lock = lock_socket_dir(path);
+	int s = listen_takeover(path, type, mode, gid, e);
+
+	if (lock >= 0)
+		close(lock);
+	return s;
 }
 
 ssize_t vb_msg_recv_fds(int sock, void *buf, size_t cap, int *fds, int *nfds, int *msg_flags,
