@@ -109,7 +109,7 @@ static long export_releasing(int s, long off, long release, int *fd)
 	if (release > 0)
 		snprintf(rel, sizeof(rel), ",\"release\":[%ld]", release);
 	snprintf(req, sizeof(req),
-		 "{\"op\":\"export\",\"device\":\"%s\",\"bar\":2,\"ranges\":[{\"offset\":%ld,\"length\":4096}]%s}",
+		 "{\"op\":\"export\",\"bdf\":\"%s\",\"bar\":2,\"ranges\":[{\"offset\":%ld,\"length\":4096}]%s}",
 		 bdf, off * 4096, rel);
 	return call(s, req, fd);
 }

@@ -19,7 +19,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	static const char req[] = "{\"op\":\"export\",\"device\":\"0000:04:00.0\",\"bar\":2,"
+	static const char req[] = "{\"op\":\"export\",\"bdf\":\"0000:04:00.0\",\"bar\":2,"
 				  "\"ranges\":[{\"offset\":1048576,\"length\":4096}],\"release\":[1234]}";
 	long n = argc > 1 ? atol(argv[1]) : 500000;
 	struct vb_request rq;

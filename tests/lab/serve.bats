@@ -116,9 +116,9 @@ setup() { skip_unless_in_lab; }
 
 @test "lab serve: quota of leases per client" {
 	run as_user $A "$CLIENT" "$SOCK" \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["8K:4K"]}'
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["0:4K"]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["8K:4K"]}'
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *'"ok":true'*" size=4096" ]]
 	[[ "${lines[1]}" == *'"ok":true'*" size=4096" ]]
@@ -134,7 +134,7 @@ setup() { skip_unless_in_lab; }
 	done
 	wait_for "$BATS_TEST_TMPDIR/h1.out" exported
 	wait_for "$BATS_TEST_TMPDIR/h2.out" exported
-	run as_user $A "$CLIENT" "$SOCK" '{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' '{"op":"status"}'
+	run as_user $A "$CLIENT" "$SOCK" '{"op":"export","bdf":"04:00.0","bar":2,"ranges":["0:4K"]}' '{"op":"status"}'
 	kill -TERM $h1 $h2
 	wait $h1 $h2 || true
 	echo "${lines[0]}" | jq -e '.ok == false and .error.errno_name == "EDQUOT"
@@ -146,11 +146,11 @@ setup() { skip_unless_in_lab; }
 	# A holds at most 2 leases: the 3rd and 4th exports fit because each
 	# gives the one before back; a lease it does not hold releases nothing
 	run as_user $A "$CLIENT" "$SOCK" \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["0:4K"]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["8K:4K"],"release":[{lease}]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["12K:4K"],"release":[{lease}]}' \
-		'{"op":"export","device":"04:00.0","bar":2,"ranges":["16K:4K"],"release":[999999]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["0:4K"]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["4K:4K"]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["8K:4K"],"release":[{lease}]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["12K:4K"],"release":[{lease}]}' \
+		'{"op":"export","bdf":"04:00.0","bar":2,"ranges":["16K:4K"],"release":[999999]}' \
 		'{"op":"status"}'
 	[ "$status" -eq 0 ]
 	second=$(echo "${lines[1]% fd=*}" | jq .lease)
@@ -175,7 +175,7 @@ setup() { skip_unless_in_lab; }
 	run "$VB" reset --server "$SOCK" 04:00.0
 	[ "$status" -eq 0 ]
 	# the resetting client prints the same two events, naming the daemon
-	[ "$(echo "$output" | jq -r '.event + ":" + .cause + ":" + .server' | tr '\n' ' ')" = "revoked:reset:$SOCK restored:reset:$SOCK " ]
+	[ "$(echo "$output" | jq -r '.event + ":" + .cause + ":" + .socket' | tr '\n' ' ')" = "revoked:reset:$SOCK restored:reset:$SOCK " ]
 	wait_for "$BATS_TEST_TMPDIR/a.out" restored
 	wait_for "$BATS_TEST_TMPDIR/r.out" restored
 	kill -TERM $a $r
@@ -245,7 +245,7 @@ setup() { skip_unless_in_lab; }
 	kill -9 "$pid"
 	wait $h
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	grep '"event":"closed"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.reason == "server-closed"'
+	grep '"event":"closed"' "$BATS_TEST_TMPDIR/h.out" | jq -e '.cause == "server-closed"'
 	[ -S "$SOCK" ]   # stale
 	start_daemon
 	run "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 0:4K --exec true
@@ -275,7 +275,7 @@ setup() { skip_unless_in_lab; }
 	"$VB" unbind 05:00.0 >/dev/null
 	wait $mon
 	cat "$BATS_TEST_TMPDIR/mon.out"
-	jq -e -s 'map(select(.device == "0000:05:00.0") | .action) | index("unbind") != null and index("bind") != null' \
+	jq -e -s 'map(select(.bdf == "0000:05:00.0") | .action) | index("unbind") != null and index("bind") != null' \
 		"$BATS_TEST_TMPDIR/mon.out"
 	jq -e -s 'map(select(.action == "bind")) | .[0].driver == "vfio-pci"' "$BATS_TEST_TMPDIR/mon.out"
 }

@@ -233,14 +233,14 @@ static void test_remove_tree(void)
 	int fd;
 
 	strcpy(outside, "/tmp/vb-tar-out-XXXXXX");
-	mkdtemp(outside);
+	ok(mkdtemp(outside) != NULL, "a directory outside the tree");
 	snprintf(p, sizeof(p), "%s/keep", outside);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
 	fd = fresh_dir(dir);
 	snprintf(p, sizeof(p), "%s/a/b", dir);
 	mkdirat(fd, "a", 0700);
 	mkdirat(fd, "a/b", 0500); /* not writable: removal still works as owner */
-	symlinkat(outside, fd, "a/out");
+	ok(symlinkat(outside, fd, "a/out") == 0, "a link out of the tree");
 	close(fd);
 	is_int(vb_remove_tree(dir), 0, "tree with a read-only dir and a link out removed");
 	snprintf(p, sizeof(p), "%s/keep", outside);

@@ -35,7 +35,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/sys/bus/vendor", top);
 	put(path, "0x1b36\n");
 	snprintf(path, sizeof(path), "%s/sys/bus/drv", top);
-	symlink("../../drivers/nvme", path);
+	ok(symlink("../../drivers/nvme", path) == 0, "a driver link");
 
 	is_int(vb_sys_init(&s, NULL, &e), 0, "real /sys");
 	is_str(s.sysfs, "/sys", "real sysfs path");
