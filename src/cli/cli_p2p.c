@@ -14,16 +14,8 @@ static const char *evidence_text(unsigned ev, char *buf, size_t n)
 {
 	static const char *const words[] = { "type-1 header", "class 0604",
 					     "PCIe port services in sysfs", "bound to pcieport" };
-	size_t len = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (ev & (1u << i))
-			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s",
-						len ? ", " : "", words[i]);
-	if (!len)
-		snprintf(buf, n, "no evidence");
-	return buf;
+	return vb_bit_names(ev, words, sizeof(words) / sizeof(words[0]), ", ", "no evidence", buf, n);
 }
 
 static const char *bridge_desc(const struct vb_topo *t, int hb, char *buf, size_t n)

@@ -188,25 +188,6 @@ static bool attr_hex(int dirfd, const char *name, unsigned long max, unsigned lo
 	return true;
 }
 
-/* The basename of a link of dirfd: its target's last component, whether or
- * not the target exists.  Returns its length, -errno, or -ENAMETOOLONG. */
-static int link_base(int dirfd, const char *name, char *buf, size_t n)
-{
-	char target[PATH_MAX];
-	ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
-	const char *base;
-
-	if (len < 0)
-		return -errno;
-	target[len] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= n)
-		return -ENAMETOOLONG;
-	strcpy(buf, base);
-	return (int)strlen(buf);
-}
-
 /* One line of a sysfs `resource` file into a BAR.  Returns 1 for a BAR,
  * 0 for an empty slot, -1 for an unparsable line, -2 for a range that
  * spans past 2^64. */
@@ -357,19 +338,19 @@ static void read_links(int dirfd, struct vb_device *v)
 	char buf[256];
 	int n;
 
-	n = link_base(dirfd, "driver", v->driver, sizeof(v->driver));
+	n = vb_readlink_base_at(dirfd, "driver", v->driver, sizeof(v->driver));
 	if (n == -ENAMETOOLONG) {
 		v->problems |= VB_PROB_DRIVER_NAME;
 		v->driver[0] = '\0';
 	} else if (n < 0)
 		v->driver[0] = '\0';
-	v->iommu_group = link_base(dirfd, "iommu_group", buf, sizeof(buf)) > 0
+	v->iommu_group = vb_readlink_base_at(dirfd, "iommu_group", buf, sizeof(buf)) > 0
 				 ? parse_int(buf, 0, INT_MAX, -1)
 				 : -1;
 	v->numa_node = attr_read(dirfd, "numa_node", buf, sizeof(buf)) > 0
 			       ? parse_int(buf, -1, INT_MAX, -1)
 			       : -1;
-	if (link_base(dirfd, "physfn", buf, sizeof(buf)) > 0 && vb_bdf_parse(buf, &v->physfn) == 0)
+	if (vb_readlink_base_at(dirfd, "physfn", buf, sizeof(buf)) > 0 && vb_bdf_parse(buf, &v->physfn) == 0)
 		v->is_vf = true;
 	if (attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
 	    strcmp(buf, "(null)") != 0)
@@ -990,19 +971,26 @@ const char *vb_pcie_type_name(int type)
 	return names[type];
 }
 
-const char *vb_acs_bits_string(uint16_t bits, char *buf, size_t n)
+const char *vb_bit_names(unsigned bits, const char *const *names, size_t count, const char *sep,
+			 const char *none, char *buf, size_t n)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < count; i++)
 		if (bits & (1u << i))
 			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s",
-						len ? " " : "", names[i]);
+						len ? sep : "", names[i]);
 	if (!len)
-		snprintf(buf, n, "-");
+		snprintf(buf, n, "%s", none);
 	return buf;
+}
+
+const char *vb_acs_bits_string(uint16_t bits, char *buf, size_t n)
+{
+	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+
+	return vb_bit_names(bits, names, sizeof(names) / sizeof(names[0]), " ", "-", buf, n);
 }
 
 int vb_pci_read_bar(const struct vb_sys *s, const char *bdf, int index, struct vb_bar *out,

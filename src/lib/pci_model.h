@@ -66,4 +66,8 @@ bool vb_device_problem(const struct vb_device *d, int k, char *buf, size_t n);
 const char *vb_pcie_type_name(int type);
 /* "SV RR CR UF" for ACS control/capability bits, into buf. */
 const char *vb_acs_bits_string(uint16_t bits, char *buf, size_t n);
+/* The names of the set bits (bit i: names[i]) joined by sep, or none when
+ * no bit is set, into buf.  Returns buf. */
+const char *vb_bit_names(unsigned bits, const char *const *names, size_t count, const char *sep,
+			 const char *none, char *buf, size_t n);
 #endif

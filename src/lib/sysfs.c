@@ -163,14 +163,12 @@ int vb_sys_read(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ..
 	return vb_read_file(path, buf, n);
 }
 
-int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+int vb_readlink_base_at(int dirfd, const char *name, char *buf, size_t n)
 {
 	char target[PATH_MAX];
-	ssize_t len;
+	ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
 	const char *base;
 
-	WITH_SYS_PATH(path, fmt);
-	len = readlink(path, target, sizeof(target) - 1);
 	if (len < 0)
 		return -errno;
 	target[len] = '\0';
@@ -180,6 +178,12 @@ int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char
 		return -ENAMETOOLONG;
 	strcpy(buf, base);
 	return (int)strlen(buf);
+}
+
+int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
+{
+	WITH_SYS_PATH(path, fmt);
+	return vb_readlink_base_at(AT_FDCWD, path, buf, n);
 }
 
 int vb_sys_write(const struct vb_sys *s, const char *value, const char *fmt, ...)

@@ -57,6 +57,10 @@ int vb_sys_read(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ..
 int vb_sys_readlink_base(const struct vb_sys *s, char *buf, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The same for a link name relative to the directory dirfd (AT_FDCWD:
+ * relative to the working directory, or an absolute path). */
+int vb_readlink_base_at(int dirfd, const char *name, char *buf, size_t n);
+
 /* The IOMMU group number of PCI function bdf, or -1 when it has none (no
  * IOMMU, or no such device). */
 int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf);
