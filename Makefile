@@ -136,7 +136,8 @@ uninstall:
 DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zlib1g-dev bzip2 \
 	    pciutils pci.ids bats bats-assert bats-support jq mandoc valgrind \
 	    bash-completion zsh fish python3 python3-jsonschema graphviz hwloc-nox \
-	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev
+	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev \
+	    prometheus
 # Areas may add packages and targets in their own fragments.
 -include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk schema/schema.mk
 

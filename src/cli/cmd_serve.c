@@ -11,12 +11,13 @@
 #include "cli_vfio.h"
 #include "sdnotify.h"
 
-enum { OPT_SOCKET = 0x4100, OPT_CONFIG, OPT_EVENTS, OPT_MODE = CLI_VFIO_MODE_KEY };
+enum { OPT_SOCKET = 0x4100, OPT_CONFIG, OPT_EVENTS, OPT_METRICS, OPT_MODE = CLI_VFIO_MODE_KEY };
 
 struct serve_args {
 	const char *socket_path;
 	const char *config_path;
 	const char *events_path;
+	const char *metrics_path;
 	const char *devices[64];
 	size_t ndevices;
 	enum vb_vfio_mode mode;
@@ -28,6 +29,9 @@ static const struct argp_option serve_options[] = {
 	{ "config", OPT_CONFIG, "FILE", 0,
 	  "Policy, quotas and devices (default " VB_BROKER_DEFAULT_CONFIG ", if it exists)", 0 },
 	{ "events", OPT_EVENTS, "FILE", 0, "Append the event log (JSON Lines) to FILE, not stdout", 0 },
+	{ "metrics", OPT_METRICS, "FILE", 0,
+	  "Keep FILE (NAME.prom in node_exporter's textfile collector directory) up to date with "
+	  "Prometheus metrics, rewritten atomically at most once a second", 0 },
 	CLI_VFIO_MODE_OPTION(OPT_MODE),
 	{ 0 }
 };
@@ -46,6 +50,11 @@ static error_t serve_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_EVENTS:
 		a->events_path = arg;
+		return 0;
+	case OPT_METRICS:
+		if (!*arg)
+			argp_error(state, "--metrics: empty file name");
+		a->metrics_path = arg;
 		return 0;
 	case OPT_MODE:
 		return cli_vfio_mode_option(state, arg, &a->mode);
@@ -110,6 +119,7 @@ int cmd_serve(struct vb_cli *cli, int argc, char **argv)
 	o.socket_path = a.socket_path ? a.socket_path : VB_BROKER_DEFAULT_SOCKET;
 	o.config_path = a.config_path ? a.config_path : VB_BROKER_DEFAULT_CONFIG;
 	o.config_optional = !a.config_path;
+	o.metrics_path = a.metrics_path;
 	o.devices = a.devices;
 	o.ndevices = a.ndevices;
 	o.mode = a.mode;

@@ -21,6 +21,7 @@
 #include "devices.h"
 #include "events.h"
 #include "fdpass.h"
+#include "metrics.h"
 #include "requests.h"
 #include "sdnotify.h"
 
@@ -137,6 +138,22 @@ static void on_uevents(struct vb_broker *b)
 	}
 }
 
+static void emit_metrics_error(struct vb_broker *b, const struct vb_err *e)
+{
+	json_t *ev = vb_event_metrics_error(b->opts.metrics_path);
+
+	json_object_set_new(ev, "error", vb_proto_error_object(e));
+	srv_emit(b, ev);
+}
+
+static void on_metrics_timer(struct vb_broker *b)
+{
+	struct vb_err e = { 0 };
+
+	if (srv_metrics_on_timer(b, &e) < 0)
+		emit_metrics_error(b, &e);
+}
+
 static void dispatch(struct vb_broker *b, struct epoll_event *ev, bool *stop)
 {
 	struct srv_ep_tag *t = ev->data.ptr;
@@ -152,6 +169,9 @@ static void dispatch(struct vb_broker *b, struct epoll_event *ev, bool *stop)
 		break;
 	case SRV_EP_UEVENT:
 		on_uevents(b);
+		break;
+	case SRV_EP_METRICS:
+		on_metrics_timer(b);
 		break;
 	case SRV_EP_DEV_REQ:
 		d = (struct srv_device *)((char *)t - offsetof(struct srv_device, req_tag));
@@ -216,6 +236,8 @@ int vb_broker_run(struct vb_broker *b, struct vb_err *e)
 		for (int i = 0; i < n && !stop; i++)
 			dispatch(b, &evs[i], &stop);
 		reap_dead_clients(b);
+		if (b->metrics.dirty)
+			srv_metrics_schedule(b);
 	}
 	return 0;
 }
@@ -336,7 +358,8 @@ struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e
 		return NULL;
 	}
 	b->opts = *o;
-	b->listen_fd = b->sig_fd = -1;
+	b->listen_fd = b->sig_fd = b->metrics.timer_fd = -1;
+	b->metrics_tag.kind = SRV_EP_METRICS;
 	b->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 	b->rxbuf = malloc(VB_PROTO_MAX_MSG + 1);
@@ -349,12 +372,24 @@ struct vb_broker *vb_broker_new(const struct vb_broker_opts *o, struct vb_err *e
 	raise_fd_limit();
 	vb_policy_init(&b->policy);
 	if (load_policy(b, e) < 0 || setup_signals(b, e) < 0 || setup_uevents(b, e) < 0 ||
-	    srv_devices_open_all(b, e) < 0 || setup_listener(b, e) < 0)
+	    srv_devices_open_all(b, e) < 0 || setup_listener(b, e) < 0 ||
+	    /* after the listener: a second daemon refused there leaves the
+	     * first one's file alone */
+	    srv_metrics_start(b, &b->metrics_tag, e) < 0)
 		goto fail;
 	return b;
 fail:
 	vb_broker_free(b);
 	return NULL;
+}
+
+/* The last metrics file (up 0): its failure is logged, not fatal. */
+static void stop_metrics(struct vb_broker *b)
+{
+	struct vb_err e = { 0 };
+
+	if (srv_metrics_stop(b, &e) < 0)
+		emit_metrics_error(b, &e);
 }
 
 void vb_broker_free(struct vb_broker *b)
@@ -366,6 +401,7 @@ void vb_broker_free(struct vb_broker *b)
 	srv_devices_close_all(b, "device-closed");
 	srv_clients_shutdown(b);
 	reap_dead_clients(b);
+	stop_metrics(b);
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
 	if (b->own_socket)

@@ -18,6 +18,7 @@ struct vb_broker_opts {
 	int listen_fd;            /* a socket-activated listener, or -1 */
 	const char *config_path;  /* policy file; NULL: root only, no quotas file */
 	bool config_optional;     /* a missing config file means the defaults */
+	const char *metrics_path; /* Prometheus textfile to keep up to date, or NULL */
 	const char *const *devices; /* BDFs to serve besides the config's */
 	size_t ndevices;
 	enum vb_vfio_mode mode;

@@ -273,6 +273,7 @@ void srv_client_drop(struct vb_broker *b, struct srv_client *c, uint64_t leases_
 	if (c->next)
 		c->next->prev = c->prev;
 	b->nclients--;
+	srv_metric_changed(&b->metrics);
 	json_object_set_new(ev, "client", srv_client_json(c));
 	json_object_set_new(ev, "cause", json_string(c->drop_cause ? c->drop_cause : "closed"));
 	json_object_set_new(ev, "leases_released", json_integer((json_int_t)leases_released));
@@ -319,6 +320,7 @@ static bool accept_at_fd_limit(struct vb_broker *b)
 		vb_msg_send(fd, msg, sizeof(msg) - 1, -1, MSG_DONTWAIT);
 		close(fd);
 		b->refused++;
+		srv_metric_refused(&b->metrics, SRV_REFUSED_FD_LIMIT);
 	}
 	b->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return fd >= 0; /* EAGAIN: nothing was waiting after all */
@@ -347,6 +349,7 @@ static bool over_connection_limit(struct vb_broker *b, int fd, const struct vb_p
 		vb_msg_send(fd, text, strlen(text), -1, MSG_DONTWAIT);
 	free(text);
 	b->refused++;
+	srv_metric_refused(&b->metrics, SRV_REFUSED_CONNECTION_QUOTA);
 	return true;
 }
 
@@ -399,6 +402,7 @@ void srv_clients_accept(struct vb_broker *b)
 			b->clients->prev = c;
 		b->clients = c;
 		b->nclients++;
+		srv_metric_connection(&b->metrics);
 		e = vb_event_new("client-connected");
 		json_object_set_new(e, "client", srv_client_json(c));
 		srv_emit(b, e);
@@ -466,6 +470,7 @@ static void refuse_message(struct vb_broker *b, struct srv_client *c, int errnum
 
 	vb_err_set(&e, VB_EXIT_USAGE, errnum, NULL, "%s", why);
 	b->errors++;
+	srv_metric_refused(&b->metrics, SRV_REFUSED_INVALID);
 	srv_client_send(b, c, vb_proto_error_reply(NULL, &e), -1);
 }
 

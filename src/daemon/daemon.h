@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "broker_opts.h"
+#include "metrics.h"
 #include "pci_model.h"
 #include "policy.h"
 #include "proto.h"
@@ -28,7 +29,8 @@ enum srv_ep_kind {
 	SRV_EP_UEVENT,
 	SRV_EP_CLIENT,
 	SRV_EP_DEV_REQ,
-	SRV_EP_DEV_ERR
+	SRV_EP_DEV_ERR,
+	SRV_EP_METRICS
 };
 struct srv_ep_tag {
 	enum srv_ep_kind kind;
@@ -124,6 +126,8 @@ struct vb_broker {
 	struct srv_fd_closer *closer;
 	char *rxbuf;            /* one receive buffer for every client */
 	struct vb_request *rq;  /* the request being handled (one at a time) */
+	struct srv_metrics metrics; /* serve --metrics (metrics.h) */
+	struct srv_ep_tag metrics_tag;
 };
 
 #endif

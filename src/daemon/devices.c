@@ -65,6 +65,7 @@ static void device_closed(struct vb_broker *b, struct srv_device *d, const char 
 	if (d->state == SRV_DEV_OPEN)
 		vb_vfio_close(&d->vd);
 	d->state = SRV_DEV_CLOSED;
+	srv_metric_changed(&b->metrics);
 	d->revoked = false;
 	snprintf(d->closed_reason, sizeof(d->closed_reason), "%s", reason);
 }
@@ -76,6 +77,7 @@ static int device_open(struct vb_broker *b, struct srv_device *d, struct vb_err 
 	if (vb_vfio_open(b->opts.sys, d->bdf, b->opts.mode, &d->vd, e) < 0)
 		return -1;
 	d->state = SRV_DEV_OPEN;
+	srv_metric_changed(&b->metrics);
 	d->closed_reason[0] = '\0';
 	read_bars(b, d);
 	if (watch_irq(b, d, VFIO_PCI_REQ_IRQ_INDEX, &d->req_efd, &d->req_tag, SRV_EP_DEV_REQ, e) < 0) {
@@ -195,6 +197,7 @@ static void release_device_leases(struct vb_broker *b, struct srv_device *d, con
 
 void srv_device_revoke(struct vb_broker *b, struct srv_device *d, const char *cause, bool permanent)
 {
+	srv_metric_revoke(&b->metrics, cause);
 	emit_device_event(b, d, vb_event_revoked(d->bdf, cause, permanent));
 	if (!permanent) {
 		d->revoked = true;
@@ -208,6 +211,7 @@ void srv_device_revoke(struct vb_broker *b, struct srv_device *d, const char *ca
 void srv_device_restore(struct vb_broker *b, struct srv_device *d, const char *cause)
 {
 	d->revoked = false;
+	srv_metric_changed(&b->metrics);
 	emit_device_event(b, d, vb_event_restored(d->bdf, cause));
 }
 
@@ -319,6 +323,7 @@ struct srv_lease *srv_lease_add(struct vb_broker *b, struct srv_client *c, struc
 	d->nleases++;
 	b->nleases++;
 	b->bytes += size;
+	srv_metric_export(&b->metrics);
 	return l;
 }
 
@@ -339,6 +344,7 @@ void srv_lease_release(struct vb_broker *b, struct srv_lease *l, const char *cau
 	l->dev->nleases--;
 	b->nleases--;
 	b->bytes -= l->size;
+	srv_metric_release(&b->metrics, cause);
 	if (!srv_has_listeners(b)) {
 		free(l);
 		return;

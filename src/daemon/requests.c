@@ -190,6 +190,7 @@ static void handle_export(struct vb_broker *b, struct srv_client *c, const struc
 		if (x.nreleased) /* done before the failure: the client must know */
 			json_object_set_new(err, "released", vb_proto_lease_ids(x.released, x.nreleased));
 		b->errors++;
+		srv_metric_refused_err(&b->metrics, &e);
 		srv_client_send(b, c, err, -1);
 		return;
 	}
@@ -257,6 +258,7 @@ static int op_subscribe(struct vb_broker *b, struct srv_client *c, const struct 
 	json_object_set_new(ev, "scope", json_string(all ? "all" : "granted"));
 	srv_emit(b, ev);
 	b->nsubscribers++;
+	srv_metric_changed(&b->metrics);
 	c->subscribed = true;
 	return 0;
 }
@@ -320,6 +322,7 @@ void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *b
 
 	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
 		b->errors++;
+		srv_metric_refused_err(&b->metrics, &e);
 		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 		return;
 	}
@@ -330,6 +333,7 @@ void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *b
 	reply = vb_proto_reply(rq);
 	if (handlers[rq->op](b, c, rq, reply, &e) < 0) {
 		b->errors++;
+		srv_metric_refused_err(&b->metrics, &e);
 		json_decref(reply);
 		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
 	} else {

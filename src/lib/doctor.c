@@ -555,3 +555,30 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 		probe_feature(s, bdf, o, c);
 	return 0;
 }
+
+static void kconfig_fact(const char *config, const char *name, char *out, size_t n)
+{
+	char val[16];
+	const char *v = config ? vb_kconfig_value(config, name, val, sizeof(val)) : NULL;
+
+	snprintf(out, n, "%s", !config ? "" : v ? v : "n");
+}
+
+void vb_doctor_facts(const struct vb_sys *s, struct vb_host_facts *f)
+{
+	char origin[PATH_MAX], dir[PATH_MAX];
+	char *config;
+
+	memset(f, 0, sizeof(*f));
+	if (read_root(s, "/proc/sys/kernel/osrelease", f->kernel, sizeof(f->kernel)) <= 0)
+		release_from_version(s, f->kernel, sizeof(f->kernel));
+	config = kernel_config(s, f->kernel, origin, sizeof(origin));
+	f->have_config = config != NULL;
+	kconfig_fact(config, "CONFIG_VFIO_PCI_DMABUF", f->dmabuf_export, sizeof(f->dmabuf_export));
+	kconfig_fact(config, "CONFIG_PCI_P2PDMA", f->p2pdma, sizeof(f->p2pdma));
+	kconfig_fact(config, "CONFIG_IOMMUFD", f->iommufd, sizeof(f->iommufd));
+	kconfig_fact(config, "CONFIG_VFIO_DEVICE_CDEV", f->vfio_cdev, sizeof(f->vfio_cdev));
+	free(config);
+	if (vb_sys_path(s, dir, sizeof(dir), "kernel/iommu_groups") == 0)
+		f->iommu_groups = count_entries(dir, NULL, 0);
+}

@@ -49,6 +49,19 @@ int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_do
 
 void vb_checks_free(struct vb_checks *c);
 
+/* The kernel and feature facts the host checks rest on, for an info
+ * metric (doctor --format prom).  A value not read is "" (unknown), never
+ * a guess. */
+struct vb_host_facts {
+	char kernel[128];       /* the release, "" when neither osrelease nor version was read */
+	bool have_config;       /* a kernel config (/boot/config-R, /proc/config.gz) was read */
+	/* CONFIG_VFIO_PCI_DMABUF, _PCI_P2PDMA, _IOMMUFD, _VFIO_DEVICE_CDEV:
+	 * "y", "m", "n" (the config does not set it), "" (no config) */
+	char dmabuf_export[16], p2pdma[16], iommufd[16], vfio_cdev[16];
+	int iommu_groups;       /* entries of /sys/kernel/iommu_groups */
+};
+void vb_doctor_facts(const struct vb_sys *s, struct vb_host_facts *f);
+
 /* Parsers of what a host or a capture holds (tests/fuzz/fuzz_proc.c drives
  * them). */
 /* Parse "6.19.0-rc1", "7.3.4+deb13-amd64": 0 with major/minor, -1. */

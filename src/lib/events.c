@@ -143,6 +143,14 @@ json_t *vb_event_config(bool reloaded, const char *message, int rules, int quota
 	return ev;
 }
 
+json_t *vb_event_metrics_error(const char *file)
+{
+	json_t *ev = vb_event_new("metrics-error");
+
+	json_object_set_new(ev, "file", vb_proto_text(file));
+	return ev;
+}
+
 json_t *vb_event_uevent_error(const char *message)
 {
 	json_t *ev = vb_event_new("uevent-error");

@@ -59,5 +59,7 @@ json_t *vb_event_stopping(const char *signal);
 json_t *vb_event_shutdown(void);
 json_t *vb_event_config(bool reloaded, const char *message, int rules, int quotas);
 json_t *vb_event_uevent_error(const char *message);
+/* serve --metrics: writing file failed (the caller adds "error"). */
+json_t *vb_event_metrics_error(const char *file);
 
 #endif

@@ -403,7 +403,8 @@ static void owner_name(uid_t uid, char *buf, size_t n)
 /* May st (of path, a directory when dir) be trusted?  Owned by root or us,
  * writable by nobody else (a directory may be writable by all when it is
  * sticky and root's, as /tmp). */
-static int check_trust(const char *path, const struct stat *st, bool dir, struct vb_err *e)
+static int check_trust(const char *what, const char *path, const struct stat *st, bool dir,
+		       struct vb_err *e)
 {
 	uid_t me = geteuid();
 	char owner[64];
@@ -417,13 +418,13 @@ static int check_trust(const char *path, const struct stat *st, bool dir, struct
 		return 0;
 	owner_name(st->st_uid, owner, sizeof(owner));
 	return vb_err_set(e, VB_EXIT_PERM, 0, NULL,
-			  "untrusted config %s %s: owner %s, mode %04o: %s (it must be root's and "
+			  "untrusted %s %s %s: owner %s, mode %04o: %s (it must be root's and "
 			  "writable by root only)",
-			  dir ? "directory" : "file", path, owner, (unsigned)(st->st_mode & 07777), why);
+			  what, dir ? "directory" : "file", path, owner, (unsigned)(st->st_mode & 07777), why);
 }
 
 /* Check dfd (the directory real[0..end), "/" when end is 0). */
-static int check_dir_fd(int dfd, char *real, size_t end, struct vb_err *e)
+static int check_dir_fd(const char *what, int dfd, char *real, size_t end, struct vb_err *e)
 {
 	struct stat st;
 	char keep = real[end];
@@ -432,15 +433,16 @@ static int check_dir_fd(int dfd, char *real, size_t end, struct vb_err *e)
 	if (fstat(dfd, &st) < 0)
 		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot stat %s", real);
 	real[end] = '\0';
-	rc = check_trust(end ? real : "/", &st, true, e);
+	rc = check_trust(what, end ? real : "/", &st, true, e);
 	real[end] = keep;
 	return rc;
 }
 
 /* Walk the directories of real (an absolute path without links) from /
- * down, each opened without following links and checked on its fd.
- * Returns the fd of the file's directory, or -1 with e. */
-static int open_trusted_dir(char *real, struct vb_err *e)
+ * down, each opened without following links and checked on its fd (the
+ * last one only, unless parents).  Returns the fd of the file's
+ * directory, or -1 with e. */
+static int open_trusted_dir(const char *what, char *real, bool parents, struct vb_err *e)
 {
 	int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
 	size_t end = 0;
@@ -448,15 +450,17 @@ static int open_trusted_dir(char *real, struct vb_err *e)
 
 	if (dfd < 0)
 		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot open /");
-	while (check_dir_fd(dfd, real, end, e) == 0) {
+	for (;;) {
 		slash = strchr(real + end + 1, '/');
+		if ((parents || !slash) && check_dir_fd(what, dfd, real, end, e) < 0)
+			break;
 		if (!slash)
 			return dfd; /* what follows is the file's name */
 		*slash = '\0';
 		next = openat(dfd, real + end + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0)
 			vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
-				   "cannot open the config's directory %s", real);
+				   "cannot open the %s's directory %s", what, real);
 		*slash = '/';
 		close(dfd);
 		if (next < 0)
@@ -466,6 +470,27 @@ static int open_trusted_dir(char *real, struct vb_err *e)
 	}
 	close(dfd);
 	return -1;
+}
+
+int vb_trusted_dir_open(const char *dir, const char *what, struct vb_err *e)
+{
+	char *real = realpath(dir, NULL), *walk;
+	int fd;
+
+	if (!real)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot open the %s's "
+				  "directory %s", what, dir);
+	/* the walk stops at the last '/': a trailing one makes it the last */
+	walk = malloc(strlen(real) + 2);
+	if (!walk) {
+		free(real);
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	}
+	sprintf(walk, "%s%s", real, strcmp(real, "/") ? "/" : "");
+	fd = open_trusted_dir(what, walk, false, e);
+	free(walk);
+	free(real);
+	return fd;
 }
 
 static bool is_null_device(const struct stat *st)
@@ -483,7 +508,7 @@ static int open_trusted(const char *path, struct vb_err *e)
 	if (!real)
 		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot read config %s",
 				  path);
-	dfd = open_trusted_dir(real, e);
+	dfd = open_trusted_dir("config", real, true, e);
 	if (dfd < 0) {
 		free(real);
 		return -1;
@@ -496,7 +521,7 @@ static int open_trusted(const char *path, struct vb_err *e)
 		vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot stat config %s", path);
 	} else if (!S_ISREG(st.st_mode) && !is_null_device(&st)) {
 		vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "config %s is not a regular file", path);
-	} else if (is_null_device(&st) || check_trust(real, &st, false, e) == 0) {
+	} else if (is_null_device(&st) || check_trust("config", real, &st, false, e) == 0) {
 		free(real);
 		return fd;
 	}

@@ -110,6 +110,17 @@ int vb_policy_parse_buf(const char *buf, size_t len, const char *origin, struct 
  * its owner and mode; p is kept. */
 int vb_policy_load(const char *path, struct vb_policy *p, struct vb_err *e);
 void vb_policy_free(struct vb_policy *p);
+/* Open directory dir (links resolved first) for files root writes there:
+ * every directory from / down is opened without following a link, and
+ * dir itself must be trusted as the config file's directories are (root's
+ * or ours, writable by nobody else unless root's and sticky).  The ones
+ * above it may belong to a service (Debian's /var/lib/prometheus is
+ * prometheus'): its owner can only rename within them, and what it could
+ * put in dir's place is a link (not followed), a directory of its own
+ * (refused) or a directory of root's already under its control.  what
+ * names the file in messages ("untrusted metrics file directory ...";
+ * exit 4).  The fd, or -1 with e. */
+int vb_trusted_dir_open(const char *dir, const char *what, struct vb_err *e);
 
 /* May peer export these ranges of `bar` of device?  nr == 0 means the
  * whole BAR of bar_size bytes.  On refusal why says which rule is missing. */
