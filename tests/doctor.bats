@@ -185,3 +185,91 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 	[ "$(status_of kernel-config)" = ok ]
 	jq -e '.checks[] | select(.check == "memlock") | .status == "info" and (.message | test("captured tree carries no resource limits"))' <<<"$output"
 }
+
+@test "doctor --format prom: promtool passes; a gauge per check and device, host facts as info" {
+	load helpers/prom
+	require_promtool
+	root=$(green_root)
+	"$VB" --sysfs-root "$root/sys" doctor --format prom 04:00.0 06:00.0 04:00.0 >"$root/d.prom"
+	assert_promtool "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_check_ok{check="kernel",bdf=""} 1' "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_check_severity{check="driver",bdf="0000:04:00.0"} 2' "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_check_severity{check="bar1",bdf="0000:06:00.0"} 1' "$root/d.prom"
+	# 04:00.0 named twice: one sample per check all the same
+	[ "$(grep -c '^vfiobuf_doctor_check_ok{check="bar2",bdf="0000:04:00.0"}' "$root/d.prom")" -eq 1 ]
+	grep -qx 'vfiobuf_doctor_checks_failed 0' "$root/d.prom"
+	grep -qx 'vfiobuf_host_info{kernel="7.3.4+deb13-amd64",dmabuf_export="y",p2pdma="y",iommufd="m",vfio_cdev="y"} 1' "$root/d.prom"
+	grep -qx "vfiobuf_host_iommu_groups $(ls "$root/sys/kernel/iommu_groups" | wc -l)" "$root/d.prom"
+	# as many check samples as the JSON has distinct checks
+	run "$VB" -j --sysfs-root "$root/sys" doctor 04:00.0 06:00.0
+	[ "$(grep -c '^vfiobuf_doctor_check_ok{' "$root/d.prom")" -eq "$(jq '.checks | length' <<<"$output")" ]
+}
+
+@test "doctor --format prom: failures are 0 with exit 1; no kernel config is 'unknown', not 'n'" {
+	load helpers/prom
+	require_promtool
+	root=$(fixture_copy qemu-lab)
+	echo 6.12.0-1-amd64 >"$root/proc/sys/kernel/osrelease"
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format prom
+	[ "$status" -eq 1 ]
+	printf '%s\n' "$output" >"$root/d.prom"
+	assert_promtool "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_check_ok{check="kernel",bdf=""} 0' "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_check_severity{check="kernel",bdf=""} 3' "$root/d.prom"
+	grep -qx 'vfiobuf_doctor_checks_failed 1' "$root/d.prom"
+	grep -qx 'vfiobuf_host_info{kernel="6.12.0-1-amd64",dmabuf_export="unknown",p2pdma="unknown",iommufd="unknown",vfio_cdev="unknown"} 1' "$root/d.prom"
+	# a config that lacks an option says n
+	mkdir -p "$root/boot"
+	printf 'CONFIG_PCI_P2PDMA=y\n' >"$root/boot/config-6.12.0-1-amd64"
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format prom
+	grep -qx 'vfiobuf_host_info{kernel="6.12.0-1-amd64",dmabuf_export="n",p2pdma="y",iommufd="n",vfio_cdev="n"} 1' <<<"$output"
+}
+
+@test "doctor --format prom: a hostile kernel release is escaped and made UTF-8 (promtool still parses)" {
+	load helpers/prom
+	require_promtool
+	root=$(fixture_copy qemu-lab)
+	printf '7.3"evil\\\377x' >"$root/proc/sys/kernel/osrelease"
+	"$VB" --sysfs-root "$root/sys" doctor --format prom >"$root/d.prom" || true
+	assert_promtool "$root/d.prom"
+	grep -q 'kernel="7.3\\"evil\\\\'$'\xef\xbf\xbd''x"' "$root/d.prom"
+}
+
+@test "doctor --format: -j and prom conflict (exit 2, JSON error); json is -j; -o needs prom" {
+	root=$(fixture qemu-lab)
+	run --separate-stderr "$VB" -j --sysfs-root "$root/sys" doctor --format prom
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfiobuf: -j and --format prom conflict" ]
+	jq -e '.error.exit_code == 2' <<<"$output"
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format prom -j
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format yaml
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid --format 'yaml' (expected text, json or prom)"* ]]
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format json
+	assert_schema doctor
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor -o "$BATS_TEST_TMPDIR/x.prom"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfiobuf: --output needs --format prom" ]
+	[ ! -e "$BATS_TEST_TMPDIR/x.prom" ]
+}
+
+@test "doctor --format prom -o FILE: written atomically, 0644, over a symlink; an untrusted directory is exit 4" {
+	load helpers/prom
+	require_promtool
+	root=$(green_root)
+	d=$BATS_TEST_TMPDIR/textfile
+	mkdir -m 755 "$d"
+	echo secret >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$d/vfiobuf.prom"
+	(umask 077 && "$VB" --sysfs-root "$root/sys" doctor --format prom -o "$d/vfiobuf.prom")
+	[ -f "$d/vfiobuf.prom" ] && [ ! -L "$d/vfiobuf.prom" ]
+	[ "$(stat -c %a "$d/vfiobuf.prom")" = 644 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = secret ]
+	[ "$(ls -A "$d")" = vfiobuf.prom ]
+	assert_promtool "$d/vfiobuf.prom"
+	chmod 777 "$d"
+	run --separate-stderr "$VB" --sysfs-root "$root/sys" doctor --format prom -o "$d/vfiobuf.prom"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "vfiobuf: untrusted metrics file directory $d: owner uid 0 (root), mode 0777: writable by everyone"* ]]
+}

@@ -611,3 +611,121 @@ PY
 	echo "${lines[1]}" | jq -e '.ok == false and .error.exit_code == 2 and (.error.message | startswith("unknown op") and endswith("\ufffd'"'"'"))'
 	echo "${lines[2]}" | jq -e '.ok'
 }
+
+# metric FILE SERIES: the value of SERIES (name{labels} as written) in FILE
+metric() { awk -v m="$2" '$1 == m { print $2 }' "$1" 2>/dev/null; }
+# metric_is FILE SERIES VALUE
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+
+@test "serve --metrics: promtool passes; counters move with requests, refusals by reason; up 0 at SIGTERM" {
+	load helpers/prom
+	require_promtool
+	mkdir -m 755 "$T/textfile"
+	M=$T/textfile/vfiobuf.prom
+	start_serve --metrics "$M"
+	wait_until test -f "$M"
+	[ "$(stat -c %a "$M")" = 644 ]
+	assert_promtool "$M"
+	metric_is "$M" vfiobuf_serve_up 1
+	metric_is "$M" vfiobuf_requests_total 0
+	metric_is "$M" 'vfiobuf_devices{state="open"}' 0
+	[ "$(metric "$M" vfiobuf_serve_start_time_seconds)" -ge "$(($(date +%s) - 60))" ]
+	run "$CLIENT" "$SOCK" '{bad' '{"op":"export","bdf":"04:00.0","bar":2}' '{"op":"release","lease":7}' \
+		'{"op":"subscribe"}'
+	wait_until metric_is "$M" vfiobuf_requests_total 4
+	assert_promtool "$M"
+	metric_is "$M" 'vfiobuf_requests_refused_total{reason="invalid-request"}' 1
+	metric_is "$M" 'vfiobuf_requests_refused_total{reason="not-found"}' 2
+	metric_is "$M" 'vfiobuf_requests_refused_total{reason="denied"}' 0
+	metric_is "$M" vfiobuf_connections_total 1
+	metric_is "$M" vfiobuf_exports_total 0
+	# a client holding its connection is a connected client (and a subscriber)
+	"$CLIENT" "$SOCK" '{"op":"subscribe"}' --events 1 >"$T/sub.txt" &
+	local sub=$!
+	wait_until metric_is "$M" vfiobuf_subscribers 1
+	metric_is "$M" vfiobuf_clients 1
+	kill -TERM "$SERVE_PID"
+	wait "$SERVE_PID"
+	SERVE_PID=
+	wait "$sub" || true
+	assert_promtool "$M"
+	metric_is "$M" vfiobuf_serve_up 0
+	metric_is "$M" vfiobuf_clients 0
+	metric_is "$M" vfiobuf_connections_total 2
+	metric_is "$M" vfiobuf_requests_total 5
+	[ "$(ls -A "$T/textfile")" = vfiobuf.prom ]
+}
+
+@test "serve --metrics: a burst of requests is written at most once a second (coalesced)" {
+	command -v strace >/dev/null || skip "strace not installed"
+	mkdir -m 755 "$T/textfile"
+	M=$T/textfile/vfiobuf.prom
+	strace -f -qq -o "$T/trace" -e trace=rename,renameat,renameat2 \
+		"$VB" serve --socket "$SOCK" --config "$T/serve.conf" --metrics "$M" >"$T/ev.log" 2>"$T/err.log" 3>&- &
+	local tracer=$! start
+	wait_until listening "$SOCK"
+	SERVE_PID=$(pgrep -P "$tracer" -f "serve --socket $SOCK")
+	start=$(date +%s.%N)
+	local msgs=()
+	for i in $(seq 200); do msgs+=('{"op":"status"}'); done
+	"$CLIENT" "$SOCK" "${msgs[@]}" >/dev/null
+	"$CLIENT" "$SOCK" "${msgs[@]}" >/dev/null
+	wait_until metric_is "$M" vfiobuf_requests_total 400
+	local secs renames
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	renames=$(grep -c 'vfiobuf.prom' "$T/trace")
+	echo "$renames writes in $secs s" >&2
+	# the one at start, then one a second at most (the first change may go at once)
+	[ "$renames" -le "$(echo "$secs / 1 + 3" | bc)" ]
+	[ "$renames" -ge 2 ]
+	stop_serve
+	wait "$tracer" || true
+}
+
+@test "serve --metrics: an untrusted directory is refused at start (exit 4), a link at the name is replaced" {
+	mkdir -m 777 "$T/open"
+	run --separate-stderr "$VB" serve --socket "$SOCK" --config "$T/serve.conf" --metrics "$T/open/v.prom"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "vfiobuf: untrusted metrics file directory $T/open: owner uid 0 (root), mode 0777: writable by everyone"* ]]
+	[ ! -e "$SOCK" ] && [ -z "$(ls -A "$T/open")" ]
+	# a second daemon (its socket refused) leaves the first one's file alone
+	mkdir -m 755 "$T/m"
+	start_serve --metrics "$T/m/v.prom"
+	wait_until test -f "$T/m/v.prom"
+	run --separate-stderr "$VB" serve --socket "$SOCK" --config "$T/serve.conf" --metrics "$T/m/v.prom"
+	[ "$status" -eq 6 ]
+	metric_is "$T/m/v.prom" vfiobuf_serve_up 1
+	stop_serve
+	run --separate-stderr "$VB" serve --socket "$SOCK" --config "$T/serve.conf" --metrics "$T/none/v.prom"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"cannot open the metrics file's directory $T/none"* ]]
+	run --separate-stderr "$VB" serve --socket "$SOCK" --config "$T/serve.conf" --metrics ''
+	[ "$status" -eq 2 ]
+	mkdir -m 755 "$T/d"
+	echo precious >"$T/victim"
+	ln -s "$T/victim" "$T/d/v.prom"
+	start_serve --metrics "$T/d/v.prom"
+	wait_until test ! -L "$T/d/v.prom"
+	[ -f "$T/d/v.prom" ]
+	[ "$(cat "$T/victim")" = precious ]
+}
+
+@test "serve --metrics: a write that fails later is one metrics-error event, and the next change retries" {
+	mkdir -m 755 "$T/textfile"
+	M=$T/textfile/vfiobuf.prom
+	start_serve --metrics "$M"
+	wait_until test -f "$M"
+	chmod 777 "$T/textfile"
+	run "$CLIENT" "$SOCK" '{"op":"status"}' '{"op":"status"}'
+	wait_until has_events "$T/ev.log" metrics-error 1
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	run grep '"event":"metrics-error"' "$T/ev.log"
+	assert_schema events
+	echo "$output" | jq -e --arg f "$M" '.file == $f and .error.exit_code == 4
+		and (.error.message | startswith("untrusted metrics file directory"))'
+	metric_is "$M" vfiobuf_requests_total 0
+	chmod 755 "$T/textfile"
+	run "$CLIENT" "$SOCK" '{"op":"status"}'
+	wait_until metric_is "$M" vfiobuf_requests_total 4
+	[ "$(events "$T/ev.log" metrics-error)" -eq 1 ]
+}
