@@ -88,3 +88,14 @@ bash_complete() {
 	run bash_complete vfiobuf snapshot -o sna
 	[ "$output" = "snap.tar.gz" ]
 }
+
+@test "bash: doctor --format offers its formats; serve --metrics and doctor -o complete files" {
+	run bash_complete vfiobuf doctor --format ''
+	[ "$(printf '%s ' $output)" = "text json prom " ]
+	run bash_complete vfiobuf serve --
+	grep -qx -- --metrics <<<"$output"
+	run "$VB" __complete serve --metrics ''
+	[ "$output" = __files__ ]
+	run "$VB" __complete doctor -o ''
+	[ "$output" = __files__ ]
+}

@@ -3,6 +3,7 @@
 # machine (no IOMMU here: it must say so, not crash).
 load helpers/common
 load helpers/schema
+load helpers/prom
 load fixtures/fixture_helpers
 
 # a qemu-lab tree with the kernel config of a 7.3 kernel with the feature
@@ -187,7 +188,6 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 }
 
 @test "doctor --format prom: promtool passes; a gauge per check and device, host facts as info" {
-	load helpers/prom
 	require_promtool
 	root=$(green_root)
 	"$VB" --sysfs-root "$root/sys" doctor --format prom 04:00.0 06:00.0 04:00.0 >"$root/d.prom"
@@ -206,7 +206,6 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 }
 
 @test "doctor --format prom: failures are 0 with exit 1; no kernel config is 'unknown', not 'n'" {
-	load helpers/prom
 	require_promtool
 	root=$(fixture_copy qemu-lab)
 	echo 6.12.0-1-amd64 >"$root/proc/sys/kernel/osrelease"
@@ -226,7 +225,6 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 }
 
 @test "doctor --format prom: a hostile kernel release is escaped and made UTF-8 (promtool still parses)" {
-	load helpers/prom
 	require_promtool
 	root=$(fixture_copy qemu-lab)
 	printf '7.3"evil\\\377x' >"$root/proc/sys/kernel/osrelease"
@@ -255,7 +253,6 @@ status_of() { # CHECK [DEVICE]: its status in the JSON in $output
 }
 
 @test "doctor --format prom -o FILE: written atomically, 0644, over a symlink; an untrusted directory is exit 4" {
-	load helpers/prom
 	require_promtool
 	root=$(green_root)
 	d=$BATS_TEST_TMPDIR/textfile

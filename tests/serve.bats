@@ -5,6 +5,7 @@
 # lab suite tests exports on the real kernel).
 load helpers/common
 load helpers/schema
+load helpers/prom
 
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
 
@@ -612,13 +613,7 @@ PY
 	echo "${lines[2]}" | jq -e '.ok'
 }
 
-# metric FILE SERIES: the value of SERIES (name{labels} as written) in FILE
-metric() { awk -v m="$2" '$1 == m { print $2 }' "$1" 2>/dev/null; }
-# metric_is FILE SERIES VALUE
-metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
-
 @test "serve --metrics: promtool passes; counters move with requests, refusals by reason; up 0 at SIGTERM" {
-	load helpers/prom
 	require_promtool
 	mkdir -m 755 "$T/textfile"
 	M=$T/textfile/vfiobuf.prom

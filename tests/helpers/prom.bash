@@ -4,6 +4,7 @@
 #   load helpers/prom
 #   require_promtool            # skip without it; under CI=true, fail
 #   assert_promtool FILE        # `promtool check metrics` finds nothing
+#   metric_is FILE 'name{label="v"}' 3
 
 # require_promtool: a missing promtool skips the test on a workstation,
 # and fails it under CI=true (a check that silently did not run is not a
@@ -32,4 +33,13 @@ assert_promtool() {
 		} >&2
 		return 1
 	fi
+}
+
+# metric FILE SERIES: the value of SERIES (name{labels} as written) in FILE
+metric() { awk -v m="$2" '$1 == m { print $2 }' "$1" 2>/dev/null; }
+# metric_is FILE SERIES VALUE (a condition for wait_until)
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+# metric_sum_is FILE NAME VALUE: the samples of NAME, every label, add up to VALUE
+metric_sum_is() {
+	[ "$(awk -v n="$2" 'index($1, n "{") == 1 || $1 == n { s += $2 } END { print s + 0 }' "$1" 2>/dev/null)" = "$3" ]
 }

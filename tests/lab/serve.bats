@@ -4,6 +4,7 @@
 
 load lab_helpers
 load ../helpers/schema
+load ../helpers/prom
 
 SOCK=/tmp/vfiobuf-serve.sock
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
@@ -13,10 +14,11 @@ fdinfo='cat /proc/self/fdinfo/$VFIOBUF_FD; echo "env $VFIOBUF_DEVICE $VFIOBUF_BA
 
 as_user() { local u=$1; shift; exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
 
+# start_daemon [OPTION...]: options go to serve before the devices
 start_daemon() {
 	rm -f "$BATS_FILE_TMPDIR/ev.log"
 	# in a subshell: not a job of this shell, so kill -9 is not reported
-	("$VB" serve --socket "$SOCK" --config "$BATS_FILE_TMPDIR/serve.conf" 04:00.0 03:00.0 \
+	("$VB" serve --socket "$SOCK" --config "$BATS_FILE_TMPDIR/serve.conf" "$@" 04:00.0 03:00.0 \
 		>"$BATS_FILE_TMPDIR/ev.log" 2>"$BATS_FILE_TMPDIR/serve.err" &
 	 echo $! >"$BATS_FILE_TMPDIR/serve.pid")
 	# listening, not just a socket file (a killed daemon leaves a stale one)
@@ -290,4 +292,47 @@ setup() { skip_unless_in_lab; }
 	wait $mon
 	run jq -r .event "$BATS_TEST_TMPDIR/mon.out"
 	[ "$(echo "$output" | tr '\n' ' ')" = "client-connected exported " ]
+}
+
+@test "lab serve --metrics: an export, a refusal and a reset move the counters; promtool passes; up 0 at SIGTERM" {
+	require_promtool
+	local M=$BATS_TEST_TMPDIR/textfile/vfiobuf.prom h
+	mkdir -m 755 "$BATS_TEST_TMPDIR/textfile"
+	stop_daemon
+	start_daemon --metrics "$M"
+	wait_until test -f "$M"
+	assert_promtool "$M"
+	metric_is "$M" vfiobuf_serve_up 1
+	metric_is "$M" 'vfiobuf_devices{state="open"}' 2
+	metric_is "$M" vfiobuf_exports_total 0
+	metric_is "$M" 'vfiobuf_revocations_total{cause="reset"}' 0
+	"$VB" export --server "$SOCK" 04:00.0 --bar 2 --hold >"$BATS_TEST_TMPDIR/h.out" 2>&1 &
+	h=$!
+	wait_for "$BATS_TEST_TMPDIR/h.out" exported
+	wait_until metric_is "$M" vfiobuf_leases 1
+	metric_is "$M" vfiobuf_exports_total 1
+	metric_is "$M" vfiobuf_lease_bytes 16777216
+	# outside uid A's policy: refused, counted as denied
+	run as_user $A "$VB" export --server "$SOCK" 04:00.0 --bar 2 --range 1M:4K --hold
+	[ "$status" -eq 4 ]
+	wait_until metric_is "$M" 'vfiobuf_requests_refused_total{reason="denied"}' 1
+	run "$VB" reset --server "$SOCK" 04:00.0
+	[ "$status" -eq 0 ]
+	wait_until metric_is "$M" 'vfiobuf_revocations_total{cause="reset"}' 1
+	wait_for "$BATS_TEST_TMPDIR/h.out" restored
+	kill -TERM $h
+	wait $h || true
+	wait_until metric_is "$M" vfiobuf_leases 0
+	metric_sum_is "$M" vfiobuf_releases_total 1
+	metric_is "$M" 'vfiobuf_devices{state="open"}' 2
+	assert_promtool "$M"
+	# the file left at SIGTERM: down, both devices closed (revoked for the shutdown)
+	stop_daemon
+	assert_promtool "$M"
+	metric_is "$M" vfiobuf_serve_up 0
+	metric_is "$M" 'vfiobuf_devices{state="closed"}' 2
+	metric_is "$M" 'vfiobuf_revocations_total{cause="device-closed"}' 2
+	metric_is "$M" vfiobuf_exports_total 1
+	[ "$(ls -A "$BATS_TEST_TMPDIR/textfile")" = vfiobuf.prom ]
+	start_daemon
 }
