@@ -705,7 +705,7 @@ PY
 	[ "$(cat "$T/victim")" = precious ]
 }
 
-@test "serve --metrics: a write that fails later is one metrics-error event, and the next change retries" {
+@test "serve --metrics: a write that fails later is one metrics-error event, retried until it succeeds" {
 	mkdir -m 755 "$T/textfile"
 	M=$T/textfile/vfiobuf.prom
 	start_serve --metrics "$M"
@@ -719,8 +719,8 @@ PY
 	echo "$output" | jq -e --arg f "$M" '.file == $f and .error.exit_code == 4
 		and (.error.message | startswith("untrusted metrics file directory"))'
 	metric_is "$M" vfiobuf_requests_total 0
+	# (no new request: the failed write is tried again by itself)
 	chmod 755 "$T/textfile"
-	run "$CLIENT" "$SOCK" '{"op":"status"}'
-	wait_until metric_is "$M" vfiobuf_requests_total 4
+	wait_until metric_is "$M" vfiobuf_requests_total 3
 	[ "$(events "$T/ev.log" metrics-error)" -eq 1 ]
 }

@@ -182,7 +182,7 @@ static int write_file(struct vb_broker *b, bool up, struct vb_err *e)
 		rc = vb_prom_write_file(b->opts.metrics_path, p.text, p.len, e);
 	vb_prom_free(&p);
 	if (rc < 0)
-		b->metrics.dirty = true; /* the next change retries */
+		b->metrics.dirty = true; /* tried again a second later */
 	return rc;
 }
 

@@ -82,7 +82,7 @@ int srv_metrics_start(struct vb_broker *b, struct srv_ep_tag *tag, struct vb_err
  * write a second). */
 void srv_metrics_schedule(struct vb_broker *b);
 /* The timer fired: write the file.  -1 with e when the write failed and
- * this failure is new (report it; the next change retries). */
+ * this failure is new (report it; it is tried again a second later). */
 int srv_metrics_on_timer(struct vb_broker *b, struct vb_err *e);
 /* At shutdown: the last file (up 0), the timer closed.  -1 with e. */
 int srv_metrics_stop(struct vb_broker *b, struct vb_err *e);
