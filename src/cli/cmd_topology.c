@@ -78,6 +78,9 @@ struct view {
 	bool *shown;    /* in the tree: selected, or an ancestor of one */
 	int *eps;       /* indexes of the selected endpoints */
 	int neps;
+	/* the shown tree as lists, in BDF order: a node's first child and
+	 * next sibling, a host bridge's first function on its root bus */
+	int *child, *sibling, *root;
 };
 
 static bool is_endpoint(const struct vb_device *d)
@@ -95,6 +98,35 @@ static bool matches(const struct topology_args *a, const struct vb_device *d)
 		if (vb_bdf_equal(&a->sel.bdfs[i], &d->bdf))
 			return true;
 	return false;
+}
+
+/* Children and roots of the shown tree as linked lists (built backwards
+ * so that each list runs in BDF order): printing walks them instead of
+ * scanning every function for each node's children. */
+static int link_shown(const struct vb_topo *t, struct view *v, struct vb_err *e)
+{
+	const struct vb_p2p_model *m = &t->model;
+	size_t n = t->devs.n;
+
+	v->child = malloc((n + 1) * sizeof(int));
+	v->sibling = malloc((n + 1) * sizeof(int));
+	v->root = malloc((m->nbridges + 1) * sizeof(int));
+	if (!v->child || !v->sibling || !v->root)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v->child[i] = v->sibling[i] = -1;
+	for (size_t h = 0; h < m->nbridges; h++)
+		v->root[h] = -1;
+	for (size_t k = n; k-- > 0;) {
+		int *head;
+
+		if (!v->shown[k])
+			continue;
+		head = m->nodes[k].up >= 0 ? &v->child[m->nodes[k].up] : &v->root[m->nodes[k].host_bridge];
+		v->sibling[k] = *head;
+		*head = (int)k;
+	}
+	return 0;
 }
 
 static int make_view(const struct topology_args *a, const struct vb_topo *t, struct view *v,
@@ -127,7 +159,7 @@ static int make_view(const struct topology_args *a, const struct vb_topo *t, str
 	}
 	if (v->neps == 0 && !vb_selector_empty(&a->sel.sel))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
-	return 0;
+	return link_shown(t, v, e);
 }
 
 static void free_view(struct view *v)
@@ -135,6 +167,9 @@ static void free_view(struct view *v)
 	free(v->endpoint);
 	free(v->shown);
 	free(v->eps);
+	free(v->child);
+	free(v->sibling);
+	free(v->root);
 }
 
 static const char *acs_word(const struct vb_device *d, const char *reason, char *buf, size_t n)
@@ -186,17 +221,8 @@ static void tree_node(struct vb_out *o, const struct view *v, int i, char *prefi
 		 acs, "");
 	(void)numa;
 	strcat(prefix, last ? "  " : "| ");
-	/* children: nodes whose upstream is i, in BDF order */
-	{
-		int lastchild = -1;
-
-		for (size_t c = 0; c < t->devs.n; c++)
-			if (t->model.nodes[c].up == i && v->shown[c])
-				lastchild = (int)c;
-		for (size_t c = 0; c < t->devs.n; c++)
-			if (t->model.nodes[c].up == i && v->shown[c])
-				tree_node(o, v, (int)c, prefix, (int)c == lastchild);
-	}
+	for (int c = v->child[i]; c >= 0; c = v->sibling[c])
+		tree_node(o, v, c, prefix, v->sibling[c] < 0);
 	prefix[plen] = '\0';
 }
 
@@ -208,18 +234,9 @@ static void print_tree(struct vb_out *o, const struct view *v)
 
 	for (size_t h = 0; h < m->nbridges; h++) {
 		const struct vb_p2p_host_bridge *b = &m->bridges[h];
-		int lastroot = -1;
-		bool same, any = false;
+		bool same;
 
-		for (size_t i = 0; i < t->devs.n; i++) {
-			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0)
-				continue;
-			if (v->shown[i]) {
-				lastroot = (int)i;
-				any = true;
-			}
-		}
-		if (!any)
+		if (v->root[h] < 0)
 			continue;
 		out_text(o, "%s host bridge%s", b->name,
 			 !b->synthesized ? ""
@@ -238,11 +255,9 @@ static void print_tree(struct vb_out *o, const struct view *v)
 		if (b->numa_node >= 0)
 			out_text(o, ", NUMA %d", b->numa_node);
 		out_text(o, "\n");
-		for (size_t i = 0; i < t->devs.n; i++) {
-			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0 || !v->shown[i])
-				continue;
+		for (int i = v->root[h]; i >= 0; i = v->sibling[i]) {
 			prefix[0] = '\0';
-			tree_node(o, v, (int)i, prefix, (int)i == lastroot);
+			tree_node(o, v, i, prefix, v->sibling[i] < 0);
 		}
 	}
 }
@@ -488,7 +503,9 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		out_free(cli->out);
 		cli->out = out_new(stdout, true, cli->pretty);
 	}
-	if (vb_topo_load(&cli->sys, a.format == FMT_JSON ? 0 : VB_PCI_NAMES, &t, &e) < 0)
+	/* names only where they are printed: the text tree */
+	if (vb_topo_load(&cli->sys, VB_PCI_NO_DETAILS | (a.format == FMT_TEXT && !a.matrix ? VB_PCI_NAMES : 0),
+			 &t, &e) < 0)
 		return cli_fail(cli, &e);
 	if (make_view(&a, &t, &v, &e) < 0) {
 		free_view(&v);

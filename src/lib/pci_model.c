@@ -31,6 +31,14 @@ struct vb_pci {
 	jmp_buf jump;
 	struct vb_devlist dump_devs; /* a dump's functions, scanned once for lookups */
 	bool dump_scanned;
+	/* vb_vfio_driver_is_vfio() per driver name, asked once per scan: the
+	 * answer lists the driver's functions, so asking per function made a
+	 * scan quadratic in the functions bound to one driver */
+	struct vfio_verdict {
+		char driver[sizeof(((struct vb_device *)0)->driver)];
+		bool is_vfio;
+	} *vfio_cache;
+	size_t nvfio_cache;
 };
 
 static __thread struct vb_pci *libpci_caller;
@@ -119,6 +127,7 @@ void vb_pci_close(struct vb_pci *p)
 	if (!p)
 		return;
 	vb_devlist_free(&p->dump_devs);
+	free(p->vfio_cache);
 	pci_cleanup(p->acc);
 	free(p);
 }
@@ -294,7 +303,8 @@ static void apply_config(struct vb_device *v, const struct vb_cfg_facts *f, unsi
 
 /* Identity from the attributes, the kernel's view (it fixes some classes);
  * from the config header when an attribute is missing or garbage. */
-static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_facts *f)
+static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_facts *f,
+			  bool details)
 {
 	unsigned long ven, dev, cls, x;
 	bool have_ven = attr_hex(dirfd, "vendor", 0xffff, &ven);
@@ -315,6 +325,10 @@ static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_fa
 	v->vendor_id = (have_ven || f->header_ok) ? (uint16_t)ven : 0xffff;
 	v->device_id = (have_dev || f->header_ok) ? (uint16_t)dev : 0xffff;
 	v->class_code = (uint32_t)cls;
+	if (!details) {
+		v->revision = f->revision;
+		return;
+	}
 	v->revision = attr_hex(dirfd, "revision", 0xff, &x) ? (uint8_t)x : f->revision;
 	if (attr_hex(dirfd, "subsystem_vendor", 0xffff, &x)) {
 		v->subsys_vendor_id = (uint16_t)x;
@@ -333,7 +347,7 @@ static int parse_int(const char *s, long lo, long hi, int dflt)
 	return errno || end == s || *end || x < lo || x > hi ? dflt : (int)x;
 }
 
-static void read_links(int dirfd, struct vb_device *v)
+static void read_links(int dirfd, struct vb_device *v, bool details)
 {
 	char buf[256];
 	int n;
@@ -344,7 +358,7 @@ static void read_links(int dirfd, struct vb_device *v)
 		v->driver[0] = '\0';
 	} else if (n < 0)
 		v->driver[0] = '\0';
-	v->iommu_group = vb_readlink_base_at(dirfd, "iommu_group", buf, sizeof(buf)) > 0
+	v->iommu_group = details && vb_readlink_base_at(dirfd, "iommu_group", buf, sizeof(buf)) > 0
 				 ? parse_int(buf, 0, INT_MAX, -1)
 				 : -1;
 	v->numa_node = attr_read(dirfd, "numa_node", buf, sizeof(buf)) > 0
@@ -352,7 +366,7 @@ static void read_links(int dirfd, struct vb_device *v)
 			       : -1;
 	if (vb_readlink_base_at(dirfd, "physfn", buf, sizeof(buf)) > 0 && vb_bdf_parse(buf, &v->physfn) == 0)
 		v->is_vf = true;
-	if (attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
+	if (details && attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
 	    strcmp(buf, "(null)") != 0)
 		snprintf(v->driver_override, sizeof(v->driver_override), "%.*s",
 			 (int)sizeof(v->driver_override) - 1, buf);
@@ -360,7 +374,7 @@ static void read_links(int dirfd, struct vb_device *v)
 
 /* vfio-dev/vfioN (the VFIO cdev) and port-service children (BDF:pcie0NN):
  * one pass over the directory, only where they can exist. */
-static void read_children(int devfd, struct vb_device *v)
+static void read_children(int devfd, struct vb_device *v, bool details)
 {
 	char sub[PATH_MAX];
 	int fd;
@@ -381,6 +395,8 @@ static void read_children(int devfd, struct vb_device *v)
 			close(fd);
 		return;
 	}
+	if (!details)
+		return;
 	fd = openat(devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -463,14 +479,55 @@ static void read_topology_path(char *real, struct vb_device *v)
 	}
 }
 
-static void read_topology(struct vb_pci *p, struct vb_device *v)
+/* The real path of the function's directory: the kernel's own name of the
+ * directory opened (/proc/self/fd/N, one readlink, and no race with a link
+ * swapped since), or realpath() of its bus/pci/devices link when /proc
+ * cannot say (not mounted, or the directory was removed meanwhile). */
+static bool function_real_path(struct vb_pci *p, int dirfd, const struct vb_device *v,
+			       char *real, size_t n)
 {
-	char link[PATH_MAX], real[PATH_MAX];
+	char link[PATH_MAX];
+	ssize_t len;
 
-	if (vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", v->name) < 0 ||
-	    !realpath(link, real))
-		return;
-	read_topology_path(real, v);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	len = readlink(link, real, n - 1);
+	if (len > 0 && (size_t)len < n - 1 && real[0] == '/') {
+		real[len] = '\0';
+		if (!strstr(real, " (deleted)"))
+			return true;
+	}
+	return vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", v->name) == 0 &&
+	       n >= PATH_MAX && realpath(link, real);
+}
+
+static void read_topology(struct vb_pci *p, int dirfd, struct vb_device *v)
+{
+	char real[PATH_MAX];
+
+	if (function_real_path(p, dirfd, v, real, sizeof(real)))
+		read_topology_path(real, v);
+}
+
+/* Whether driver is a VFIO driver, remembered per driver name for the
+ * life of p (a name that does not fit, or no memory, is simply asked). */
+static bool driver_is_vfio(struct vb_pci *p, const char *driver)
+{
+	struct vfio_verdict *nc;
+	bool yes;
+
+	for (size_t i = 0; i < p->nvfio_cache; i++)
+		if (strcmp(p->vfio_cache[i].driver, driver) == 0)
+			return p->vfio_cache[i].is_vfio;
+	yes = vb_vfio_driver_is_vfio(p->sys, driver);
+	if (strlen(driver) >= sizeof(nc->driver))
+		return yes;
+	nc = realloc(p->vfio_cache, (p->nvfio_cache + 1) * sizeof(*nc));
+	if (!nc)
+		return yes;
+	p->vfio_cache = nc;
+	snprintf(nc[p->nvfio_cache].driver, sizeof(nc->driver), "%s", driver);
+	nc[p->nvfio_cache++].is_vfio = yes;
+	return yes;
 }
 
 /* Fill one function from its sysfs directory.  Reads what can be read;
@@ -480,6 +537,7 @@ static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 	uint8_t cfg[VB_CFG_EXT_LEN];
 	struct vb_cfg_facts f;
 	int len = read_config_bytes(dirfd, cfg, sizeof(cfg));
+	bool details = !(p->flags & VB_PCI_NO_DETAILS);
 
 	v->cfg_size = len > 0 ? len : 0;
 	vb_cfg_parse(cfg, len > 0 ? (size_t)len : 0, true, &f);
@@ -487,12 +545,12 @@ static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 		v->config_broken = true;
 		v->problems |= VB_PROB_CONFIG;
 	}
-	read_identity(dirfd, v, &f);
+	read_identity(dirfd, v, &f, details);
 	apply_config(v, &f, p->flags);
 	read_bars(dirfd, v);
-	read_links(dirfd, v);
-	read_children(dirfd, v);
-	if (v->iommu_group >= 0 && vb_vfio_driver_is_vfio(p->sys, v->driver))
+	read_links(dirfd, v, details);
+	read_children(dirfd, v, details);
+	if (v->iommu_group >= 0 && v->driver[0] && driver_is_vfio(p, v->driver))
 		vb_vfio_group_node(v->iommu_group, v->vfio_group_node, sizeof(v->vfio_group_node));
 	if (p->flags & VB_PCI_NAMES)
 		read_names(p, v);
@@ -522,8 +580,8 @@ static int read_function(struct vb_pci *p, int devsfd, const struct vb_bdf *bdf,
 	if (dirfd < 0)
 		return -errno;
 	fill_from_dir(p, dirfd, v);
+	read_topology(p, dirfd, v);
 	close(dirfd);
-	read_topology(p, v);
 	return 0;
 }
 
