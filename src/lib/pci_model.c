@@ -14,12 +14,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct vb_pci {
@@ -39,6 +41,10 @@ struct vb_pci {
 		bool is_vfio;
 	} *vfio_cache;
 	size_t nvfio_cache;
+	/* realpath of bus/pci/devices, for the functions' paths: "" until
+	 * asked, devs_real_failed when it cannot be had */
+	char devs_real[PATH_MAX];
+	bool devs_real_failed;
 };
 
 static __thread struct vb_pci *libpci_caller;
@@ -373,7 +379,7 @@ static void read_links(int dirfd, struct vb_device *v, bool details)
 }
 
 /* vfio-dev/vfioN (the VFIO cdev) and port-service children (BDF:pcie0NN):
- * one pass over the directory, only where they can exist. */
+ * one pass over the directory, only where they can exist and matter. */
 static void read_children(int devfd, struct vb_device *v, bool details)
 {
 	char sub[PATH_MAX];
@@ -383,6 +389,10 @@ static void read_children(int devfd, struct vb_device *v, bool details)
 	size_t nl = strlen(v->name);
 
 	if (v->is_bridge) {
+		/* evidence for a root port whose PCIe type was not read: a
+		 * bridge whose type is known needs none */
+		if (v->pcie_type != VB_PCIE_UNKNOWN)
+			return;
 		fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		dir = fd >= 0 ? fdopendir(fd) : NULL;
 		while (dir && (de = readdir(dir)))
@@ -479,33 +489,73 @@ static void read_topology_path(char *real, struct vb_device *v)
 	}
 }
 
-/* The real path of the function's directory: the kernel's own name of the
- * directory opened (/proc/self/fd/N, one readlink, and no race with a link
- * swapped since), or realpath() of its bus/pci/devices link when /proc
- * cannot say (not mounted, or the directory was removed meanwhile). */
-static bool function_real_path(struct vb_pci *p, int dirfd, const struct vb_device *v,
-			       char *real, size_t n)
+/* base (a path with no symlink in it) joined with a link target made of
+ * leading "../" and then plain names only, lexically; false for any other
+ * shape (the caller then lets realpath() decide). */
+static bool join_plain_target(const char *base, const char *t, char *out, size_t n)
 {
-	char link[PATH_MAX];
-	ssize_t len;
+	size_t len = strlen(base);
+	char *cut;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-	len = readlink(link, real, n - 1);
-	if (len > 0 && (size_t)len < n - 1 && real[0] == '/') {
-		real[len] = '\0';
-		if (!strstr(real, " (deleted)"))
-			return true;
+	if (len >= n)
+		return false;
+	memcpy(out, base, len + 1);
+	for (; strncmp(t, "../", 3) == 0; t += 3) {
+		cut = strrchr(out, '/');
+		if (!cut || cut == out)
+			return false;
+		*cut = '\0';
 	}
-	return vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", v->name) == 0 &&
-	       n >= PATH_MAX && realpath(link, real);
+	for (const char *c = t;;) {
+		const char *end = strchrnul(c, '/');
+		size_t cl = (size_t)(end - c);
+
+		if (cl == 0 || (cl == 1 && c[0] == '.') || (cl == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (!*end)
+			break;
+		c = end + 1;
+	}
+	len = strlen(out);
+	return (size_t)snprintf(out + len, n - len, "/%s", t) < n - len;
 }
 
-static void read_topology(struct vb_pci *p, int dirfd, struct vb_device *v)
+/* Open the function's directory and name its real path.  Fast path: its
+ * bus/pci/devices link read once and the target opened with no symlink
+ * allowed on the way (openat2 RESOLVE_NO_SYMLINKS), so that the lexical
+ * join of the devices directory's real path and the target is the real
+ * path.  Anything else (a link of another shape, a symlinked component,
+ * no openat2) takes the link as the kernel follows it and realpath(). */
+static int open_function_dir(struct vb_pci *p, int devsfd, const char *name, char *real,
+			     size_t n, bool *have_real)
 {
-	char real[PATH_MAX];
+	char target[PATH_MAX], link[PATH_MAX];
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	ssize_t len;
+	int fd;
 
-	if (function_real_path(p, dirfd, v, real, sizeof(real)))
-		read_topology_path(real, v);
+	*have_real = false;
+	if (!p->devs_real[0] && !p->devs_real_failed)
+		p->devs_real_failed = vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices") < 0 ||
+				      !realpath(link, p->devs_real);
+	len = p->devs_real_failed ? -1 : readlinkat(devsfd, name, target, sizeof(target) - 1);
+	if (len > 0) {
+		target[len] = '\0';
+		if (join_plain_target(p->devs_real, target, real, n)) {
+			fd = (int)syscall(SYS_openat2, devsfd, target, &how, sizeof(how));
+			if (fd >= 0) {
+				*have_real = true;
+				return fd;
+			}
+		}
+	}
+	fd = openat(devsfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*have_real = vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", name) == 0 &&
+		     n >= PATH_MAX && realpath(link, real);
+	return fd;
 }
 
 /* Whether driver is a VFIO driver, remembered per driver name for the
@@ -573,15 +623,18 @@ static void init_device(struct vb_device *v, const struct vb_bdf *bdf)
 static int read_function(struct vb_pci *p, int devsfd, const struct vb_bdf *bdf,
 			 struct vb_device *v)
 {
+	char real[PATH_MAX];
+	bool have_real;
 	int dirfd;
 
 	init_device(v, bdf);
-	dirfd = openat(devsfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open_function_dir(p, devsfd, v->name, real, sizeof(real), &have_real);
 	if (dirfd < 0)
-		return -errno;
+		return dirfd;
 	fill_from_dir(p, dirfd, v);
-	read_topology(p, dirfd, v);
 	close(dirfd);
+	if (have_real)
+		read_topology_path(real, v);
 	return 0;
 }
 
