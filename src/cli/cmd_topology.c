@@ -1,6 +1,7 @@
-/* cmd_topology: `vfiobuf topology [DEVICE…] [--all] [--matrix] [--format F]`:
+/* cmd_topology: `vfiobuf topology [DEVICE…] [--all] [--matrix] [--pairs] [--format F]`:
  * the PCI tree annotated for P2P (switches, root ports, host bridges, NUMA,
- * ACS), an N x N verdict matrix, JSON with every pair, or Graphviz DOT. */
+ * ACS), an N x N verdict matrix, JSON (the tree; every pair with --pairs,
+ * streamed), or Graphviz DOT. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,18 @@ enum topo_format { FMT_TEXT, FMT_JSON, FMT_DOT };
 
 struct topology_args {
 	struct cli_devsel sel;
-	bool all, matrix;
+	bool all, matrix, pairs;
 	enum topo_format format;
 };
 
-enum { OPT_FORMAT = 0x2000 };
+enum { OPT_FORMAT = 0x2000, OPT_PAIRS };
 
 static const struct argp_option topology_options[] = {
 	{ "all", 'a', 0, 0, "Every function, bridges and host bridges included", 0 },
 	{ "matrix", 'm', 0, 0, "An N x N matrix of verdicts between the endpoints", 0 },
+	{ "pairs", OPT_PAIRS, 0, 0,
+	  "Every pair of endpoints with its verdict (JSON: a streamed \"pairs\" array; text: a line each)",
+	  0 },
 	{ "format", OPT_FORMAT, "text|json|dot", 0,
 	  "Output format (json is the same as -j; dot is Graphviz)", 0 },
 	{ 0 }
@@ -42,6 +46,9 @@ static error_t topology_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'm':
 		a->matrix = true;
+		return 0;
+	case OPT_PAIRS:
+		a->pairs = true;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "text") == 0)
@@ -380,7 +387,7 @@ static void warnings_json(struct vb_out *o, const struct vb_topo *t)
 	out_close_array(o);
 }
 
-static void print_json(struct vb_out *o, const struct view *v)
+static void print_json(struct vb_out *o, const struct view *v, bool with_pairs)
 {
 	const struct vb_topo *t = v->t;
 	const struct vb_p2p_model *m = &t->model;
@@ -433,18 +440,36 @@ static void print_json(struct vb_out *o, const struct view *v)
 	}
 	out_close_array(o);
 	/* the verdict is symmetric (the path and its ACS ports are the same
-	 * both ways), so each unordered pair once */
-	out_open_array(o, "pairs");
+	 * both ways), so each unordered pair once; N^2/2 of them, streamed */
+	if (with_pairs) {
+		out_open_array(o, "pairs");
+		for (int i = 0; i < v->neps; i++)
+			for (int j = i + 1; j < v->neps; j++) {
+				vb_p2p_pair(m, v->eps[i], v->eps[j], &r);
+				out_open_object(o, OUT_ITEM);
+				cli_p2p_pair_json_brief(o, t, v->eps[i], v->eps[j], &r);
+				out_close_object(o);
+			}
+		out_close_array(o);
+	}
+	warnings_json(o, t);
+	out_close_object(o);
+}
+
+/* The pairs as text, a line each after the tree or the matrix. */
+static void print_pairs(struct vb_out *o, const struct view *v)
+{
+	const struct vb_p2p_model *m = &v->t->model;
+	struct vb_p2p_result r;
+
+	out_text(o, "\nPairs (provider -- client: verdict, distance):\n");
 	for (int i = 0; i < v->neps; i++)
 		for (int j = i + 1; j < v->neps; j++) {
 			vb_p2p_pair(m, v->eps[i], v->eps[j], &r);
-			out_open_object(o, OUT_ITEM);
-			cli_p2p_pair_json_brief(o, t, v->eps[i], v->eps[j], &r);
-			out_close_object(o);
+			out_text(o, "%s -- %s: %s, %d%s\n", m->nodes[v->eps[i]].name,
+				 m->nodes[v->eps[j]].name, vb_p2p_verdict_name(r.verdict), r.distance,
+				 r.uncertain ? " (uncertain)" : "");
 		}
-	out_close_array(o);
-	warnings_json(o, t);
-	out_close_object(o);
 }
 
 /* ---- DOT --------------------------------------------------------------------- */
@@ -515,14 +540,20 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 	cli_report_problems(cli, &t.devs);
 	if (cli->quiet)
 		; /* -q prints nothing but errors: the exit status says it all */
-	else if (a.format == FMT_JSON)
-		print_json(cli->out, &v);
-	else if (a.format == FMT_DOT)
+	else if (a.format == FMT_JSON) {
+		/* nothing can fail from here on: write as it is made */
+		out_stream(cli->out);
+		print_json(cli->out, &v, a.pairs);
+	} else if (a.format == FMT_DOT)
 		print_dot(out_fp(cli->out), &v);
-	else if (a.matrix)
-		print_matrix(cli->out, &v);
-	else
-		print_tree(cli->out, &v);
+	else {
+		if (a.matrix)
+			print_matrix(cli->out, &v);
+		else
+			print_tree(cli->out, &v);
+		if (a.pairs)
+			print_pairs(cli->out, &v);
+	}
 	free_view(&v);
 	vb_topo_free(&t);
 	return 0;

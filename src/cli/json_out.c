@@ -2,6 +2,8 @@
  *
  * JSON mode keeps a small stack of open containers; every field call adds
  * to the innermost one.  Text mode prints with the caller's format.
+ * Streaming JSON (out_stream) writes each field as it comes instead, in
+ * the bytes jansson's dump would have written (compact, or indented by 2).
  */
 #include "json_out.h"
 
@@ -16,12 +18,24 @@
 
 #define OUT_MAX_DEPTH 32
 
+/* One open container of a streamed value. */
+struct stream_level {
+	bool array;
+	bool muted;      /* dropped, as the tree would drop it (no key in an object) */
+	unsigned long n; /* members written so far */
+};
+
 struct vb_out {
 	FILE *fp;
 	bool json, pretty;
 	int depth;
 	json_t *stack[OUT_MAX_DEPTH];
 	json_t *root; /* completed top-level value waiting for out_flush */
+	bool stream;  /* JSON written as it is made (out_stream) */
+	bool streamed; /* something was written that way */
+	int sdepth;
+	struct stream_level st[OUT_MAX_DEPTH];
+	char *buf;    /* the stream's stdio buffer */
 };
 
 struct vb_out *out_new(FILE *fp, bool json, bool pretty)
@@ -67,8 +81,19 @@ static void attach(struct vb_out *o, const char *key, json_t *v)
 		json_decref(v);
 }
 
+static void stream_open(struct vb_out *o, const char *key, bool array);
+static void stream_close(struct vb_out *o);
+static void stream_scalar(struct vb_out *o, const char *key, const char *lit);
+static void stream_string(struct vb_out *o, const char *key, const char *val);
+static void stream_json(struct vb_out *o, const char *key, json_t *v);
+
 static void open_container(struct vb_out *o, const char *key, json_t *c)
 {
+	if (o->stream) {
+		stream_open(o, key, json_is_array(c));
+		json_decref(c);
+		return;
+	}
 	if (!o->json || o->depth >= OUT_MAX_DEPTH) {
 		json_decref(c);
 		return;
@@ -79,6 +104,10 @@ static void open_container(struct vb_out *o, const char *key, json_t *c)
 
 static void close_container(struct vb_out *o)
 {
+	if (o->stream) {
+		stream_close(o);
+		return;
+	}
 	if (!o->json || o->depth == 0)
 		return;
 	json_decref(o->stack[--o->depth]);
@@ -86,7 +115,10 @@ static void close_container(struct vb_out *o)
 
 void out_open_object(struct vb_out *o, const char *key)
 {
-	open_container(o, key, json_object());
+	if (o->stream)
+		stream_open(o, key, false);
+	else
+		open_container(o, key, json_object());
 }
 
 void out_close_object(struct vb_out *o)
@@ -96,7 +128,10 @@ void out_close_object(struct vb_out *o)
 
 void out_open_array(struct vb_out *o, const char *key)
 {
-	open_container(o, key, json_array());
+	if (o->stream)
+		stream_open(o, key, true);
+	else
+		open_container(o, key, json_array());
 }
 
 void out_close_array(struct vb_out *o)
@@ -192,7 +227,12 @@ static void text(struct vb_out *o, const char *fmt, ...)
 
 void out_str(struct vb_out *o, const char *key, const char *fmt, const char *val)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key && !val)
+			stream_scalar(o, key, "null");
+		else if (key)
+			stream_string(o, key, val);
+	} else if (o->json) {
 		if (key)
 			attach(o, key, val ? json_text(val) : json_null());
 	} else if (fmt) {
@@ -207,7 +247,13 @@ void out_str_or_null(struct vb_out *o, const char *key, const char *fmt, const c
 
 void out_int(struct vb_out *o, const char *key, const char *fmt, long long val)
 {
-	if (o->json) {
+	char num[24];
+
+	if (o->stream) {
+		snprintf(num, sizeof(num), "%lld", val);
+		if (key)
+			stream_scalar(o, key, num);
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_integer(val));
 	} else if (fmt) {
@@ -217,7 +263,16 @@ void out_int(struct vb_out *o, const char *key, const char *fmt, long long val)
 
 void out_uint(struct vb_out *o, const char *key, const char *fmt, unsigned long long val)
 {
-	if (o->json) {
+	char num[24];
+
+	if (o->stream) {
+		/* as the tree writes it: above LLONG_MAX a string */
+		snprintf(num, sizeof(num), "%llu", val);
+		if (key && val > (unsigned long long)LLONG_MAX)
+			stream_string(o, key, num);
+		else if (key)
+			stream_scalar(o, key, num);
+	} else if (o->json) {
 		/* jansson integers are signed 64-bit; larger values become
 		 * strings rather than wrapping. */
 		if (key)
@@ -231,7 +286,10 @@ void out_uint(struct vb_out *o, const char *key, const char *fmt, unsigned long 
 
 void out_bool(struct vb_out *o, const char *key, const char *fmt, bool val)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key)
+			stream_scalar(o, key, val ? "true" : "false");
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_boolean(val));
 	} else if (fmt) {
@@ -241,7 +299,10 @@ void out_bool(struct vb_out *o, const char *key, const char *fmt, bool val)
 
 void out_null(struct vb_out *o, const char *key, const char *fmt)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key)
+			stream_scalar(o, key, "null");
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_null());
 	} else if (fmt) {
@@ -264,7 +325,10 @@ void out_text(struct vb_out *o, const char *fmt, ...)
 
 void out_json(struct vb_out *o, const char *key, json_t *val)
 {
-	if (o->json)
+	if (o->stream) {
+		stream_json(o, key, val);
+		json_decref(val);
+	} else if (o->json)
 		attach(o, key, val);
 	else
 		json_decref(val);
@@ -289,6 +353,8 @@ static void out_flush(struct vb_out *o)
 
 void out_discard(struct vb_out *o)
 {
+	if (o->stream)
+		return; /* what was streamed is out: the caller checks first */
 	while (o->depth > 0)
 		json_decref(o->stack[--o->depth]);
 	json_decref(o->root);
@@ -299,9 +365,15 @@ void out_free(struct vb_out *o)
 {
 	if (!o)
 		return;
+	while (o->stream && o->sdepth > 0)
+		stream_close(o);
 	while (o->depth > 0)
 		close_container(o);
 	out_flush(o);
+	if (o->buf) {
+		setvbuf(o->fp, NULL, _IOFBF, BUFSIZ); /* o->buf is about to go */
+		free(o->buf);
+	}
 	free(o);
 }
 
@@ -312,10 +384,193 @@ int out_error(struct vb_out *o, const struct vb_err *e)
 
 	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", subject, subject[0] ? ": " : "", e->msg,
 		e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
-	if (!o || !o->json)
-		return code;
+	if (!o || !o->json || o->streamed)
+		return code; /* a streamed value is out already: stderr says it */
 	out_discard(o);
 	o->root = json_pack("{s:o}", "error", vb_proto_error_object(e));
 	out_flush(o);
 	return code;
+}
+
+/* ---- streaming -------------------------------------------------------------- */
+
+#define STREAM_BUF (64 * 1024)
+
+void out_stream(struct vb_out *o)
+{
+	if (!o->json || o->stream || o->depth > 0)
+		return;
+	json_decref(o->root);
+	o->root = NULL;
+	o->stream = true;
+	/* a large buffer: a pair list writes gigabytes */
+	o->buf = malloc(STREAM_BUF);
+	if (o->buf && setvbuf(o->fp, o->buf, _IOFBF, STREAM_BUF) != 0) {
+		free(o->buf);
+		o->buf = NULL;
+	}
+}
+
+static void put(struct vb_out *o, const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, o->fp);
+}
+
+static void put_indent(struct vb_out *o, int level)
+{
+	static const char spaces[] = "                                ";
+
+	putc_unlocked('\n', o->fp);
+	for (int i = 2 * level; i > 0; i -= (int)sizeof(spaces) - 1)
+		put(o, spaces, i < (int)sizeof(spaces) - 1 ? (size_t)i : sizeof(spaces) - 1);
+}
+
+/* A JSON string as jansson writes it: ", \ and control characters
+ * escaped (\u00XX in upper case but for \b \f \n \r \t), every other byte
+ * as it is, and a byte that is not well-formed UTF-8 as U+FFFD. */
+static void put_string(struct vb_out *o, const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str, *run = p;
+	char esc[8];
+
+	putc_unlocked('"', o->fp);
+	for (;;) {
+		unsigned char c = *p;
+		size_t n;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			p++;
+			continue;
+		}
+		put(o, (const char *)run, (size_t)(p - run));
+		if (!c)
+			break;
+		if (c >= 0x80) {
+			n = utf8_seq(p);
+			if (n)
+				put(o, (const char *)p, n);
+			else
+				put(o, "\xef\xbf\xbd", 3);
+			p += n ? n : 1;
+		} else {
+			switch (c) {
+			case '"': put(o, "\\\"", 2); break;
+			case '\\': put(o, "\\\\", 2); break;
+			case '\b': put(o, "\\b", 2); break;
+			case '\f': put(o, "\\f", 2); break;
+			case '\n': put(o, "\\n", 2); break;
+			case '\r': put(o, "\\r", 2); break;
+			case '\t': put(o, "\\t", 2); break;
+			default:
+				snprintf(esc, sizeof(esc), "\\u%04X", c);
+				put(o, esc, 6);
+			}
+			p++;
+		}
+		run = p;
+	}
+	putc_unlocked('"', o->fp);
+}
+
+/* Before a member: the separator and, in an object, its key.  False when
+ * the member is dropped (muted container, or no key in an object). */
+static bool stream_member(struct vb_out *o, const char *key)
+{
+	struct stream_level *l;
+
+	if (o->sdepth == 0)
+		return true;
+	l = &o->st[o->sdepth - 1];
+	if (l->muted || (!l->array && !key))
+		return false;
+	if (l->n++)
+		putc_unlocked(',', o->fp);
+	if (o->pretty)
+		put_indent(o, o->sdepth);
+	if (!l->array) {
+		put_string(o, key);
+		put(o, o->pretty ? ": " : ":", o->pretty ? 2 : 1);
+	}
+	return true;
+}
+
+static void stream_open(struct vb_out *o, const char *key, bool array)
+{
+	bool muted = o->sdepth >= OUT_MAX_DEPTH || !stream_member(o, key);
+
+	if (o->sdepth >= OUT_MAX_DEPTH)
+		return;
+	if (o->sdepth > 0 && o->st[o->sdepth - 1].muted)
+		muted = true;
+	o->st[o->sdepth++] = (struct stream_level){ .array = array, .muted = muted };
+	if (!muted) {
+		putc_unlocked(array ? '[' : '{', o->fp);
+		o->streamed = true;
+	}
+}
+
+static void stream_close(struct vb_out *o)
+{
+	struct stream_level *l;
+
+	if (o->sdepth == 0)
+		return;
+	l = &o->st[--o->sdepth];
+	if (l->muted)
+		return;
+	if (o->pretty && l->n)
+		put_indent(o, o->sdepth);
+	putc_unlocked(l->array ? ']' : '}', o->fp);
+	if (o->sdepth == 0) {
+		putc_unlocked('\n', o->fp);
+		fflush(o->fp);
+	}
+}
+
+static void stream_scalar(struct vb_out *o, const char *key, const char *lit)
+{
+	if (!stream_member(o, key))
+		return;
+	put(o, lit, strlen(lit));
+	if (o->sdepth == 0)
+		putc_unlocked('\n', o->fp);
+	o->streamed = true;
+}
+
+static void stream_string(struct vb_out *o, const char *key, const char *val)
+{
+	if (!stream_member(o, key))
+		return;
+	put_string(o, val);
+	if (o->sdepth == 0)
+		putc_unlocked('\n', o->fp);
+	o->streamed = true;
+}
+
+/* A prebuilt value, member by member (so that it is indented in place). */
+static void stream_json(struct vb_out *o, const char *key, json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	char *lit;
+
+	if (!v)
+		return;
+	if (json_is_object(v)) {
+		stream_open(o, key, false);
+		json_object_foreach(v, k, x)
+			stream_json(o, k, x);
+		stream_close(o);
+	} else if (json_is_array(v)) {
+		stream_open(o, key, true);
+		json_array_foreach(v, i, x)
+			stream_json(o, OUT_ITEM, x);
+		stream_close(o);
+	} else if (json_is_string(v)) {
+		stream_string(o, key, json_string_value(v));
+	} else if ((lit = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT))) {
+		stream_scalar(o, key, lit);
+		free(lit);
+	}
 }
