@@ -529,7 +529,7 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		cli->out = out_new(stdout, true, cli->pretty);
 	}
 	/* names only where they are printed: the text tree */
-	if (vb_topo_load(&cli->sys, VB_PCI_NO_DETAILS | (a.format == FMT_TEXT && !a.matrix ? VB_PCI_NAMES : 0),
+	if (vb_topo_load(&cli->sys, VB_PCI_NO_EXTRA | VB_PCI_NO_VFIO | (a.format == FMT_TEXT && !a.matrix ? VB_PCI_NAMES : 0),
 			 &t, &e) < 0)
 		return cli_fail(cli, &e);
 	if (make_view(&a, &t, &v, &e) < 0) {

@@ -35,7 +35,8 @@ struct vb_out {
 	bool streamed; /* something was written that way */
 	int sdepth;
 	struct stream_level st[OUT_MAX_DEPTH];
-	char *buf;    /* the stream's stdio buffer */
+	char *buf;    /* the stream's own buffer (any FILE: a memstream too) */
+	size_t blen;
 };
 
 struct vb_out *out_new(FILE *fp, bool json, bool pretty)
@@ -86,6 +87,7 @@ static void stream_close(struct vb_out *o);
 static void stream_scalar(struct vb_out *o, const char *key, const char *lit);
 static void stream_string(struct vb_out *o, const char *key, const char *val);
 static void stream_json(struct vb_out *o, const char *key, json_t *v);
+static void put_flush(struct vb_out *o);
 
 static void open_container(struct vb_out *o, const char *key, json_t *c)
 {
@@ -245,14 +247,29 @@ void out_str_or_null(struct vb_out *o, const char *key, const char *fmt, const c
 	out_str(o, key, fmt, val && *val ? val : NULL);
 }
 
+/* v in decimal, '-' first when neg, ending at end[-1] (a NUL): its start. */
+static char *decimal(unsigned long long v, bool neg, char *end)
+{
+	char *p = end;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	return p;
+}
+
 void out_int(struct vb_out *o, const char *key, const char *fmt, long long val)
 {
 	char num[24];
 
 	if (o->stream) {
-		snprintf(num, sizeof(num), "%lld", val);
 		if (key)
-			stream_scalar(o, key, num);
+			stream_scalar(o, key, decimal(val < 0 ? -(unsigned long long)val : (unsigned long long)val,
+						      val < 0, num + sizeof(num)));
 	} else if (o->json) {
 		if (key)
 			attach(o, key, json_integer(val));
@@ -267,11 +284,12 @@ void out_uint(struct vb_out *o, const char *key, const char *fmt, unsigned long 
 
 	if (o->stream) {
 		/* as the tree writes it: above LLONG_MAX a string */
-		snprintf(num, sizeof(num), "%llu", val);
+		char *d = decimal(val, false, num + sizeof(num));
+
 		if (key && val > (unsigned long long)LLONG_MAX)
-			stream_string(o, key, num);
+			stream_string(o, key, d);
 		else if (key)
-			stream_scalar(o, key, num);
+			stream_scalar(o, key, d);
 	} else if (o->json) {
 		/* jansson integers are signed 64-bit; larger values become
 		 * strings rather than wrapping. */
@@ -367,13 +385,12 @@ void out_free(struct vb_out *o)
 		return;
 	while (o->stream && o->sdepth > 0)
 		stream_close(o);
+	if (o->stream)
+		put_flush(o);
 	while (o->depth > 0)
 		close_container(o);
 	out_flush(o);
-	if (o->buf) {
-		setvbuf(o->fp, NULL, _IOFBF, BUFSIZ); /* o->buf is about to go */
-		free(o->buf);
-	}
+	free(o->buf);
 	free(o);
 }
 
@@ -384,6 +401,8 @@ int out_error(struct vb_out *o, const struct vb_err *e)
 
 	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", subject, subject[0] ? ": " : "", e->msg,
 		e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
+	if (o && o->stream)
+		put_flush(o);
 	if (!o || !o->json || o->streamed)
 		return code; /* a streamed value is out already: stderr says it */
 	out_discard(o);
@@ -403,24 +422,46 @@ void out_stream(struct vb_out *o)
 	json_decref(o->root);
 	o->root = NULL;
 	o->stream = true;
-	/* a large buffer: a pair list writes gigabytes */
-	o->buf = malloc(STREAM_BUF);
-	if (o->buf && setvbuf(o->fp, o->buf, _IOFBF, STREAM_BUF) != 0) {
-		free(o->buf);
-		o->buf = NULL;
-	}
+	o->buf = malloc(STREAM_BUF); /* without it, straight to the FILE */
+	o->blen = 0;
+}
+
+static void put_flush(struct vb_out *o)
+{
+	if (o->blen)
+		fwrite(o->buf, 1, o->blen, o->fp);
+	o->blen = 0;
 }
 
 static void put(struct vb_out *o, const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, o->fp);
+	if (!o->buf) {
+		fwrite(s, 1, n, o->fp);
+		return;
+	}
+	if (o->blen + n > STREAM_BUF)
+		put_flush(o);
+	if (n > STREAM_BUF) {
+		fwrite(s, 1, n, o->fp);
+		return;
+	}
+	memcpy(o->buf + o->blen, s, n);
+	o->blen += n;
+}
+
+static void put_char(struct vb_out *o, char c)
+{
+	if (o->buf && o->blen < STREAM_BUF)
+		o->buf[o->blen++] = c;
+	else
+		put(o, &c, 1);
 }
 
 static void put_indent(struct vb_out *o, int level)
 {
 	static const char spaces[] = "                                ";
 
-	putc_unlocked('\n', o->fp);
+	put_char(o, '\n');
 	for (int i = 2 * level; i > 0; i -= (int)sizeof(spaces) - 1)
 		put(o, spaces, i < (int)sizeof(spaces) - 1 ? (size_t)i : sizeof(spaces) - 1);
 }
@@ -428,48 +469,51 @@ static void put_indent(struct vb_out *o, int level)
 /* A JSON string as jansson writes it: ", \ and control characters
  * escaped (\u00XX in upper case but for \b \f \n \r \t), every other byte
  * as it is, and a byte that is not well-formed UTF-8 as U+FFFD. */
+/* Bytes that a JSON string writes as they are: printable ASCII but " and \ */
+static const bool plain[256] = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true,
+				  [0x5d ... 0x7f] = true }; /* but 0x22 " and 0x5c \\ */
+#define plain_byte(c) plain[(unsigned char)(c)]
+
 static void put_string(struct vb_out *o, const char *str)
 {
-	const unsigned char *p = (const unsigned char *)str, *run = p;
+	const unsigned char *p = (const unsigned char *)str, *run;
 	char esc[8];
 
-	putc_unlocked('"', o->fp);
+	put_char(o, '"');
 	for (;;) {
-		unsigned char c = *p;
-		size_t n;
-
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		/* the common case: a run of plain bytes, copied at once */
+		for (run = p; plain_byte(*p) && plain_byte(p[1]) && plain_byte(p[2]) && plain_byte(p[3]);)
+			p += 4;
+		while (plain_byte(*p))
 			p++;
-			continue;
-		}
 		put(o, (const char *)run, (size_t)(p - run));
-		if (!c)
+		if (!*p)
 			break;
-		if (c >= 0x80) {
-			n = utf8_seq(p);
+		if (*p >= 0x80) {
+			size_t n = utf8_seq(p);
+
 			if (n)
 				put(o, (const char *)p, n);
 			else
 				put(o, "\xef\xbf\xbd", 3);
 			p += n ? n : 1;
-		} else {
-			switch (c) {
-			case '"': put(o, "\\\"", 2); break;
-			case '\\': put(o, "\\\\", 2); break;
-			case '\b': put(o, "\\b", 2); break;
-			case '\f': put(o, "\\f", 2); break;
-			case '\n': put(o, "\\n", 2); break;
-			case '\r': put(o, "\\r", 2); break;
-			case '\t': put(o, "\\t", 2); break;
-			default:
-				snprintf(esc, sizeof(esc), "\\u%04X", c);
-				put(o, esc, 6);
-			}
-			p++;
+			continue;
 		}
-		run = p;
+		switch (*p) {
+		case '"': put(o, "\\\"", 2); break;
+		case '\\': put(o, "\\\\", 2); break;
+		case '\b': put(o, "\\b", 2); break;
+		case '\f': put(o, "\\f", 2); break;
+		case '\n': put(o, "\\n", 2); break;
+		case '\r': put(o, "\\r", 2); break;
+		case '\t': put(o, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", *p);
+			put(o, esc, 6);
+		}
+		p++;
 	}
-	putc_unlocked('"', o->fp);
+	put_char(o, '"');
 }
 
 /* Before a member: the separator and, in an object, its key.  False when
@@ -484,7 +528,7 @@ static bool stream_member(struct vb_out *o, const char *key)
 	if (l->muted || (!l->array && !key))
 		return false;
 	if (l->n++)
-		putc_unlocked(',', o->fp);
+		put_char(o, ',');
 	if (o->pretty)
 		put_indent(o, o->sdepth);
 	if (!l->array) {
@@ -504,7 +548,7 @@ static void stream_open(struct vb_out *o, const char *key, bool array)
 		muted = true;
 	o->st[o->sdepth++] = (struct stream_level){ .array = array, .muted = muted };
 	if (!muted) {
-		putc_unlocked(array ? '[' : '{', o->fp);
+		put_char(o, array ? '[' : '{');
 		o->streamed = true;
 	}
 }
@@ -520,9 +564,10 @@ static void stream_close(struct vb_out *o)
 		return;
 	if (o->pretty && l->n)
 		put_indent(o, o->sdepth);
-	putc_unlocked(l->array ? ']' : '}', o->fp);
+	put_char(o, l->array ? ']' : '}');
 	if (o->sdepth == 0) {
-		putc_unlocked('\n', o->fp);
+		put_char(o, '\n');
+		put_flush(o);
 		fflush(o->fp);
 	}
 }
@@ -532,8 +577,10 @@ static void stream_scalar(struct vb_out *o, const char *key, const char *lit)
 	if (!stream_member(o, key))
 		return;
 	put(o, lit, strlen(lit));
-	if (o->sdepth == 0)
-		putc_unlocked('\n', o->fp);
+	if (o->sdepth == 0) {
+		put_char(o, '\n');
+		put_flush(o);
+	}
 	o->streamed = true;
 }
 
@@ -542,8 +589,10 @@ static void stream_string(struct vb_out *o, const char *key, const char *val)
 	if (!stream_member(o, key))
 		return;
 	put_string(o, val);
-	if (o->sdepth == 0)
-		putc_unlocked('\n', o->fp);
+	if (o->sdepth == 0) {
+		put_char(o, '\n');
+		put_flush(o);
+	}
 	o->streamed = true;
 }
 
