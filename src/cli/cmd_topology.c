@@ -271,16 +271,48 @@ static void print_tree(struct vb_out *o, const struct view *v)
 
 /* ---- matrix --------------------------------------------------------------- */
 
-static void cell(const struct vb_p2p_result *r, int a, int b, char *buf, size_t n)
+/* prefix, the distance in decimal, suffix: "HB4", "2?" (no printf: a
+ * matrix has N^2 cells) */
+static void cell_text(char *buf, const char *prefix, int distance, const char *suffix)
+{
+	char digits[12];
+	int n = 0;
+	unsigned d = distance < 0 ? 0 : (unsigned)distance;
+
+	do {
+		digits[n++] = (char)('0' + d % 10);
+		d /= 10;
+	} while (d && n < (int)sizeof(digits));
+	buf = stpcpy(buf, prefix);
+	while (n)
+		*buf++ = digits[--n];
+	strcpy(buf, suffix);
+}
+
+/* buf: at least 16 bytes */
+static void cell(const struct vb_p2p_result *r, int a, int b, char *buf)
 {
 	if (a == b)
-		snprintf(buf, n, "SELF");
+		strcpy(buf, "SELF");
 	else if (r->verdict == VB_P2P_BUS_ADDR)
-		snprintf(buf, n, "%d%s", r->distance, r->uncertain ? "?" : "");
+		cell_text(buf, "", r->distance, r->uncertain ? "?" : "");
 	else if (r->verdict == VB_P2P_THRU_HOST_BRIDGE)
-		snprintf(buf, n, "HB%d", r->distance);
+		cell_text(buf, "HB", r->distance, "");
 	else
-		snprintf(buf, n, "X%s", r->uncertain ? "?" : "");
+		strcpy(buf, r->uncertain ? "X?" : "X");
+}
+
+/* " %-5s" of a cell, appended at *len (a row is written at once: a
+ * printf per cell was most of what the matrix added to the tree). */
+static void put_cell(char *row, size_t *len, const char *c)
+{
+	size_t n = strlen(c);
+
+	row[(*len)++] = ' ';
+	memcpy(row + *len, c, n);
+	*len += n;
+	for (; n < 5; n++)
+		row[(*len)++] = ' ';
 }
 
 static void print_matrix(struct vb_out *o, const struct view *v)
@@ -288,20 +320,27 @@ static void print_matrix(struct vb_out *o, const struct view *v)
 	const struct vb_topo *t = v->t;
 	struct vb_p2p_result r;
 	char buf[16];
+	/* a cell is at most 1 + 15 bytes (buf) */
+	char *row = malloc((size_t)v->neps * 16 + 64);
+	size_t len;
 
+	if (!row)
+		return;
 	out_text(o, "%-6s", "");
 	for (int j = 0; j < v->neps; j++)
 		out_text(o, " %-5s", (snprintf(buf, sizeof(buf), "D%d", j), buf));
 	out_text(o, "  DEVICE\n");
 	for (int i = 0; i < v->neps; i++) {
-		out_text(o, "%-6s", (snprintf(buf, sizeof(buf), "D%d", i), buf));
+		len = (size_t)snprintf(row, 64, "%-6s", (snprintf(buf, sizeof(buf), "D%d", i), buf));
 		for (int j = 0; j < v->neps; j++) {
 			vb_p2p_pair(&t->model, v->eps[i], v->eps[j], &r);
-			cell(&r, i, j, buf, sizeof(buf));
-			out_text(o, " %-5s", buf);
+			cell(&r, i, j, buf);
+			put_cell(row, &len, buf);
 		}
-		out_text(o, "  %s %s\n", t->devs.v[v->eps[i]].name, t->devs.v[v->eps[i]].driver);
+		row[len] = '\0';
+		out_text(o, "%s  %s %s\n", row, t->devs.v[v->eps[i]].name, t->devs.v[v->eps[i]].driver);
 	}
+	free(row);
 	out_text(o, "\nLegend:\n"
 		    "  SELF  the same function\n"
 		    "  N     bus-addr: P2P stays in the PCIe fabric, N = the kernel's distance\n"
