@@ -36,6 +36,12 @@ bash_complete() {
 	! grep -qx -- --batch <<<"$output"
 }
 
+@test "bash: topology offers --pairs and --matrix" {
+	run bash_complete vfiobuf topology --
+	grep -qx -- --pairs <<<"$output"
+	grep -qx -- --matrix <<<"$output"
+}
+
 @test "bash: --sysfs-root completes directories" {
 	cd "$BATS_TEST_TMPDIR" && mkdir -p sysroot && touch sysfile
 	run bash_complete vfiobuf --sysfs-root sys

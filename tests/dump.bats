@@ -169,10 +169,10 @@ vfiobuf_parents() {
 	local pairs=0 differ=0
 	for n in $TREES; do
 		root=$(fixture "$n")
-		live=$("$VB" --sysfs-root "$root/sys" topology -j |
+		live=$("$VB" --sysfs-root "$root/sys" topology -j --pairs |
 			jq -c '[.pairs[] | {key: "\(.provider) \(.client)", value: .verdict}] | from_entries')
 		for x in x xxx xxxx; do
-			got=$("$VB" -F "$BATS_FILE_TMPDIR/$n.$x" topology -j)
+			got=$("$VB" -F "$BATS_FILE_TMPDIR/$n.$x" topology -j --pairs)
 			# never a different certain answer
 			bad=$(jq -c --argjson live "$live" '[.pairs[] | select(.uncertain == false
 				and .verdict != $live["\(.provider) \(.client)"])]' <<<"$got")

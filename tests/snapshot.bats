@@ -40,7 +40,7 @@ endpoints() {
 	for f in $FIXTURES; do
 		root=$(fixture "$f")
 		s=$(snap "$f")
-		for c in "list -j" "topology -j" "topology -j --matrix" "doctor -j --no-probe"; do
+		for c in "list -j" "topology -j" "topology -j --pairs" "topology -j --matrix" "doctor -j --no-probe"; do
 			# shellcheck disable=SC2086
 			live=$("$VB" --sysfs-root "$root/sys" $c 2>&1) || true
 			# shellcheck disable=SC2086

@@ -106,14 +106,33 @@ pairj() { vb distance -j "$1" "$2"; }
 	grep -q '^  X     not-supported' <<<"$output"
 }
 
-@test "topology -j: nodes, edges and every pair" {
+@test "topology --pairs in text: a line per endpoint pair after the tree" {
+	root=$(fixture server-2s)
+	run vb topology --pairs
+	[ "$status" -eq 0 ]
+	grep -q '^pci0000:00 host bridge' <<<"$output"
+	[ "$(grep -c '^0000:[0-9a-f:.]* -- 0000:[0-9a-f:.]*: [a-z-]*, [0-9]*\( (uncertain)\)\?$' <<<"$output")" -eq 28 ]
+	run vb -j distance 03:00.0 04:00.0
+	want="0000:03:00.0 -- 0000:04:00.0: $(jq -r '"\(.verdict), \(.distance)"' <<<"$output")"
+	run vb topology --pairs
+	grep -qx -- "$want" <<<"$output"
+}
+
+@test "topology -j: nodes, edges, and every pair with --pairs" {
 	root=$(fixture server-2s)
 	run vb topology -j
 	[ "$status" -eq 0 ]
 	assert_schema topology
+	echo "$output" | jq -e 'has("pairs") | not'
 	n=$(echo "$output" | jq '[.nodes[] | select(.endpoint)] | length')
 	[ "$n" -eq 8 ]
+	tree=$output
+	run vb topology -j --pairs
+	[ "$status" -eq 0 ]
+	assert_schema topology
 	echo "$output" | jq -e --argjson n "$n" '(.pairs | length) == ($n * ($n - 1) / 2)'
+	# the same document but for the pairs
+	[ "$(echo "$output" | jq -c 'del(.pairs)')" = "$(echo "$tree" | jq -c .)" ]
 	echo "$output" | jq -e '.edges | any(.from == "0000:01:00.0" and .to == "0000:02:00.0")'
 	echo "$output" | jq -e '.host_bridges | map(.whitelisted) == [true, false]'
 	echo "$output" | jq -e '.cpu.vendor == "GenuineIntel" and .cpu.p2p_any_host_bridge == false'

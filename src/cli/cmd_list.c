@@ -177,7 +177,9 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	}
 	if (a.server)
 		return cli_broker_list(cli, a.server);
-	p = cli_pci_open(cli, a.numeric ? 0 : VB_PCI_NAMES, &e);
+	/* the table shows no revision, subsystem or override: not read for it */
+	p = cli_pci_open(cli, (a.numeric ? 0 : VB_PCI_NAMES) | (out_is_json(cli->out) ? 0 : VB_PCI_NO_EXTRA),
+			 &e);
 	if (!p)
 		return cli_fail(cli, &e);
 	if (vb_pci_scan(p, &l, &e) < 0) {
@@ -197,17 +199,28 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	if (!vb_sys_is_dump(&cli->sys) && vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
 		vb_err_clear(&e);
 	for (size_t i = 0; i < l.n; i++)
-		if (selected(&a, &l.v[i]))
+		if (selected(&a, &l.v[i])) {
 			widen(&w, &l.v[i]);
-	out_open_array(cli->out, NULL);
+			shown++;
+		}
 	if (!cli->quiet)
 		out_text(cli->out, "%-*s  %-9s  %-4s  %-*s  %-5s  %-4s  %-*s  %-*s  %s\n", w.dev,
 			 "DEVICE", "ID", "CLS", w.drv, "DRIVER", "GROUP", "NUMA", w.vfio, "VFIO",
 			 w.bars, "BARS", "NAME");
+	if (!shown && !vb_selector_empty(&a.sel.sel)) {
+		vb_bind_state_free(&st);
+		cli_report_problems(cli, &l);
+		vb_devlist_free(&l);
+		vb_pci_close(p);
+		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
+		return cli_fail(cli, &e);
+	}
+	/* nothing can fail from here on: JSON is written as it is made */
+	out_stream(cli->out);
+	out_open_array(cli->out, NULL);
 	for (size_t i = 0; i < l.n; i++) {
 		if (!selected(&a, &l.v[i]))
 			continue;
-		shown++;
 		if (!cli->quiet)
 			print_row(cli->out, &st, &l.v[i], a.numeric, &w);
 		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
@@ -221,10 +234,5 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	cli_report_problems(cli, &l);
 	vb_devlist_free(&l);
 	vb_pci_close(p);
-	if (!shown && !vb_selector_empty(&a.sel.sel)) {
-		out_discard(cli->out);
-		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
-		return cli_fail(cli, &e);
-	}
 	return rc;
 }

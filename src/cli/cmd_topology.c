@@ -1,6 +1,7 @@
-/* cmd_topology: `vfiobuf topology [DEVICE…] [--all] [--matrix] [--format F]`:
+/* cmd_topology: `vfiobuf topology [DEVICE…] [--all] [--matrix] [--pairs] [--format F]`:
  * the PCI tree annotated for P2P (switches, root ports, host bridges, NUMA,
- * ACS), an N x N verdict matrix, JSON with every pair, or Graphviz DOT. */
+ * ACS), an N x N verdict matrix, JSON (the tree; every pair with --pairs,
+ * streamed), or Graphviz DOT. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,18 @@ enum topo_format { FMT_TEXT, FMT_JSON, FMT_DOT };
 
 struct topology_args {
 	struct cli_devsel sel;
-	bool all, matrix;
+	bool all, matrix, pairs;
 	enum topo_format format;
 };
 
-enum { OPT_FORMAT = 0x2000 };
+enum { OPT_FORMAT = 0x2000, OPT_PAIRS };
 
 static const struct argp_option topology_options[] = {
 	{ "all", 'a', 0, 0, "Every function, bridges and host bridges included", 0 },
 	{ "matrix", 'm', 0, 0, "An N x N matrix of verdicts between the endpoints", 0 },
+	{ "pairs", OPT_PAIRS, 0, 0,
+	  "Every pair of endpoints with its verdict (JSON: a streamed \"pairs\" array; text: a line each)",
+	  0 },
 	{ "format", OPT_FORMAT, "text|json|dot", 0,
 	  "Output format (json is the same as -j; dot is Graphviz)", 0 },
 	{ 0 }
@@ -42,6 +46,9 @@ static error_t topology_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'm':
 		a->matrix = true;
+		return 0;
+	case OPT_PAIRS:
+		a->pairs = true;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "text") == 0)
@@ -78,6 +85,9 @@ struct view {
 	bool *shown;    /* in the tree: selected, or an ancestor of one */
 	int *eps;       /* indexes of the selected endpoints */
 	int neps;
+	/* the shown tree as lists, in BDF order: a node's first child and
+	 * next sibling, a host bridge's first function on its root bus */
+	int *child, *sibling, *root;
 };
 
 static bool is_endpoint(const struct vb_device *d)
@@ -95,6 +105,35 @@ static bool matches(const struct topology_args *a, const struct vb_device *d)
 		if (vb_bdf_equal(&a->sel.bdfs[i], &d->bdf))
 			return true;
 	return false;
+}
+
+/* Children and roots of the shown tree as linked lists (built backwards
+ * so that each list runs in BDF order): printing walks them instead of
+ * scanning every function for each node's children. */
+static int link_shown(const struct vb_topo *t, struct view *v, struct vb_err *e)
+{
+	const struct vb_p2p_model *m = &t->model;
+	size_t n = t->devs.n;
+
+	v->child = malloc((n + 1) * sizeof(int));
+	v->sibling = malloc((n + 1) * sizeof(int));
+	v->root = malloc((m->nbridges + 1) * sizeof(int));
+	if (!v->child || !v->sibling || !v->root)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v->child[i] = v->sibling[i] = -1;
+	for (size_t h = 0; h < m->nbridges; h++)
+		v->root[h] = -1;
+	for (size_t k = n; k-- > 0;) {
+		int *head;
+
+		if (!v->shown[k])
+			continue;
+		head = m->nodes[k].up >= 0 ? &v->child[m->nodes[k].up] : &v->root[m->nodes[k].host_bridge];
+		v->sibling[k] = *head;
+		*head = (int)k;
+	}
+	return 0;
 }
 
 static int make_view(const struct topology_args *a, const struct vb_topo *t, struct view *v,
@@ -127,7 +166,7 @@ static int make_view(const struct topology_args *a, const struct vb_topo *t, str
 	}
 	if (v->neps == 0 && !vb_selector_empty(&a->sel.sel))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
-	return 0;
+	return link_shown(t, v, e);
 }
 
 static void free_view(struct view *v)
@@ -135,6 +174,9 @@ static void free_view(struct view *v)
 	free(v->endpoint);
 	free(v->shown);
 	free(v->eps);
+	free(v->child);
+	free(v->sibling);
+	free(v->root);
 }
 
 static const char *acs_word(const struct vb_device *d, const char *reason, char *buf, size_t n)
@@ -186,17 +228,8 @@ static void tree_node(struct vb_out *o, const struct view *v, int i, char *prefi
 		 acs, "");
 	(void)numa;
 	strcat(prefix, last ? "  " : "| ");
-	/* children: nodes whose upstream is i, in BDF order */
-	{
-		int lastchild = -1;
-
-		for (size_t c = 0; c < t->devs.n; c++)
-			if (t->model.nodes[c].up == i && v->shown[c])
-				lastchild = (int)c;
-		for (size_t c = 0; c < t->devs.n; c++)
-			if (t->model.nodes[c].up == i && v->shown[c])
-				tree_node(o, v, (int)c, prefix, (int)c == lastchild);
-	}
+	for (int c = v->child[i]; c >= 0; c = v->sibling[c])
+		tree_node(o, v, c, prefix, v->sibling[c] < 0);
 	prefix[plen] = '\0';
 }
 
@@ -208,18 +241,9 @@ static void print_tree(struct vb_out *o, const struct view *v)
 
 	for (size_t h = 0; h < m->nbridges; h++) {
 		const struct vb_p2p_host_bridge *b = &m->bridges[h];
-		int lastroot = -1;
-		bool same, any = false;
+		bool same;
 
-		for (size_t i = 0; i < t->devs.n; i++) {
-			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0)
-				continue;
-			if (v->shown[i]) {
-				lastroot = (int)i;
-				any = true;
-			}
-		}
-		if (!any)
+		if (v->root[h] < 0)
 			continue;
 		out_text(o, "%s host bridge%s", b->name,
 			 !b->synthesized ? ""
@@ -238,27 +262,57 @@ static void print_tree(struct vb_out *o, const struct view *v)
 		if (b->numa_node >= 0)
 			out_text(o, ", NUMA %d", b->numa_node);
 		out_text(o, "\n");
-		for (size_t i = 0; i < t->devs.n; i++) {
-			if (m->nodes[i].host_bridge != (int)h || m->nodes[i].up >= 0 || !v->shown[i])
-				continue;
+		for (int i = v->root[h]; i >= 0; i = v->sibling[i]) {
 			prefix[0] = '\0';
-			tree_node(o, v, (int)i, prefix, (int)i == lastroot);
+			tree_node(o, v, i, prefix, v->sibling[i] < 0);
 		}
 	}
 }
 
 /* ---- matrix --------------------------------------------------------------- */
 
-static void cell(const struct vb_p2p_result *r, int a, int b, char *buf, size_t n)
+/* prefix, the distance in decimal, suffix: "HB4", "2?" (no printf: a
+ * matrix has N^2 cells) */
+static void cell_text(char *buf, const char *prefix, int distance, const char *suffix)
+{
+	char digits[12];
+	int n = 0;
+	unsigned d = distance < 0 ? 0 : (unsigned)distance;
+
+	do {
+		digits[n++] = (char)('0' + d % 10);
+		d /= 10;
+	} while (d && n < (int)sizeof(digits));
+	buf = stpcpy(buf, prefix);
+	while (n)
+		*buf++ = digits[--n];
+	strcpy(buf, suffix);
+}
+
+/* buf: at least 16 bytes */
+static void cell(const struct vb_p2p_result *r, int a, int b, char *buf)
 {
 	if (a == b)
-		snprintf(buf, n, "SELF");
+		strcpy(buf, "SELF");
 	else if (r->verdict == VB_P2P_BUS_ADDR)
-		snprintf(buf, n, "%d%s", r->distance, r->uncertain ? "?" : "");
+		cell_text(buf, "", r->distance, r->uncertain ? "?" : "");
 	else if (r->verdict == VB_P2P_THRU_HOST_BRIDGE)
-		snprintf(buf, n, "HB%d", r->distance);
+		cell_text(buf, "HB", r->distance, "");
 	else
-		snprintf(buf, n, "X%s", r->uncertain ? "?" : "");
+		strcpy(buf, r->uncertain ? "X?" : "X");
+}
+
+/* " %-5s" of a cell, appended at *len (a row is written at once: a
+ * printf per cell was most of what the matrix added to the tree). */
+static void put_cell(char *row, size_t *len, const char *c)
+{
+	size_t n = strlen(c);
+
+	row[(*len)++] = ' ';
+	memcpy(row + *len, c, n);
+	*len += n;
+	for (; n < 5; n++)
+		row[(*len)++] = ' ';
 }
 
 static void print_matrix(struct vb_out *o, const struct view *v)
@@ -266,20 +320,27 @@ static void print_matrix(struct vb_out *o, const struct view *v)
 	const struct vb_topo *t = v->t;
 	struct vb_p2p_result r;
 	char buf[16];
+	/* a cell is at most 1 + 15 bytes (buf) */
+	char *row = malloc((size_t)v->neps * 16 + 64);
+	size_t len;
 
+	if (!row)
+		return;
 	out_text(o, "%-6s", "");
 	for (int j = 0; j < v->neps; j++)
 		out_text(o, " %-5s", (snprintf(buf, sizeof(buf), "D%d", j), buf));
 	out_text(o, "  DEVICE\n");
 	for (int i = 0; i < v->neps; i++) {
-		out_text(o, "%-6s", (snprintf(buf, sizeof(buf), "D%d", i), buf));
+		len = (size_t)snprintf(row, 64, "%-6s", (snprintf(buf, sizeof(buf), "D%d", i), buf));
 		for (int j = 0; j < v->neps; j++) {
 			vb_p2p_pair(&t->model, v->eps[i], v->eps[j], &r);
-			cell(&r, i, j, buf, sizeof(buf));
-			out_text(o, " %-5s", buf);
+			cell(&r, i, j, buf);
+			put_cell(row, &len, buf);
 		}
-		out_text(o, "  %s %s\n", t->devs.v[v->eps[i]].name, t->devs.v[v->eps[i]].driver);
+		row[len] = '\0';
+		out_text(o, "%s  %s %s\n", row, t->devs.v[v->eps[i]].name, t->devs.v[v->eps[i]].driver);
 	}
+	free(row);
 	out_text(o, "\nLegend:\n"
 		    "  SELF  the same function\n"
 		    "  N     bus-addr: P2P stays in the PCIe fabric, N = the kernel's distance\n"
@@ -365,7 +426,7 @@ static void warnings_json(struct vb_out *o, const struct vb_topo *t)
 	out_close_array(o);
 }
 
-static void print_json(struct vb_out *o, const struct view *v)
+static void print_json(struct vb_out *o, const struct view *v, bool with_pairs)
 {
 	const struct vb_topo *t = v->t;
 	const struct vb_p2p_model *m = &t->model;
@@ -418,18 +479,36 @@ static void print_json(struct vb_out *o, const struct view *v)
 	}
 	out_close_array(o);
 	/* the verdict is symmetric (the path and its ACS ports are the same
-	 * both ways), so each unordered pair once */
-	out_open_array(o, "pairs");
+	 * both ways), so each unordered pair once; N^2/2 of them, streamed */
+	if (with_pairs) {
+		out_open_array(o, "pairs");
+		for (int i = 0; i < v->neps; i++)
+			for (int j = i + 1; j < v->neps; j++) {
+				vb_p2p_pair(m, v->eps[i], v->eps[j], &r);
+				out_open_object(o, OUT_ITEM);
+				cli_p2p_pair_json_brief(o, t, v->eps[i], v->eps[j], &r);
+				out_close_object(o);
+			}
+		out_close_array(o);
+	}
+	warnings_json(o, t);
+	out_close_object(o);
+}
+
+/* The pairs as text, a line each after the tree or the matrix. */
+static void print_pairs(struct vb_out *o, const struct view *v)
+{
+	const struct vb_p2p_model *m = &v->t->model;
+	struct vb_p2p_result r;
+
+	out_text(o, "\nPairs (provider -- client: verdict, distance):\n");
 	for (int i = 0; i < v->neps; i++)
 		for (int j = i + 1; j < v->neps; j++) {
 			vb_p2p_pair(m, v->eps[i], v->eps[j], &r);
-			out_open_object(o, OUT_ITEM);
-			cli_p2p_pair_json_brief(o, t, v->eps[i], v->eps[j], &r);
-			out_close_object(o);
+			out_text(o, "%s -- %s: %s, %d%s\n", m->nodes[v->eps[i]].name,
+				 m->nodes[v->eps[j]].name, vb_p2p_verdict_name(r.verdict), r.distance,
+				 r.uncertain ? " (uncertain)" : "");
 		}
-	out_close_array(o);
-	warnings_json(o, t);
-	out_close_object(o);
 }
 
 /* ---- DOT --------------------------------------------------------------------- */
@@ -488,7 +567,9 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		out_free(cli->out);
 		cli->out = out_new(stdout, true, cli->pretty);
 	}
-	if (vb_topo_load(&cli->sys, a.format == FMT_JSON ? 0 : VB_PCI_NAMES, &t, &e) < 0)
+	/* names only where they are printed: the text tree */
+	if (vb_topo_load(&cli->sys, VB_PCI_NO_EXTRA | VB_PCI_NO_VFIO | (a.format == FMT_TEXT && !a.matrix ? VB_PCI_NAMES : 0),
+			 &t, &e) < 0)
 		return cli_fail(cli, &e);
 	if (make_view(&a, &t, &v, &e) < 0) {
 		free_view(&v);
@@ -498,14 +579,20 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 	cli_report_problems(cli, &t.devs);
 	if (cli->quiet)
 		; /* -q prints nothing but errors: the exit status says it all */
-	else if (a.format == FMT_JSON)
-		print_json(cli->out, &v);
-	else if (a.format == FMT_DOT)
+	else if (a.format == FMT_JSON) {
+		/* nothing can fail from here on: write as it is made */
+		out_stream(cli->out);
+		print_json(cli->out, &v, a.pairs);
+	} else if (a.format == FMT_DOT)
 		print_dot(out_fp(cli->out), &v);
-	else if (a.matrix)
-		print_matrix(cli->out, &v);
-	else
-		print_tree(cli->out, &v);
+	else {
+		if (a.matrix)
+			print_matrix(cli->out, &v);
+		else
+			print_tree(cli->out, &v);
+		if (a.pairs)
+			print_pairs(cli->out, &v);
+	}
 	free_view(&v);
 	vb_topo_free(&t);
 	return 0;

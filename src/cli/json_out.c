@@ -2,6 +2,8 @@
  *
  * JSON mode keeps a small stack of open containers; every field call adds
  * to the innermost one.  Text mode prints with the caller's format.
+ * Streaming JSON (out_stream) writes each field as it comes instead, in
+ * the bytes jansson's dump would have written (compact, or indented by 2).
  */
 #include "json_out.h"
 
@@ -16,12 +18,25 @@
 
 #define OUT_MAX_DEPTH 32
 
+/* One open container of a streamed value. */
+struct stream_level {
+	bool array;
+	bool muted;      /* dropped, as the tree would drop it (no key in an object) */
+	unsigned long n; /* members written so far */
+};
+
 struct vb_out {
 	FILE *fp;
 	bool json, pretty;
 	int depth;
 	json_t *stack[OUT_MAX_DEPTH];
 	json_t *root; /* completed top-level value waiting for out_flush */
+	bool stream;  /* JSON written as it is made (out_stream) */
+	bool streamed; /* something was written that way */
+	int sdepth;
+	struct stream_level st[OUT_MAX_DEPTH];
+	char *buf;    /* the stream's own buffer (any FILE: a memstream too) */
+	size_t blen;
 };
 
 struct vb_out *out_new(FILE *fp, bool json, bool pretty)
@@ -67,8 +82,20 @@ static void attach(struct vb_out *o, const char *key, json_t *v)
 		json_decref(v);
 }
 
+static void stream_open(struct vb_out *o, const char *key, bool array);
+static void stream_close(struct vb_out *o);
+static void stream_scalar(struct vb_out *o, const char *key, const char *lit);
+static void stream_string(struct vb_out *o, const char *key, const char *val);
+static void stream_json(struct vb_out *o, const char *key, json_t *v);
+static void put_flush(struct vb_out *o);
+
 static void open_container(struct vb_out *o, const char *key, json_t *c)
 {
+	if (o->stream) {
+		stream_open(o, key, json_is_array(c));
+		json_decref(c);
+		return;
+	}
 	if (!o->json || o->depth >= OUT_MAX_DEPTH) {
 		json_decref(c);
 		return;
@@ -79,6 +106,10 @@ static void open_container(struct vb_out *o, const char *key, json_t *c)
 
 static void close_container(struct vb_out *o)
 {
+	if (o->stream) {
+		stream_close(o);
+		return;
+	}
 	if (!o->json || o->depth == 0)
 		return;
 	json_decref(o->stack[--o->depth]);
@@ -86,7 +117,10 @@ static void close_container(struct vb_out *o)
 
 void out_open_object(struct vb_out *o, const char *key)
 {
-	open_container(o, key, json_object());
+	if (o->stream)
+		stream_open(o, key, false);
+	else
+		open_container(o, key, json_object());
 }
 
 void out_close_object(struct vb_out *o)
@@ -96,7 +130,10 @@ void out_close_object(struct vb_out *o)
 
 void out_open_array(struct vb_out *o, const char *key)
 {
-	open_container(o, key, json_array());
+	if (o->stream)
+		stream_open(o, key, true);
+	else
+		open_container(o, key, json_array());
 }
 
 void out_close_array(struct vb_out *o)
@@ -192,7 +229,12 @@ static void text(struct vb_out *o, const char *fmt, ...)
 
 void out_str(struct vb_out *o, const char *key, const char *fmt, const char *val)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key && !val)
+			stream_scalar(o, key, "null");
+		else if (key)
+			stream_string(o, key, val);
+	} else if (o->json) {
 		if (key)
 			attach(o, key, val ? json_text(val) : json_null());
 	} else if (fmt) {
@@ -205,9 +247,30 @@ void out_str_or_null(struct vb_out *o, const char *key, const char *fmt, const c
 	out_str(o, key, fmt, val && *val ? val : NULL);
 }
 
+/* v in decimal, '-' first when neg, ending at end[-1] (a NUL): its start. */
+static char *decimal(unsigned long long v, bool neg, char *end)
+{
+	char *p = end;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	return p;
+}
+
 void out_int(struct vb_out *o, const char *key, const char *fmt, long long val)
 {
-	if (o->json) {
+	char num[24];
+
+	if (o->stream) {
+		if (key)
+			stream_scalar(o, key, decimal(val < 0 ? -(unsigned long long)val : (unsigned long long)val,
+						      val < 0, num + sizeof(num)));
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_integer(val));
 	} else if (fmt) {
@@ -217,7 +280,17 @@ void out_int(struct vb_out *o, const char *key, const char *fmt, long long val)
 
 void out_uint(struct vb_out *o, const char *key, const char *fmt, unsigned long long val)
 {
-	if (o->json) {
+	char num[24];
+
+	if (o->stream) {
+		/* as the tree writes it: above LLONG_MAX a string */
+		char *d = decimal(val, false, num + sizeof(num));
+
+		if (key && val > (unsigned long long)LLONG_MAX)
+			stream_string(o, key, d);
+		else if (key)
+			stream_scalar(o, key, d);
+	} else if (o->json) {
 		/* jansson integers are signed 64-bit; larger values become
 		 * strings rather than wrapping. */
 		if (key)
@@ -231,7 +304,10 @@ void out_uint(struct vb_out *o, const char *key, const char *fmt, unsigned long 
 
 void out_bool(struct vb_out *o, const char *key, const char *fmt, bool val)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key)
+			stream_scalar(o, key, val ? "true" : "false");
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_boolean(val));
 	} else if (fmt) {
@@ -241,7 +317,10 @@ void out_bool(struct vb_out *o, const char *key, const char *fmt, bool val)
 
 void out_null(struct vb_out *o, const char *key, const char *fmt)
 {
-	if (o->json) {
+	if (o->stream) {
+		if (key)
+			stream_scalar(o, key, "null");
+	} else if (o->json) {
 		if (key)
 			attach(o, key, json_null());
 	} else if (fmt) {
@@ -264,7 +343,10 @@ void out_text(struct vb_out *o, const char *fmt, ...)
 
 void out_json(struct vb_out *o, const char *key, json_t *val)
 {
-	if (o->json)
+	if (o->stream) {
+		stream_json(o, key, val);
+		json_decref(val);
+	} else if (o->json)
 		attach(o, key, val);
 	else
 		json_decref(val);
@@ -289,6 +371,8 @@ static void out_flush(struct vb_out *o)
 
 void out_discard(struct vb_out *o)
 {
+	if (o->stream)
+		return; /* what was streamed is out: the caller checks first */
 	while (o->depth > 0)
 		json_decref(o->stack[--o->depth]);
 	json_decref(o->root);
@@ -299,9 +383,14 @@ void out_free(struct vb_out *o)
 {
 	if (!o)
 		return;
+	while (o->stream && o->sdepth > 0)
+		stream_close(o);
+	if (o->stream)
+		put_flush(o);
 	while (o->depth > 0)
 		close_container(o);
 	out_flush(o);
+	free(o->buf);
 	free(o);
 }
 
@@ -312,10 +401,225 @@ int out_error(struct vb_out *o, const struct vb_err *e)
 
 	fprintf(stderr, "vfiobuf: %s%s%s%s%s\n", subject, subject[0] ? ": " : "", e->msg,
 		e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
-	if (!o || !o->json)
-		return code;
+	if (o && o->stream)
+		put_flush(o);
+	if (!o || !o->json || o->streamed)
+		return code; /* a streamed value is out already: stderr says it */
 	out_discard(o);
 	o->root = json_pack("{s:o}", "error", vb_proto_error_object(e));
 	out_flush(o);
 	return code;
+}
+
+/* ---- streaming -------------------------------------------------------------- */
+
+#define STREAM_BUF (64 * 1024)
+
+void out_stream(struct vb_out *o)
+{
+	if (!o->json || o->stream || o->depth > 0)
+		return;
+	json_decref(o->root);
+	o->root = NULL;
+	o->stream = true;
+	o->buf = malloc(STREAM_BUF); /* without it, straight to the FILE */
+	o->blen = 0;
+}
+
+static void put_flush(struct vb_out *o)
+{
+	if (o->blen)
+		fwrite(o->buf, 1, o->blen, o->fp);
+	o->blen = 0;
+}
+
+static void put(struct vb_out *o, const char *s, size_t n)
+{
+	if (!o->buf) {
+		fwrite(s, 1, n, o->fp);
+		return;
+	}
+	if (o->blen + n > STREAM_BUF)
+		put_flush(o);
+	if (n > STREAM_BUF) {
+		fwrite(s, 1, n, o->fp);
+		return;
+	}
+	memcpy(o->buf + o->blen, s, n);
+	o->blen += n;
+}
+
+static void put_char(struct vb_out *o, char c)
+{
+	if (o->buf && o->blen < STREAM_BUF)
+		o->buf[o->blen++] = c;
+	else
+		put(o, &c, 1);
+}
+
+static void put_indent(struct vb_out *o, int level)
+{
+	static const char spaces[] = "                                ";
+
+	put_char(o, '\n');
+	for (int i = 2 * level; i > 0; i -= (int)sizeof(spaces) - 1)
+		put(o, spaces, i < (int)sizeof(spaces) - 1 ? (size_t)i : sizeof(spaces) - 1);
+}
+
+/* A JSON string as jansson writes it: ", \ and control characters
+ * escaped (\u00XX in upper case but for \b \f \n \r \t), every other byte
+ * as it is, and a byte that is not well-formed UTF-8 as U+FFFD. */
+/* Bytes that a JSON string writes as they are: printable ASCII but " and \ */
+static const bool plain[256] = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true,
+				  [0x5d ... 0x7f] = true }; /* but 0x22 " and 0x5c \\ */
+#define plain_byte(c) plain[(unsigned char)(c)]
+
+static void put_string(struct vb_out *o, const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str, *run;
+	char esc[8];
+
+	put_char(o, '"');
+	for (;;) {
+		/* the common case: a run of plain bytes, copied at once */
+		for (run = p; plain_byte(*p) && plain_byte(p[1]) && plain_byte(p[2]) && plain_byte(p[3]);)
+			p += 4;
+		while (plain_byte(*p))
+			p++;
+		put(o, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		if (*p >= 0x80) {
+			size_t n = utf8_seq(p);
+
+			if (n)
+				put(o, (const char *)p, n);
+			else
+				put(o, "\xef\xbf\xbd", 3);
+			p += n ? n : 1;
+			continue;
+		}
+		switch (*p) {
+		case '"': put(o, "\\\"", 2); break;
+		case '\\': put(o, "\\\\", 2); break;
+		case '\b': put(o, "\\b", 2); break;
+		case '\f': put(o, "\\f", 2); break;
+		case '\n': put(o, "\\n", 2); break;
+		case '\r': put(o, "\\r", 2); break;
+		case '\t': put(o, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", *p);
+			put(o, esc, 6);
+		}
+		p++;
+	}
+	put_char(o, '"');
+}
+
+/* Before a member: the separator and, in an object, its key.  False when
+ * the member is dropped (muted container, or no key in an object). */
+static bool stream_member(struct vb_out *o, const char *key)
+{
+	struct stream_level *l;
+
+	if (o->sdepth == 0)
+		return true;
+	l = &o->st[o->sdepth - 1];
+	if (l->muted || (!l->array && !key))
+		return false;
+	if (l->n++)
+		put_char(o, ',');
+	if (o->pretty)
+		put_indent(o, o->sdepth);
+	if (!l->array) {
+		put_string(o, key);
+		put(o, o->pretty ? ": " : ":", o->pretty ? 2 : 1);
+	}
+	return true;
+}
+
+static void stream_open(struct vb_out *o, const char *key, bool array)
+{
+	bool muted = o->sdepth >= OUT_MAX_DEPTH || !stream_member(o, key);
+
+	if (o->sdepth >= OUT_MAX_DEPTH)
+		return;
+	if (o->sdepth > 0 && o->st[o->sdepth - 1].muted)
+		muted = true;
+	o->st[o->sdepth++] = (struct stream_level){ .array = array, .muted = muted };
+	if (!muted) {
+		put_char(o, array ? '[' : '{');
+		o->streamed = true;
+	}
+}
+
+static void stream_close(struct vb_out *o)
+{
+	struct stream_level *l;
+
+	if (o->sdepth == 0)
+		return;
+	l = &o->st[--o->sdepth];
+	if (l->muted)
+		return;
+	if (o->pretty && l->n)
+		put_indent(o, o->sdepth);
+	put_char(o, l->array ? ']' : '}');
+	if (o->sdepth == 0) {
+		put_char(o, '\n');
+		put_flush(o);
+		fflush(o->fp);
+	}
+}
+
+static void stream_scalar(struct vb_out *o, const char *key, const char *lit)
+{
+	if (!stream_member(o, key))
+		return;
+	put(o, lit, strlen(lit));
+	if (o->sdepth == 0) {
+		put_char(o, '\n');
+		put_flush(o);
+	}
+	o->streamed = true;
+}
+
+static void stream_string(struct vb_out *o, const char *key, const char *val)
+{
+	if (!stream_member(o, key))
+		return;
+	put_string(o, val);
+	if (o->sdepth == 0) {
+		put_char(o, '\n');
+		put_flush(o);
+	}
+	o->streamed = true;
+}
+
+/* A prebuilt value, member by member (so that it is indented in place). */
+static void stream_json(struct vb_out *o, const char *key, json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	char *lit;
+
+	if (!v)
+		return;
+	if (json_is_object(v)) {
+		stream_open(o, key, false);
+		json_object_foreach(v, k, x)
+			stream_json(o, k, x);
+		stream_close(o);
+	} else if (json_is_array(v)) {
+		stream_open(o, key, true);
+		json_array_foreach(v, i, x)
+			stream_json(o, OUT_ITEM, x);
+		stream_close(o);
+	} else if (json_is_string(v)) {
+		stream_string(o, key, json_string_value(v));
+	} else if ((lit = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT))) {
+		stream_scalar(o, key, lit);
+		free(lit);
+	}
 }

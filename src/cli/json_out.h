@@ -12,6 +12,12 @@
  * pass OUT_ITEM ("") as the key to append an element.  In JSON mode the tree is
  * built with jansson and written by out_free() (or replaced by the error
  * object of out_error()).
+ *
+ * Streaming: after out_stream() the same calls write each field at once
+ * (the same bytes the tree would give, compact or pretty), so an output of
+ * millions of objects takes no memory.  Call it before the top-level value,
+ * once every error that could replace the output is ruled out: what is
+ * streamed cannot be taken back (out_error then only says it on stderr).
  */
 #ifndef VB_JSON_OUT_H
 #define VB_JSON_OUT_H
@@ -29,6 +35,9 @@ struct vb_out;
 struct vb_out *out_new(FILE *fp, bool json, bool pretty);
 void out_free(struct vb_out *o); /* flushes what is pending */
 bool out_is_json(const struct vb_out *o);
+/* From here on, JSON is written as it is made (see above).  No-op in text
+ * mode or inside an open container. */
+void out_stream(struct vb_out *o);
 FILE *out_fp(const struct vb_out *o);
 
 void out_open_object(struct vb_out *o, const char *key);

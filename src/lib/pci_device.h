@@ -84,7 +84,8 @@ struct vb_device {
 					   PF's bus.  has_parent false on a root bus. */
 	char host_bridge[32];           /* "pci0000:00": nearest pci<dom>:<bus> dir */
 	bool host_bridge_synthesized;   /* the path names none: named from the root bus */
-	bool port_services;             /* PCIe port-service children (BDF:pcie0NN) in sysfs */
+	bool port_services;             /* PCIe port-service children (BDF:pcie0NN) in sysfs
+					   (looked for only on a bridge whose PCIe type is unknown) */
 	bool synthesized;               /* absent from bus/pci/devices: built from the
 					   sysfs path of a function below it */
 	bool captured;                  /* read from an lspci dump (-F), not the live

@@ -31,6 +31,20 @@ struct vb_pci {
 	jmp_buf jump;
 	struct vb_devlist dump_devs; /* a dump's functions, scanned once for lookups */
 	bool dump_scanned;
+	/* vb_vfio_driver_is_vfio() per driver name, asked once per scan: the
+	 * answer lists the driver's functions, so asking per function made a
+	 * scan quadratic in the functions bound to one driver */
+	struct vfio_verdict {
+		char driver[sizeof(((struct vb_device *)0)->driver)];
+		bool is_vfio;
+	} *vfio_cache;
+	size_t nvfio_cache;
+	/* the directory holding the last function read (its link's target
+	 * less the last component), open, and its real path: the functions
+	 * of one bus share it, and BDF order reads them one after another */
+	int parent_fd;
+	char parent_link[PATH_MAX];
+	char parent_real[PATH_MAX];
 };
 
 static __thread struct vb_pci *libpci_caller;
@@ -79,6 +93,7 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 	}
 	p->sys = s;
 	p->flags = flags;
+	p->parent_fd = -1;
 	if (vb_sys_is_dump(s))
 		return open_dump(p, e);
 	if (vb_sys_path(s, p->pci_path, sizeof(p->pci_path), "bus/pci") < 0 ||
@@ -119,6 +134,9 @@ void vb_pci_close(struct vb_pci *p)
 	if (!p)
 		return;
 	vb_devlist_free(&p->dump_devs);
+	free(p->vfio_cache);
+	if (p->parent_fd >= 0)
+		close(p->parent_fd);
 	pci_cleanup(p->acc);
 	free(p);
 }
@@ -191,12 +209,30 @@ static bool attr_hex(int dirfd, const char *name, unsigned long max, unsigned lo
 /* One line of a sysfs `resource` file into a BAR.  Returns 1 for a BAR,
  * 0 for an empty slot, -1 for an unparsable line, -2 for a range that
  * spans past 2^64. */
+/* One hex field as sscanf's %llx reads it, *pos moved past it. */
+static bool hex_field(const char **pos, unsigned long long *v)
+{
+	char *end;
+
+	*v = strtoull(*pos, &end, 16);
+	if (end == *pos)
+		return false;
+	*pos = end;
+	return true;
+}
+
 static int parse_resource_line(const char *line, int index, struct vb_bar *b)
 {
 	unsigned long long start, end, flags;
-	char extra;
+	const char *p = line;
 
-	if (sscanf(line, "%llx %llx %llx %c", &start, &end, &flags, &extra) != 3)
+	/* "%llx %llx %llx" and nothing after but blanks (a sscanf per line
+	 * was a tenth of the inventory's own CPU time) */
+	if (!hex_field(&p, &start) || !hex_field(&p, &end) || !hex_field(&p, &flags))
+		return -1;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+		p++;
+	if (*p)
 		return -1;
 	if (end <= start)
 		return 0; /* the kernel writes 0 0 0 for an unimplemented BAR */
@@ -294,7 +330,8 @@ static void apply_config(struct vb_device *v, const struct vb_cfg_facts *f, unsi
 
 /* Identity from the attributes, the kernel's view (it fixes some classes);
  * from the config header when an attribute is missing or garbage. */
-static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_facts *f)
+static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_facts *f,
+			  bool extra)
 {
 	unsigned long ven, dev, cls, x;
 	bool have_ven = attr_hex(dirfd, "vendor", 0xffff, &ven);
@@ -315,6 +352,10 @@ static void read_identity(int dirfd, struct vb_device *v, const struct vb_cfg_fa
 	v->vendor_id = (have_ven || f->header_ok) ? (uint16_t)ven : 0xffff;
 	v->device_id = (have_dev || f->header_ok) ? (uint16_t)dev : 0xffff;
 	v->class_code = (uint32_t)cls;
+	if (!extra) {
+		v->revision = f->revision;
+		return;
+	}
 	v->revision = attr_hex(dirfd, "revision", 0xff, &x) ? (uint8_t)x : f->revision;
 	if (attr_hex(dirfd, "subsystem_vendor", 0xffff, &x)) {
 		v->subsys_vendor_id = (uint16_t)x;
@@ -333,7 +374,7 @@ static int parse_int(const char *s, long lo, long hi, int dflt)
 	return errno || end == s || *end || x < lo || x > hi ? dflt : (int)x;
 }
 
-static void read_links(int dirfd, struct vb_device *v)
+static void read_links(int dirfd, struct vb_device *v, bool extra, bool vfio)
 {
 	char buf[256];
 	int n;
@@ -344,7 +385,7 @@ static void read_links(int dirfd, struct vb_device *v)
 		v->driver[0] = '\0';
 	} else if (n < 0)
 		v->driver[0] = '\0';
-	v->iommu_group = vb_readlink_base_at(dirfd, "iommu_group", buf, sizeof(buf)) > 0
+	v->iommu_group = vfio && vb_readlink_base_at(dirfd, "iommu_group", buf, sizeof(buf)) > 0
 				 ? parse_int(buf, 0, INT_MAX, -1)
 				 : -1;
 	v->numa_node = attr_read(dirfd, "numa_node", buf, sizeof(buf)) > 0
@@ -352,15 +393,39 @@ static void read_links(int dirfd, struct vb_device *v)
 			       : -1;
 	if (vb_readlink_base_at(dirfd, "physfn", buf, sizeof(buf)) > 0 && vb_bdf_parse(buf, &v->physfn) == 0)
 		v->is_vf = true;
-	if (attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
+	if (extra && attr_read(dirfd, "driver_override", buf, sizeof(buf)) > 0 &&
 	    strcmp(buf, "(null)") != 0)
 		snprintf(v->driver_override, sizeof(v->driver_override), "%.*s",
 			 (int)sizeof(v->driver_override) - 1, buf);
 }
 
+/* Whether driver is a VFIO driver, remembered per driver name for the
+ * life of p (a name that does not fit, or no memory, is simply asked). */
+static bool driver_is_vfio(struct vb_pci *p, const char *driver)
+{
+	struct vfio_verdict *nc;
+	bool yes;
+
+	for (size_t i = 0; i < p->nvfio_cache; i++)
+		if (strcmp(p->vfio_cache[i].driver, driver) == 0)
+			return p->vfio_cache[i].is_vfio;
+	yes = vb_vfio_driver_is_vfio(p->sys, driver);
+	if (strlen(driver) >= sizeof(nc->driver))
+		return yes;
+	nc = realloc(p->vfio_cache, (p->nvfio_cache + 1) * sizeof(*nc));
+	if (!nc)
+		return yes;
+	p->vfio_cache = nc;
+	snprintf(nc[p->nvfio_cache].driver, sizeof(nc->driver), "%s", driver);
+	nc[p->nvfio_cache++].is_vfio = yes;
+	return yes;
+}
+
 /* vfio-dev/vfioN (the VFIO cdev) and port-service children (BDF:pcie0NN):
- * one pass over the directory, only where they can exist. */
-static void read_children(int devfd, struct vb_device *v)
+ * one pass over the directory, only where they can exist and matter: the
+ * cdev under a VFIO driver, the port services where a root port is
+ * inferred (a bridge whose PCIe type was to be read and was not). */
+static void read_children(struct vb_pci *p, int devfd, struct vb_device *v, bool vfio)
 {
 	char sub[PATH_MAX];
 	int fd;
@@ -369,6 +434,10 @@ static void read_children(int devfd, struct vb_device *v)
 	size_t nl = strlen(v->name);
 
 	if (v->is_bridge) {
+		/* evidence for a root port whose PCIe type was not read: a
+		 * bridge whose type is known needs none */
+		if (!(p->flags & VB_PCI_CONFIG) || v->pcie_type != VB_PCIE_UNKNOWN)
+			return;
 		fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		dir = fd >= 0 ? fdopendir(fd) : NULL;
 		while (dir && (de = readdir(dir)))
@@ -381,6 +450,8 @@ static void read_children(int devfd, struct vb_device *v)
 			close(fd);
 		return;
 	}
+	if (!vfio || !v->driver[0] || !driver_is_vfio(p, v->driver))
+		return;
 	fd = openat(devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -463,14 +534,82 @@ static void read_topology_path(char *real, struct vb_device *v)
 	}
 }
 
-static void read_topology(struct vb_pci *p, struct vb_device *v)
+/* The kernel's name of an open directory (/proc/self/fd/N): its real
+ * path; false when /proc cannot say (not mounted, directory removed). */
+static bool fd_real_path(int fd, char *real, size_t n)
 {
-	char link[PATH_MAX], real[PATH_MAX];
+	char link[32];
+	ssize_t len;
 
-	if (vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", v->name) < 0 ||
-	    !realpath(link, real))
-		return;
-	read_topology_path(real, v);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, real, n - 1);
+	if (len <= 0 || (size_t)len >= n - 1 || real[0] != '/')
+		return false;
+	real[len] = '\0';
+	return !strstr(real, " (deleted)");
+}
+
+/* Make the directory of the link target's parent part the open one. */
+static bool enter_parent(struct vb_pci *p, int devsfd, const char *parent)
+{
+	if (p->parent_fd >= 0 && strcmp(p->parent_link, parent) == 0)
+		return true;
+	if (p->parent_fd >= 0)
+		close(p->parent_fd);
+	p->parent_link[0] = '\0';
+	p->parent_fd = openat(devsfd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->parent_fd < 0)
+		return false;
+	if (!fd_real_path(p->parent_fd, p->parent_real, sizeof(p->parent_real)) ||
+	    strlen(parent) >= sizeof(p->parent_link)) {
+		close(p->parent_fd);
+		p->parent_fd = -1;
+		return false;
+	}
+	strcpy(p->parent_link, parent);
+	return true;
+}
+
+/* Open the function's directory and name its real path.  Its
+ * bus/pci/devices link is read; the directory the target names less its
+ * last component is opened as the kernel resolves it (once for all the
+ * functions of a bus) and named by the kernel; the function's own entry in
+ * it is opened with O_NOFOLLOW, so that parent + "/" + entry is its real
+ * path.  Any other case (not a link, a symlinked entry, no /proc) opens
+ * the link as the kernel follows it and asks realpath(). */
+static int open_function_dir(struct vb_pci *p, int devsfd, const char *name, char *real,
+			     size_t n, bool *have_real)
+{
+	char target[PATH_MAX], link[PATH_MAX], *base;
+	ssize_t len = readlinkat(devsfd, name, target, sizeof(target) - 1);
+	int fd;
+
+	*have_real = false;
+	if (len > 0) {
+		target[len] = '\0';
+		base = strrchr(target, '/');
+		if (base && base != target && base[1] && strcmp(base + 1, ".") != 0 &&
+		    strcmp(base + 1, "..") != 0) {
+			*base++ = '\0';
+			if (enter_parent(p, devsfd, target)) {
+				fd = openat(p->parent_fd, base,
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (fd >= 0) {
+					*have_real = (size_t)snprintf(real, n, "%s/%s", p->parent_real,
+								      base) < n;
+					if (*have_real)
+						return fd;
+					close(fd);
+				}
+			}
+		}
+	}
+	fd = openat(devsfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*have_real = vb_sys_path(p->sys, link, sizeof(link), "bus/pci/devices/%s", name) == 0 &&
+		     n >= PATH_MAX && realpath(link, real);
+	return fd;
 }
 
 /* Fill one function from its sysfs directory.  Reads what can be read;
@@ -480,6 +619,7 @@ static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 	uint8_t cfg[VB_CFG_EXT_LEN];
 	struct vb_cfg_facts f;
 	int len = read_config_bytes(dirfd, cfg, sizeof(cfg));
+	bool extra = !(p->flags & VB_PCI_NO_EXTRA), vfio = !(p->flags & VB_PCI_NO_VFIO);
 
 	v->cfg_size = len > 0 ? len : 0;
 	vb_cfg_parse(cfg, len > 0 ? (size_t)len : 0, true, &f);
@@ -487,12 +627,12 @@ static void fill_from_dir(struct vb_pci *p, int dirfd, struct vb_device *v)
 		v->config_broken = true;
 		v->problems |= VB_PROB_CONFIG;
 	}
-	read_identity(dirfd, v, &f);
+	read_identity(dirfd, v, &f, extra);
 	apply_config(v, &f, p->flags);
 	read_bars(dirfd, v);
-	read_links(dirfd, v);
-	read_children(dirfd, v);
-	if (v->iommu_group >= 0 && vb_vfio_driver_is_vfio(p->sys, v->driver))
+	read_links(dirfd, v, extra, vfio);
+	read_children(p, dirfd, v, vfio);
+	if (v->iommu_group >= 0 && v->driver[0] && driver_is_vfio(p, v->driver))
 		vb_vfio_group_node(v->iommu_group, v->vfio_group_node, sizeof(v->vfio_group_node));
 	if (p->flags & VB_PCI_NAMES)
 		read_names(p, v);
@@ -515,15 +655,18 @@ static void init_device(struct vb_device *v, const struct vb_bdf *bdf)
 static int read_function(struct vb_pci *p, int devsfd, const struct vb_bdf *bdf,
 			 struct vb_device *v)
 {
+	char real[PATH_MAX];
+	bool have_real;
 	int dirfd;
 
 	init_device(v, bdf);
-	dirfd = openat(devsfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open_function_dir(p, devsfd, v->name, real, sizeof(real), &have_real);
 	if (dirfd < 0)
-		return -errno;
+		return dirfd;
 	fill_from_dir(p, dirfd, v);
 	close(dirfd);
-	read_topology(p, v);
+	if (have_real)
+		read_topology_path(real, v);
 	return 0;
 }
 
@@ -580,12 +723,51 @@ static int reserve(struct vb_devlist *l, size_t *cap, size_t want)
 
 static int scan_dump(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e);
 
+static int cmp_bdf(const void *a, const void *b)
+{
+	return vb_bdf_compare(a, b);
+}
+
+/* The functions' addresses in bus/pci/devices (entries that are none go
+ * to out->bogus), in BDF order: the functions of a bus one after another. */
+static int list_functions(DIR *dir, struct vb_devlist *out, struct vb_bdf **bdfs, size_t *n)
+{
+	size_t cap = 0;
+	struct dirent *de;
+
+	*bdfs = NULL;
+	*n = 0;
+	while ((de = readdir(dir))) {
+		struct vb_bdf bdf, *nb;
+		char canon[VB_BDF_STRLEN];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (vb_bdf_parse(de->d_name, &bdf) < 0 ||
+		    strcmp(vb_bdf_format(&bdf, canon), de->d_name) != 0) {
+			if (add_bogus(out, de->d_name) < 0)
+				return -1;
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			nb = realloc(*bdfs, cap * sizeof(*nb));
+			if (!nb)
+				return -1;
+			*bdfs = nb;
+		}
+		(*bdfs)[(*n)++] = bdf;
+	}
+	qsort(*bdfs, *n, sizeof(**bdfs), cmp_bdf);
+	return 0;
+}
+
 int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
 {
 	int devsfd;
-	size_t cap = 0;
+	size_t cap = 0, nbdfs = 0;
+	struct vb_bdf *bdfs = NULL;
 	DIR *dir;
-	struct dirent *de;
 
 	if (vb_sys_is_dump(p->sys))
 		return scan_dump(p, out, e);
@@ -598,27 +780,16 @@ int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
 		close(devsfd);
 		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read the PCI device list");
 	}
-	while ((de = readdir(dir))) {
-		struct vb_bdf bdf;
-		char canon[VB_BDF_STRLEN];
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (vb_bdf_parse(de->d_name, &bdf) < 0 ||
-		    strcmp(vb_bdf_format(&bdf, canon), de->d_name) != 0) {
-			if (add_bogus(out, de->d_name) < 0)
-				goto oom;
-			continue;
-		}
-		if (reserve(out, &cap, out->n + 1) < 0)
-			goto oom;
-		if (read_function(p, dirfd(dir), &bdf, &out->v[out->n]) == 0)
+	if (list_functions(dir, out, &bdfs, &nbdfs) < 0 || reserve(out, &cap, nbdfs) < 0)
+		goto oom;
+	for (size_t i = 0; i < nbdfs; i++)
+		if (read_function(p, dirfd(dir), &bdfs[i], &out->v[out->n]) == 0)
 			out->n++;
-	}
+	free(bdfs);
 	closedir(dir);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
 	return 0;
 oom:
+	free(bdfs);
 	closedir(dir);
 	vb_devlist_free(out);
 	return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");

@@ -22,6 +22,10 @@
 enum vb_pci_flags {
 	VB_PCI_NAMES = 1 << 0,  /* vendor/device/class names from pci.ids */
 	VB_PCI_CONFIG = 1 << 1, /* PCIe type, ACS (extended config: needs root) */
+	/* Leave out what an output does not show (each a file or a link
+	 * per function, for listings of thousands of functions): */
+	VB_PCI_NO_EXTRA = 1 << 2, /* revision, subsystem IDs, driver_override */
+	VB_PCI_NO_VFIO = 1 << 3,  /* IOMMU group, VFIO group and cdev nodes */
 };
 
 struct vb_pci;

@@ -23,8 +23,8 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 @test "non-root: every pair's verdict equals root's (= the kernel's) or is uncertain" {
 	run oracle_compare
 	[ "$status" -eq 0 ]
-	root=$("$VB" topology -j | jq -c '[.pairs[] | {k: "\(.provider) \(.client)", verdict, kernel_distance, uncertain}]')
-	user=$(as_nobody "$VB" topology -j | jq -c '[.pairs[] | {k: "\(.provider) \(.client)", verdict, kernel_distance, uncertain, missing}]')
+	root=$("$VB" topology -j --pairs | jq -c '[.pairs[] | {k: "\(.provider) \(.client)", verdict, kernel_distance, uncertain}]')
+	user=$(as_nobody "$VB" topology -j --pairs | jq -c '[.pairs[] | {k: "\(.provider) \(.client)", verdict, kernel_distance, uncertain, missing}]')
 	jq -e 'all(.[]; .uncertain == false)' <<<"$root"
 	n=$(jq length <<<"$root")
 	[ "$n" -gt 0 ]

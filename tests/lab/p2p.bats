@@ -34,7 +34,7 @@ setup() { skip_unless_in_lab; }
 }
 
 @test "lab p2p: the matrix and JSON agree for every endpoint pair" {
-	run "$VB" topology -j
+	run "$VB" topology -j --pairs
 	[ "$status" -eq 0 ]
 	assert_schema topology
 	n=$(echo "$output" | jq '[.nodes[] | select(.endpoint)] | length')

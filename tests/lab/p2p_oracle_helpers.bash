@@ -25,7 +25,7 @@ oracle_compare() {
 	# vfiobuf's answer for every pair from one topology run (each unordered
 	# pair is listed once; the verdict is symmetric; a function to itself
 	# is distance 0 unless its own ACS redirects, checked by distance)
-	mine=$("$VB" topology -j | jq -r '.pairs[] | "\(.provider) \(.client) \(.kernel_distance)", "\(.client) \(.provider) \(.kernel_distance)"')
+	mine=$("$VB" topology -j --pairs | jq -r '.pairs[] | "\(.provider) \(.client) \(.kernel_distance)", "\(.client) \(.provider) \(.kernel_distance)"')
 	while read -r a b kd; do
 		if [ "$a" = "$b" ]; then
 			vd=$("$VB" distance -j "$a" "$b" | jq .kernel_distance)

@@ -30,6 +30,63 @@ static char *render(bool json, bool pretty)
 	return buf;
 }
 
+/* Every kind of call, for the tree and the stream to write alike. */
+static char *render_all(bool stream, bool pretty, int top)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct vb_out *o = out_new(f, true, pretty);
+
+	if (stream)
+		out_stream(o);
+	if (top == 1) { /* a top-level array of objects */
+		out_open_array(o, NULL);
+		for (int i = 0; i < 3; i++) {
+			out_open_object(o, OUT_ITEM);
+			out_int(o, "i", NULL, i);
+			out_open_array(o, "empty");
+			out_close_array(o);
+			out_close_object(o);
+		}
+		out_close_array(o);
+	} else if (top == 2) {
+		out_open_array(o, NULL);
+		out_close_array(o);
+	} else {
+		out_open_object(o, NULL);
+		out_str(o, "esc", NULL, "q\"b\\s/\x01\x1f\x7f\b\f\n\r\t caf\xc3\xa9 bad\xff\xc0\xaf end");
+		out_str(o, "text only", "%s\n", "x");
+		out_str(o, NULL, "%s\n", "no key");
+		out_str_or_null(o, "empty", NULL, "");
+		out_str(o, "null", NULL, NULL);
+		out_int(o, "neg", NULL, -9223372036854775807LL - 1);
+		out_uint(o, "max", NULL, 9223372036854775807ULL);
+		out_uint(o, "huge", NULL, 18446744073709551615ULL);
+		out_bool(o, "t", NULL, true);
+		out_null(o, "n", NULL);
+		out_open_object(o, "empty_object");
+		out_close_object(o);
+		out_open_object(o, NULL); /* no key in an object: dropped, with its members */
+		out_int(o, "lost", NULL, 1);
+		out_close_object(o);
+		out_open_array(o, "list");
+		out_str(o, OUT_ITEM, NULL, "a");
+		out_open_object(o, OUT_ITEM);
+		out_open_array(o, "deep");
+		out_bool(o, OUT_ITEM, NULL, false);
+		out_close_array(o);
+		out_close_object(o);
+		out_close_array(o);
+		out_json(o, "prebuilt", json_pack("{s:i, s:[s, n, f, {}], s:{s:b}}", "a", 1, "b", "x", 2.5,
+						  "c", "d", 1));
+		out_close_object(o);
+	}
+	out_free(o);
+	fclose(f);
+	return buf;
+}
+
 int main(void)
 {
 	char *t = render(false, false), *j = render(true, false);
@@ -105,6 +162,31 @@ int main(void)
 		is_int((int)strlen(e.msg), 510, "a long message is cut before the split character");
 		is_str(e.msg + 505, "\xc3\xa9...", "and ends in '...'");
 		is_str(e.device, "a-device-name-longer-than-31...", "a long device name ends in '...'");
+	}
+
+	for (int top = 0; top < 3; top++)
+		for (int pretty = 0; pretty < 2; pretty++) {
+			char *tree = render_all(false, pretty, top), *stream = render_all(true, pretty, top);
+
+			is_str(stream, tree, "streamed JSON is byte for byte the tree's (%s, value %d)",
+			       pretty ? "pretty" : "compact", top);
+			free(tree);
+			free(stream);
+		}
+	{ /* an error after streaming began cannot replace the output */
+		err = NULL;
+		f = open_memstream(&err, &len);
+		o = out_new(f, true, false);
+		out_stream(o);
+		out_open_array(o, NULL);
+		out_int(o, OUT_ITEM, NULL, 1);
+		fflush(f);
+		vb_err_set(&e, VB_EXIT_FAIL, 5, NULL, "write failed");
+		is_int(out_error(o, &e), VB_EXIT_FAIL, "out_error while streaming returns the exit code");
+		out_free(o);
+		fclose(f);
+		is_str(err, "[1]\n", "and leaves the streamed value as it was, closed");
+		free(err);
 	}
 
 	is_str(vb_size_format(16777216, sz, sizeof(sz)), "16M", "16 MiB");
