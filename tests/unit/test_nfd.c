@@ -1,6 +1,7 @@
 /* Unit tests for nfd.c (label names and values as Kubernetes accepts them,
- * the value encoding, the feature file and its 64 KiB bound) and
- * atomic_file.c (dotfile + rename, a symlink at the target replaced). */
+ * the value encoding, the feature file and its 64 KiB bound),
+ * atomic_file.c (dotfile + rename, a symlink at the target replaced) and
+ * cdi.c's socket path checks (the spec itself: tests/cdi.bats). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "cdi.h"
 #include "nfd.h"
 #include "tap.h"
 
@@ -145,6 +147,41 @@ static void test_atomic(void)
 	ok(rmdir(dir) == 0, "no temporary file left behind");
 }
 
+static const char *cdi_refusal(const char *socket, struct vb_err *e)
+{
+	size_t len;
+	char *text = vb_cdi_spec(socket, &len, e);
+
+	if (text) {
+		free(text);
+		return "(accepted)";
+	}
+	return e->msg;
+}
+
+static void test_cdi_paths(void)
+{
+	struct vb_err e = { 0 };
+	char longp[120];
+
+	is_str(cdi_refusal("/run/vfiobuf/vfiobuf.sock", &e), "(accepted)", "the default path");
+	is_str(cdi_refusal("run/x.sock", &e), "the socket path must be absolute", "relative");
+	is_str(e.socket, "run/x.sock", "the error names the socket");
+	ok(strstr(cdi_refusal("/run/../etc/x", &e), "must be normal") != NULL, "'..' refused");
+	ok(strstr(cdi_refusal("/run/./x", &e), "must be normal") != NULL, "'.' refused");
+	ok(strstr(cdi_refusal("/run//x", &e), "must be normal") != NULL, "'//' refused");
+	ok(strstr(cdi_refusal("/run/x/", &e), "must be normal") != NULL, "trailing '/' refused");
+	ok(strstr(cdi_refusal("/run/a\nb", &e), "control character") != NULL, "newline refused");
+	ok(strstr(cdi_refusal("/run/\xff", &e), "not UTF-8") != NULL, "non-UTF-8 refused");
+	memset(longp, 'a', sizeof(longp));
+	longp[0] = '/';
+	longp[108] = '\0';
+	is_str(cdi_refusal(longp, &e), "the socket path must be shorter than 108 bytes", "108 bytes");
+	longp[107] = '\0';
+	is_str(cdi_refusal(longp, &e), "(accepted)", "107 bytes fit sun_path, as fdpass.c takes them");
+	is_str(cdi_refusal("/run/..x/.y", &e), "(accepted)", "names merely starting with '.' are fine");
+}
+
 int main(void)
 {
 	test_valid();
@@ -153,5 +190,6 @@ int main(void)
 	test_format_bound();
 	test_labels_fixed();
 	test_atomic();
+	test_cdi_paths();
 	return tap_done();
 }
