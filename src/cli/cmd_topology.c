@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_attributes.h"
 #include "cli_device.h"
 #include "cli_nfd.h"
 #include "cli_p2p.h"
@@ -96,6 +97,7 @@ struct view {
 	bool *shown;    /* in the tree: selected, or an ancestor of one */
 	int *eps;       /* indexes of the selected endpoints */
 	int neps;
+	struct cli_attrs *attrs; /* JSON: DRA attributes and P2P domains */
 };
 
 static bool is_endpoint(const struct vb_device *d)
@@ -153,6 +155,7 @@ static void free_view(struct view *v)
 	free(v->endpoint);
 	free(v->shown);
 	free(v->eps);
+	cli_attrs_free(v->attrs);
 }
 
 static const char *acs_word(const struct vb_device *d, const char *reason, char *buf, size_t n)
@@ -341,6 +344,10 @@ static void node_json(struct vb_out *o, const struct view *v, int i)
 	else
 		out_null(o, "acs_missing_reason", NULL);
 	out_bool(o, "synthesized", NULL, d->synthesized);
+	if (v->attrs) {
+		cli_attrs_json(o, v->attrs, d->name);
+		cli_attrs_domain_json(o, v->attrs, i);
+	}
 	cli_device_problems_json(o, d);
 	out_close_object(o);
 }
@@ -514,6 +521,8 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	cli_report_problems(cli, &t.devs);
+	if (a.format == FMT_JSON && !cli->quiet)
+		v.attrs = cli_attrs_new(&cli->sys, &t);
 	if (a.format == FMT_NFD) /* cli_nfd_write honours -q; -o FILE is written all the same */
 		rc = cli_nfd_write(cli, &t, v.eps, v.neps, a.output,
 				   a.expiry ? a.expiry : CLI_NFD_EXPIRY_DEFAULT);
