@@ -42,6 +42,10 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	[ "$(label acs-redirect)" = true ]
 	[ "$(label dmabuf-export)" = unknown ]   # no /boot/config: not stated
 	[ "$(label iommu-mode)" = group ]        # no /dev/iommu in the tree
+	# NVMe and ivshmem behind the switch under root port 00:02.0: one P2P domain
+	[ "$(label p2p-groups)" = 1 ]
+	[ "$(label p2p-largest-group-endpoints)" = 2 ]
+	[ "$(label p2p-largest-group)" = 0000-00-02.0 ]   # the BDF, ':' encoded as '-'
 	[ "$(grep -c "^$P/" <<<"$output")" -eq 10 ]
 }
 
@@ -78,6 +82,9 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	[ "$(label bus-addr-pairs)" = unknown ]
 	[ "$(label uncertain-pairs)" -gt 0 ]
 	[ "$(label acs-redirect)" = unknown ]
+	[ "$(label p2p-groups)" = unknown ]
+	[ "$(label p2p-largest-group-endpoints)" = unknown ]
+	[ "$(label p2p-largest-group)" = unknown ]
 }
 
 @test "nfd: every fixture gives a valid feature file; the device selection narrows the count" {
@@ -92,6 +99,13 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	[ "$(label endpoints)" = 2 ]
 	[ "$(label bus-addr-pairs)" = 1 ]
 	[ "$(label acs-redirect)" = false ]
+	[ "$(label p2p-groups)" = 1 ]
+	# two functions under a redirecting root port: each its own domain, no group
+	run vb topology --format nfd 06:00.0 06:00.1
+	[ "$(label bus-addr-pairs)" = 0 ]
+	[ "$(label p2p-groups)" = 0 ]
+	[ "$(label p2p-largest-group-endpoints)" = 0 ]
+	[ "$(label p2p-largest-group)" = none ]
 }
 
 @test "nfd: an lspci dump holds no kernel: host facts unknown" {
@@ -177,4 +191,7 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	[ "${#output}" -lt 1024 ]
 	# each of the 64 switches has 4 GPUs behind non-redirecting ports: 6 pairs each
 	[ "$(label bus-addr-pairs)" = 384 ]
+	# ... yet no P2P domain holds two of them: every switch also has GPUs
+	# behind redirecting ports, and a domain needs every pair below it clear
+	[ "$(label p2p-groups)" = 0 ]
 }

@@ -8,18 +8,6 @@
 #include "atomic_file.h"
 #include "nfd.h"
 
-/* P2P groups among the endpoints (p2p-groups, p2p-largest-group*), once
- * lib/p2p_domain.h (issue 17, DRA) provides the domains; unknown before. */
-static void p2p_group_facts(const struct vb_topo *t, const int *eps, int neps,
-			    struct vb_nfd_facts *f)
-{
-	(void)t;
-	(void)eps;
-	(void)neps;
-	f->p2p_groups = -1;
-	f->p2p_largest = -1;
-}
-
 int cli_nfd_write(struct vb_cli *cli, const struct vb_topo *t, const int *eps, int neps,
 		  const char *file, long expiry_seconds)
 {
@@ -32,7 +20,7 @@ int cli_nfd_write(struct vb_cli *cli, const struct vb_topo *t, const int *eps, i
 
 	vb_nfd_host_facts(&cli->sys, &f);
 	vb_nfd_pair_facts(t, eps, neps, &f);
-	p2p_group_facts(t, eps, neps, &f);
+	vb_nfd_group_facts(t, eps, neps, &f);
 	n = vb_nfd_labels(&f, labels);
 	text = vb_nfd_format(labels, n, time(NULL) + expiry_seconds, &len, &e);
 	if (!text)

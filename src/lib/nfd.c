@@ -10,6 +10,7 @@
 
 #include "doctor.h"
 #include "p2p.h"
+#include "p2p_domain.h"
 
 static bool alnum(char c)
 {
@@ -213,6 +214,61 @@ void vb_nfd_pair_facts(const struct vb_topo *t, const int *eps, int neps,
 			unknown_acs |= r.nunknown > 0;
 		}
 	f->acs_redirect = redirect ? VB_NFD_TRUE : unknown_acs ? VB_NFD_UNKNOWN : VB_NFD_FALSE;
+}
+
+/* Endpoints per domain head among the selected ones; groups of 2 or more.
+ * Returns -1 when out of memory (the facts stay unknown). */
+static int count_groups(const struct vb_topo *t, const struct vb_p2p_domain *dom, const int *eps,
+			int neps, struct vb_nfd_facts *f)
+{
+	size_t n = t->model.n;
+	int *size = calloc(n + 1, sizeof(int)), best = -1;
+	bool uncertain = false;
+
+	if (!size)
+		return -1;
+	for (int i = 0; i < neps; i++) {
+		const struct vb_p2p_domain *d = &dom[eps[i]];
+
+		uncertain |= d->uncertain;
+		if (d->kind == VB_P2P_DOMAIN_BRIDGE && d->head >= 0 && (size_t)d->head < n)
+			size[d->head]++;
+	}
+	f->p2p_groups = 0;
+	for (size_t h = 0; h < n; h++) {
+		if (size[h] < 2)
+			continue;
+		f->p2p_groups++;
+		if (best < 0 || size[h] > size[best])
+			best = (int)h;
+	}
+	f->p2p_largest = best < 0 ? 0 : size[best];
+	f->p2p_largest_name[0] = '\0';
+	if (best >= 0 && vb_nfd_value_encode(t->model.nodes[best].name, f->p2p_largest_name,
+					     sizeof(f->p2p_largest_name)) < 0)
+		f->p2p_largest = -1; /* a name no label can carry: say unknown, never cut */
+	if (uncertain)
+		f->p2p_groups = f->p2p_largest = -1;
+	free(size);
+	return 0;
+}
+
+void vb_nfd_group_facts(const struct vb_topo *t, const int *eps, int neps,
+			struct vb_nfd_facts *f)
+{
+	size_t n = t->model.n;
+	bool *endpoint = calloc(n + 1, sizeof(bool));
+	struct vb_p2p_domain *dom = calloc(n + 1, sizeof(*dom));
+
+	f->p2p_groups = f->p2p_largest = -1;
+	if (endpoint && dom) {
+		for (int i = 0; i < neps; i++)
+			endpoint[eps[i]] = true;
+		if (vb_p2p_domains(&t->model, endpoint, dom) == 0)
+			count_groups(t, dom, eps, neps, f);
+	}
+	free(endpoint);
+	free(dom);
 }
 
 static const char *tristate(enum vb_nfd_tristate v)

@@ -74,6 +74,12 @@ void vb_nfd_host_facts(const struct vb_sys *s, struct vb_nfd_facts *f);
 void vb_nfd_pair_facts(const struct vb_topo *t, const int *eps, int neps,
 		       struct vb_nfd_facts *f);
 
+/* P2P group facts over the given endpoints: their P2P domains
+ * (p2p_domain.h) computed among them alone, those of 2 or more endpoints
+ * counted; unknown when a domain rests on ACS that was not read. */
+void vb_nfd_group_facts(const struct vb_topo *t, const int *eps, int neps,
+			struct vb_nfd_facts *f);
+
 /* The labels for f (at most VB_NFD_MAX_LABELS into out); returns how many. */
 #define VB_NFD_MAX_LABELS 10
 size_t vb_nfd_labels(const struct vb_nfd_facts *f, struct vb_nfd_label *out);
