@@ -156,7 +156,11 @@ require_podman() {
 	command -v podman >/dev/null || skip "podman is not installed (apt-get install podman runc)"
 	command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
 	file /bin/busybox | grep -q 'statically linked' || skip "no static /bin/busybox (busybox-static)"
-	local existing
+	local existing f pid
+	for f in /var/run/cdi/vfiobuf-bats-*.json; do # left by a killed run of this suite
+		pid=${f##*/vfiobuf-bats-}; pid=${pid%.json}
+		[ ! -e "$f" ] || kill -0 "$pid" 2>/dev/null || rm -f "$f"
+	done
 	existing=$(grep -ls '"vfiobuf.io/broker"' /etc/cdi/* /var/run/cdi/* 2>/dev/null | head -1 || true)
 	[ -z "$existing" ] || skip "a vfiobuf.io/broker spec is installed ($existing): not shadowing it"
 	build_image
