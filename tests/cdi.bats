@@ -119,6 +119,11 @@ cdi_valid() { validate_json --schema-dir "$1" cdi "$2"; }
 	[ "$(cat "$T/victim")" = keep ]
 	run "$VB" cdi -o "$T/missing/vfiobuf.json"
 	[ "$status" -eq 3 ]
+	run sh -c '"$0" -q cdi >/dev/full' "$VB"
+	[ "$status" -eq 0 ]
+	run sh -c '"$0" cdi --socket "$1" >/dev/full' "$VB" "$T/none.sock"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot write the spec to standard output: No space left on device"* ]]
 }
 
 # ---- podman, rootful, on this host --------------------------------------------

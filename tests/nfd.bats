@@ -110,6 +110,11 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	[ "$(label p2p-groups)" = 0 ]
 	[ "$(label p2p-largest-group-endpoints)" = 0 ]
 	[ "$(label p2p-largest-group)" = none ]
+	# bridges selected (--all, or by name) are not endpoints: not counted
+	run vb topology --format nfd --all
+	[ "$(label endpoints)" = 6 ]
+	run vb topology --format nfd 00:02.0 03:00.0
+	[ "$(label endpoints)" = 1 ]
 }
 
 @test "nfd: an lspci dump holds no kernel: host facts unknown" {
@@ -178,6 +183,9 @@ expiry() { date -u -d "$(sed -n 's/^# +expiry-time=//p' <<<"$output")" +%s; }
 	run vb topology --format nfd -o "$BATS_TEST_TMPDIR/none/vfiobuf"
 	[ "$status" -eq 3 ]
 	[[ $output == *"cannot open directory '$BATS_TEST_TMPDIR/none'"*"No such file or directory"* ]]
+	run sh -c '"$0" --sysfs-root "$1" topology --format nfd >/dev/full' "$VB" "$root/sys"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot write the feature file to standard output: No space left on device"* ]]
 	run --separate-stderr vb -j topology --format nfd -o "$BATS_TEST_TMPDIR/none/vfiobuf"
 	[ "$status" -eq 3 ]
 	jq -e '.error.exit_code == 3 and .error.errno_name == "ENOENT"' <<<"$output"

@@ -1,6 +1,7 @@
 /* cmd_cdi: `vfiobuf cdi [--socket PATH] [-o FILE]`: the Container Device
  * Interface spec (lib/cdi.h) that gives a container the broker's socket, on
  * standard output or written atomically to FILE (/etc/cdi/vfiobuf.json). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -86,8 +87,9 @@ int cmd_cdi(struct vb_cli *cli, int argc, char **argv)
 	warn_no_socket(cli, a.socket);
 	if (a.output)
 		rc = vb_atomic_write(a.output, text, len, 0644, &e) < 0 ? cli_fail(cli, &e) : 0;
-	else if (!cli->quiet && fwrite(text, 1, len, stdout) != len)
-		rc = VB_EXIT_FAIL;
+	else if (!cli->quiet && (fwrite(text, 1, len, stdout) != len || fflush(stdout)))
+		rc = cli_fail(cli, (vb_err_set(&e, VB_EXIT_FAIL, errno, NULL,
+					       "cannot write the spec to standard output"), &e));
 	free(text);
 	return rc;
 }
