@@ -62,8 +62,8 @@ static void warn_no_socket(const struct vb_cli *cli, const char *path)
 	if (cli->quiet)
 		return;
 	if (stat(path, &st) < 0)
-		fprintf(stderr, "vfiobuf: warning: %s does not exist yet: containers using the spec "
-				"start once the broker listens there\n", path);
+		fprintf(stderr, "vfiobuf: warning: %s does not exist yet: a container given the "
+				"device cannot start until the broker listens there\n", path);
 	else if (!S_ISSOCK(st.st_mode))
 		fprintf(stderr, "vfiobuf: warning: %s is not a socket\n", path);
 }
