@@ -138,6 +138,8 @@ DEB_DEPS := build-essential pkg-config libpci-dev libnl-3-dev libjansson-dev zli
 	    bash-completion zsh fish python3 python3-jsonschema graphviz hwloc-nox \
 	    qemu-system-x86 busybox-static kmod cpio xz-utils zstd clang libclang-rt-14-dev \
 	    prometheus
+# tests/cdi.bats: Debian's CDI schema (the library podman 4.3 uses), podman and runc
+DEB_DEPS += golang-github-container-orchestrated-devices-container-device-interface-dev podman runc
 # Areas may add packages and targets in their own fragments.
 -include packaging/packaging.mk tests/lab/lab.mk bench/bench.mk schema/schema.mk
 

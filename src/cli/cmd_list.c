@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "bind_state.h"
+#include "cli_attributes.h"
 #include "cli_broker.h"
 #include "cli_device.h"
 #include "pci_model.h"
@@ -129,7 +130,8 @@ static void widen(struct list_widths *w, const struct vb_device *d)
 }
 
 static void print_row(struct vb_out *o, const struct vb_bind_state *st,
-		      const struct vb_device *d, bool numeric, const struct list_widths *w)
+		      const struct vb_device *d, bool numeric, const struct list_widths *w,
+		      const struct cli_attrs *attrs)
 {
 	char mark[2];
 	char ids[16], cls[8], group[16], numa[16], name[320];
@@ -139,6 +141,8 @@ static void print_row(struct vb_out *o, const struct vb_bind_state *st,
 		out_open_object(o, NULL);
 		cli_device_json_fields(o, d);
 		print_bound(o, st, d, mark);
+		if (attrs)
+			cli_attrs_json(o, attrs, d->name);
 		out_close_object(o);
 		return;
 	}
@@ -165,6 +169,7 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	struct vb_err e = { 0 };
 	struct vb_bind_state st = { 0 };
 	struct vb_pci *p;
+	struct cli_attrs *attrs = NULL;
 	struct list_widths w = { 12, 12, 20, 22 };
 	int rc, shown = 0, bound = 0;
 
@@ -215,6 +220,8 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
 		return cli_fail(cli, &e);
 	}
+	if (out_is_json(cli->out) && !cli->quiet)
+		attrs = cli_attrs_new(&cli->sys, NULL); /* NULL (no memory): no attributes */
 	/* nothing can fail from here on: JSON is written as it is made */
 	out_stream(cli->out);
 	out_open_array(cli->out, NULL);
@@ -222,11 +229,12 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		if (!selected(&a, &l.v[i]))
 			continue;
 		if (!cli->quiet)
-			print_row(cli->out, &st, &l.v[i], a.numeric, &w);
+			print_row(cli->out, &st, &l.v[i], a.numeric, &w, attrs);
 		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
 							  VB_DRIVER_NAME_MAX + 1);
 	}
 	out_close_array(cli->out);
+	cli_attrs_free(attrs);
 	if (bound && !cli->quiet)
 		out_text(cli->out, "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)\n");
 	vb_bind_state_free(&st);

@@ -6,6 +6,7 @@
 
 #include "ranges.h"
 #include "cli.h"
+#include "cli_attributes.h"
 #include "cli_device.h"
 #include "pci_model.h"
 
@@ -191,6 +192,7 @@ int cmd_show(struct vb_cli *cli, int argc, char **argv)
 	struct vb_err e = { 0 };
 	struct vb_out *o = cli->out;
 	struct vb_pci *p;
+	struct cli_attrs *attrs;
 	int rc, n;
 
 	rc = cli_parse_args(cli, &cmd_show_argp, argc, argv, &a);
@@ -205,18 +207,24 @@ int cmd_show(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	n = upstream_chain(p, &chain[0], chain, SHOW_MAX_DEPTH);
+	attrs = cli_attrs_new(&cli->sys, NULL); /* the P2P domain needs the whole tree */
 	out_open_object(o, NULL);
 	cli_device_json_fields(o, &chain[0]);
 	out_str(o, "pcie_type", NULL, vb_pcie_type_name(chain[0].pcie_type));
 	out_int(o, "config_size", NULL, chain[0].cfg_size);
 	acs_json(o, &cli->sys, &chain[0]);
+	if (attrs && out_is_json(o))
+		cli_attrs_json(o, attrs, chain[0].name);
 	if (!cli->quiet) {
 		print_identity(o, &cli->sys, &chain[0]);
 		print_bars(o, &chain[0]);
+		if (attrs)
+			cli_attrs_text(o, attrs, chain[0].name);
 	}
 	if (!cli->quiet || out_is_json(o))
 		print_path(o, &cli->sys, chain, n);
 	out_close_object(o);
+	cli_attrs_free(attrs);
 	vb_pci_close(p);
 	return 0;
 }

@@ -8,19 +8,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_attributes.h"
 #include "cli_device.h"
+#include "cli_nfd.h"
 #include "cli_p2p.h"
 #include "topo.h"
 
-enum topo_format { FMT_TEXT, FMT_JSON, FMT_DOT };
+enum topo_format { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_NFD };
 
 struct topology_args {
 	struct cli_devsel sel;
 	bool all, matrix, pairs;
 	enum topo_format format;
+	const char *output; /* -o FILE (nfd) */
+	long expiry;        /* --expiry SECONDS (nfd) */
 };
 
-enum { OPT_FORMAT = 0x2000, OPT_PAIRS };
+enum { OPT_FORMAT = 0x2000, OPT_PAIRS, OPT_EXPIRY };
 
 static const struct argp_option topology_options[] = {
 	{ "all", 'a', 0, 0, "Every function, bridges and host bridges included", 0 },
@@ -28,8 +32,10 @@ static const struct argp_option topology_options[] = {
 	{ "pairs", OPT_PAIRS, 0, 0,
 	  "Every pair of endpoints with its verdict (JSON: a streamed \"pairs\" array; text: a line each)",
 	  0 },
-	{ "format", OPT_FORMAT, "text|json|dot", 0,
-	  "Output format (json is the same as -j; dot is Graphviz)", 0 },
+	{ "format", OPT_FORMAT, "text|json|dot|nfd", 0,
+	  "Output format (json is the same as -j; dot is Graphviz; nfd a Node Feature Discovery feature file)", 0 },
+	{ "output", 'o', "FILE", 0, "--format nfd: write FILE atomically instead of standard output", 0 },
+	{ "expiry", OPT_EXPIRY, "SECONDS", 0, "--format nfd: labels expire this long after the run (default 86400)", 0 },
 	{ 0 }
 };
 
@@ -57,8 +63,21 @@ static error_t topology_parser(int key, char *arg, struct argp_state *state)
 			a->format = FMT_JSON;
 		else if (strcmp(arg, "dot") == 0)
 			a->format = FMT_DOT;
+		else if (strcmp(arg, "nfd") == 0)
+			a->format = FMT_NFD;
 		else
-			argp_error(state, "invalid --format '%s' (expected text, json or dot)", arg);
+			argp_error(state, "invalid --format '%s' (expected text, json, dot or nfd)", arg);
+		return 0;
+	case 'o':
+		a->output = arg;
+		return 0;
+	case OPT_EXPIRY:
+		if (cli_parse_decimal(arg, 10L * 366 * 86400, &a->expiry) < 0 || a->expiry == 0)
+			argp_error(state, "invalid --expiry '%s' (seconds, 1 to 10 years)", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if ((a->output || a->expiry) && a->format != FMT_NFD)
+			argp_error(state, "-o and --expiry go with --format nfd");
 		return 0;
 	case ARGP_KEY_ARG:
 		if (cli_devsel_add(&a->sel, arg) < 0)
@@ -88,6 +107,7 @@ struct view {
 	/* the shown tree as lists, in BDF order: a node's first child and
 	 * next sibling, a host bridge's first function on its root bus */
 	int *child, *sibling, *root;
+	struct cli_attrs *attrs; /* JSON: DRA attributes and P2P domains */
 };
 
 static bool is_endpoint(const struct vb_device *d)
@@ -177,6 +197,7 @@ static void free_view(struct view *v)
 	free(v->child);
 	free(v->sibling);
 	free(v->root);
+	cli_attrs_free(v->attrs);
 }
 
 static const char *acs_word(const struct vb_device *d, const char *reason, char *buf, size_t n)
@@ -384,6 +405,10 @@ static void node_json(struct vb_out *o, const struct view *v, int i)
 	else
 		out_null(o, "acs_missing_reason", NULL);
 	out_bool(o, "synthesized", NULL, d->synthesized);
+	if (v->attrs) {
+		cli_attrs_json(o, v->attrs, d->name);
+		cli_attrs_domain_json(o, v->attrs, i);
+	}
 	cli_device_problems_json(o, d);
 	out_close_object(o);
 }
@@ -560,7 +585,7 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 	rc = cli_parse_args(cli, &cmd_topology_argp, argc, argv, &a);
 	if (rc)
 		return rc;
-	if (out_is_json(cli->out))
+	if (out_is_json(cli->out) && a.format != FMT_NFD) /* nfd: -j only for errors */
 		a.format = FMT_JSON;
 	if (a.format == FMT_JSON && !out_is_json(cli->out)) {
 		cli->json = true;
@@ -577,7 +602,12 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	cli_report_problems(cli, &t.devs);
-	if (cli->quiet)
+	if (a.format == FMT_JSON && !cli->quiet)
+		v.attrs = cli_attrs_new(&cli->sys, &t);
+	if (a.format == FMT_NFD) /* cli_nfd_write honours -q; -o FILE is written all the same */
+		rc = cli_nfd_write(cli, &t, v.eps, v.neps, a.output,
+				   a.expiry ? a.expiry : CLI_NFD_EXPIRY_DEFAULT);
+	else if (cli->quiet)
 		; /* -q prints nothing but errors: the exit status says it all */
 	else if (a.format == FMT_JSON) {
 		/* nothing can fail from here on: write as it is made */
@@ -595,5 +625,5 @@ int cmd_topology(struct vb_cli *cli, int argc, char **argv)
 	}
 	free_view(&v);
 	vb_topo_free(&t);
-	return 0;
+	return rc;
 }
