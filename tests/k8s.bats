@@ -15,6 +15,16 @@ K8S=$VFIOBUF_TOP/tests/k8s
 CAPTURES=$VFIOBUF_TOP/tests/captures
 UNIT=${UNIT_DIR:-$VFIOBUF_TOP/build/default/tests}
 
+# the hwloc captures, unpacked once for the file: their roots, one a line
+setup_file() {
+	local c r
+	export CAPTURE_ROOTS=$BATS_FILE_TMPDIR/capture-roots
+	: >"$CAPTURE_ROOTS"
+	for c in "$CAPTURES"/hwloc/*.tar.bz2; do
+		r=$("$CAPTURES/unpack" "$c" "$BATS_FILE_TMPDIR/$(basename "$c" .tar.bz2)") && echo "$r" >>"$CAPTURE_ROOTS"
+	done
+}
+
 vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 node() { vb topology -a -j | jq -c --arg b "$1" '.nodes[] | select(.bdf == $b)'; }
 
@@ -115,12 +125,10 @@ k8s_root() {
 }
 
 @test "pcieRoot is Kubernetes' value on every fixture and capture (recomputed from its definition)" {
-	local sys n=0 bad=0 f c r
+	local sys n=0 bad=0 f r
 	roots=()
 	for f in "$VFIOBUF_TOP"/tests/fixtures/*.json; do roots+=("$(fixture "$(basename "$f" .json)")/sys"); done
-	for c in "$CAPTURES"/hwloc/*.tar.bz2; do
-		r=$("$CAPTURES/unpack" "$c" "$BATS_TEST_TMPDIR/$(basename "$c" .tar.bz2)") && roots+=("$r/sys")
-	done
+	while read -r r; do roots+=("$r/sys"); done <"$CAPTURE_ROOTS"
 	for sys in "${roots[@]}"; do
 		while read -r bdf got; do
 			want=$(k8s_root "$sys" "$bdf")
@@ -134,21 +142,21 @@ k8s_root() {
 }
 
 @test "property: on every fixture and capture, two endpoints with the same P2P domain are bus-addr" {
-	local f c r
+	local f c r fill
 	roots=()
 	for f in "$VFIOBUF_TOP"/tests/fixtures/*.json; do
 		roots+=("$(fixture "$(basename "$f" .json)")/sys")
 		r=$BATS_TEST_TMPDIR/nr-$(basename "$f" .json)
 		"$VFIOBUF_TOP/tests/fixtures/gen-sysfs" "$f" "$r" --non-root-view && roots+=("$r/sys")
 	done
-	for c in "$CAPTURES"/hwloc/*.tar.bz2; do
-		r=$("$CAPTURES/unpack" "$c" "$BATS_TEST_TMPDIR/$(basename "$c" .tar.bz2)") || continue
-		roots+=("$r/sys")
+	while read -r c; do
+		roots+=("$c/sys")
 		for fill in acs-none acs-redir; do
-			cp -a "$r" "$r.$fill"
-			"$CAPTURES/fill-config" "$r.$fill" "$fill" >/dev/null && roots+=("$r.$fill/sys")
+			r=$BATS_TEST_TMPDIR/$(basename "$c").$fill
+			cp -a "$c" "$r"
+			"$CAPTURES/fill-config" "$r" "$fill" >/dev/null && roots+=("$r/sys")
 		done
-	done
+	done <"$CAPTURE_ROOTS"
 	run "$UNIT/test_p2p_domain" "${roots[@]}"
 	echo "$output" | grep -v '^ok'
 	[ "$status" -eq 0 ]
