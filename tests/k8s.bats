@@ -124,18 +124,29 @@ k8s_root() {
 	echo "\"${p%%/*}\""
 }
 
-@test "pcieRoot is Kubernetes' value on every fixture and capture (recomputed from its definition)" {
+# Kubernetes' numaNode: numa_node read as an integer, published when >= 0.
+k8s_numa() {
+	local sys=$1 bdf=$2 v
+	[[ $bdf =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]$ ]] || { echo null; return; }
+	v=$(tr -d ' \t\n' <"$sys/bus/pci/devices/$bdf/numa_node" 2>/dev/null) || { echo null; return; }
+	[[ $v =~ ^\+?[0-9]{1,9}$ ]] && echo $((10#${v#+})) || echo null
+}
+
+@test "pcieRoot and numaNode are Kubernetes' values on every fixture and capture (recomputed from their definitions)" {
 	local sys n=0 bad=0 f r
 	roots=()
 	for f in "$VFIOBUF_TOP"/tests/fixtures/*.json; do roots+=("$(fixture "$(basename "$f" .json)")/sys"); done
 	while read -r r; do roots+=("$r/sys"); done <"$CAPTURE_ROOTS"
 	for sys in "${roots[@]}"; do
-		while read -r bdf got; do
+		while read -r bdf got numa; do
 			want=$(k8s_root "$sys" "$bdf")
 			n=$((n + 1))
 			[ "$got" = "$want" ] || { echo "$sys $bdf: $got, want $want"; bad=$((bad + 1)); }
+			want=$(k8s_numa "$sys" "$bdf")
+			[ "$numa" = "$want" ] || { echo "$sys $bdf: numaNode $numa, want $want"; bad=$((bad + 1)); }
 		done < <("$VB" --sysfs-root "$sys" topology -a -j 2>/dev/null |
-			jq -r '.nodes[] | select(.synthesized | not) | "\(.bdf) \(.attributes["resource.kubernetes.io/pcieRoot"] | tojson)"')
+			jq -r '.nodes[] | select(.synthesized | not) | .attributes as $a
+				| "\(.bdf) \($a["resource.kubernetes.io/pcieRoot"] | tojson) \($a["resource.kubernetes.io/numaNode"] | tojson)"')
 	done
 	echo "$n functions, $bad wrong"
 	[ "$n" -ge 200 ] && [ "$bad" -eq 0 ]
