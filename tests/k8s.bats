@@ -168,6 +168,7 @@ k8s_numa() {
 			"$CAPTURES/fill-config" "$r" "$fill" >/dev/null && roots+=("$r/sys")
 		done
 	done <"$CAPTURE_ROOTS"
+	[ -x "$UNIT/test_p2p_domain" ] || { echo "$UNIT/test_p2p_domain missing: make unit first"; return 1; }
 	run "$UNIT/test_p2p_domain" "${roots[@]}"
 	echo "$output" | grep -v '^ok'
 	[ "$status" -eq 0 ]
