@@ -14,8 +14,10 @@ struct cmd_entry {
 
 static const struct cmd_entry cmd_table[] = {
 #define VB_COMMAND(n, s) { #n, &cmd_##n##_argp },
+#define VB_COMMAND_AS(i, n, s) { n, &cmd_##i##_argp },
 #include "cli_commands.def"
 #undef VB_COMMAND
+#undef VB_COMMAND_AS
 	{ NULL, NULL }
 };
 

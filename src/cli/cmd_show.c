@@ -207,7 +207,8 @@ int cmd_show(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	n = upstream_chain(p, &chain[0], chain, SHOW_MAX_DEPTH);
-	attrs = cli_attrs_new(&cli->sys, NULL); /* the P2P domain needs the whole tree */
+	/* the P2P domain needs the whole tree: read only when printed */
+	attrs = out_is_json(o) || !cli->quiet ? cli_attrs_new(&cli->sys, NULL) : NULL;
 	out_open_object(o, NULL);
 	cli_device_json_fields(o, &chain[0]);
 	out_str(o, "pcie_type", NULL, vb_pcie_type_name(chain[0].pcie_type));

@@ -23,8 +23,10 @@ struct command {
 
 static const struct command commands[] = {
 #define VB_COMMAND(n, s) { #n, cmd_##n, s },
+#define VB_COMMAND_AS(i, n, s) { n, cmd_##i, s },
 #include "cli_commands.def"
 #undef VB_COMMAND
+#undef VB_COMMAND_AS
 	{ NULL, NULL, NULL }
 };
 

@@ -138,6 +138,8 @@ static void pcie_root(const struct vb_sys *s, const char *bdf, struct vb_k8s_att
 		return fail(a, "symlink target does not end with %s: %.200s", bdf, path);
 	root = path + strlen("devices/");
 	end = strchr(root, '/');
+	if (!end)
+		end = root + strlen(root); /* not reached: the base is the BDF */
 	a->present = true;
 	snprintf(a->str, sizeof(a->str), "%.*s", (int)(end - root), root);
 }
