@@ -63,6 +63,8 @@ const struct argp cmd_list_argp = {
 
 static bool selected(const struct list_args *a, const struct vb_device *d)
 {
+	if (d->synthesized) /* a topology's bridge from a sysfs path only */
+		return false;
 	if (a->vfio_only && !d->vfio_group_node[0] && !d->vfio_cdev_node[0])
 		return false;
 	if (!vb_selector_match(&a->sel.sel, d->vendor_id, d->device_id, d->class_code))
@@ -162,14 +164,56 @@ static void print_row(struct vb_out *o, const struct vb_bind_state *st,
 		 d->numa_node >= 0 ? numa : "-", w->vfio, t.vfio, w->bars, t.bars, name);
 }
 
+/* The functions to list.  JSON carries each function's P2P domain, which
+ * needs the whole tree with ACS: the bus is then read once, as topology
+ * reads it, and the list is the topology's (its bridges taken from a sysfs
+ * path are not listed: they are not in bus/pci/devices).  When that tree
+ * cannot be built (a dump nested too deep), the list is read alone and the
+ * domain stays null with the reason. */
+struct list_source {
+	struct vb_topo t;
+	bool topo;
+	struct vb_devlist l;
+};
+
+static int list_load(struct vb_cli *cli, unsigned flags, bool want_topo, struct list_source *src,
+		     struct vb_err *e)
+{
+	struct vb_pci *p;
+	int rc;
+
+	memset(src, 0, sizeof(*src));
+	if (want_topo && vb_topo_load(&cli->sys, flags, &src->t, e) == 0) {
+		src->topo = true;
+		src->l = src->t.devs;
+		return 0;
+	}
+	vb_err_clear(e);
+	p = cli_pci_open(cli, flags, e);
+	if (!p)
+		return -1;
+	rc = vb_pci_scan(p, &src->l, e);
+	vb_pci_close(p);
+	return rc;
+}
+
+static void list_unload(struct list_source *src)
+{
+	if (src->topo)
+		vb_topo_free(&src->t);
+	else
+		vb_devlist_free(&src->l);
+}
+
 int cmd_list(struct vb_cli *cli, int argc, char **argv)
 {
 	struct list_args a = { 0 };
-	struct vb_devlist l = { 0 };
+	struct list_source src;
+	struct vb_devlist *lp;
 	struct vb_err e = { 0 };
 	struct vb_bind_state st = { 0 };
-	struct vb_pci *p;
 	struct cli_attrs *attrs = NULL;
+	bool json;
 	struct list_widths w = { 12, 12, 20, 22 };
 	int rc, shown = 0, bound = 0;
 
@@ -182,30 +226,28 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	}
 	if (a.server)
 		return cli_broker_list(cli, a.server);
+	json = out_is_json(cli->out) && !cli->quiet;
 	/* the table shows no revision, subsystem or override: not read for it */
-	p = cli_pci_open(cli, (a.numeric ? 0 : VB_PCI_NAMES) | (out_is_json(cli->out) ? 0 : VB_PCI_NO_EXTRA),
-			 &e);
-	if (!p)
-		return cli_fail(cli, &e);
-	if (vb_pci_scan(p, &l, &e) < 0) {
-		vb_pci_close(p);
+	if (list_load(cli, (a.numeric ? 0 : VB_PCI_NAMES) | (json ? 0 : VB_PCI_NO_EXTRA), json, &src,
+		      &e) < 0) {
+		list_unload(&src);
 		return cli_fail(cli, &e);
 	}
+	lp = &src.l;
 	for (int i = 0; i < a.sel.nbdfs; i++) {
-		if (!vb_devlist_find(&l, &a.sel.bdfs[i])) {
+		if (!vb_devlist_find(lp, &a.sel.bdfs[i])) {
 			vb_bdf_format(&a.sel.bdfs[i], e.device);
 			vb_err_set(&e, VB_EXIT_NOTFOUND, 0, e.device, "no such PCI device");
-			vb_devlist_free(&l);
-			vb_pci_close(p);
+			list_unload(&src);
 			return cli_fail(cli, &e);
 		}
 	}
 	/* an unreadable state file only loses the marks; a dump has none */
 	if (!vb_sys_is_dump(&cli->sys) && vb_bind_state_load(&cli->sys, NULL, &st, &e) < 0)
 		vb_err_clear(&e);
-	for (size_t i = 0; i < l.n; i++)
-		if (selected(&a, &l.v[i])) {
-			widen(&w, &l.v[i]);
+	for (size_t i = 0; i < lp->n; i++)
+		if (selected(&a, &lp->v[i])) {
+			widen(&w, &lp->v[i]);
 			shown++;
 		}
 	if (!cli->quiet)
@@ -214,23 +256,22 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 			 w.bars, "BARS", "NAME");
 	if (!shown && !vb_selector_empty(&a.sel.sel)) {
 		vb_bind_state_free(&st);
-		cli_report_problems(cli, &l);
-		vb_devlist_free(&l);
-		vb_pci_close(p);
+		cli_report_problems(cli, lp);
+		list_unload(&src);
 		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "no PCI function matches the selection");
 		return cli_fail(cli, &e);
 	}
-	if (out_is_json(cli->out) && !cli->quiet)
-		attrs = cli_attrs_new(&cli->sys, NULL); /* NULL (no memory): no attributes */
+	if (json) /* NULL (no memory): no attributes */
+		attrs = cli_attrs_new(&cli->sys, src.topo ? &src.t : NULL);
 	/* nothing can fail from here on: JSON is written as it is made */
 	out_stream(cli->out);
 	out_open_array(cli->out, NULL);
-	for (size_t i = 0; i < l.n; i++) {
-		if (!selected(&a, &l.v[i]))
+	for (size_t i = 0; i < lp->n; i++) {
+		if (!selected(&a, &lp->v[i]))
 			continue;
 		if (!cli->quiet)
-			print_row(cli->out, &st, &l.v[i], a.numeric, &w, attrs);
-		bound += st.root && vb_bind_state_get(&st, l.v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
+			print_row(cli->out, &st, &lp->v[i], a.numeric, &w, attrs);
+		bound += st.root && vb_bind_state_get(&st, lp->v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
 							  VB_DRIVER_NAME_MAX + 1);
 	}
 	out_close_array(cli->out);
@@ -239,8 +280,7 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 		out_text(cli->out, "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)\n");
 	vb_bind_state_free(&st);
 	/* a bad function is listed with what could be read, and said once */
-	cli_report_problems(cli, &l);
-	vb_devlist_free(&l);
-	vb_pci_close(p);
+	cli_report_problems(cli, lp);
+	list_unload(&src);
 	return rc;
 }
