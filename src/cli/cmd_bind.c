@@ -1,5 +1,6 @@
 /* cmd_bind: `vfiobuf bind DEVICE…`: hand devices (whole IOMMU groups) to
- * vfio-pci, all or nothing, remembering their drivers. */
+ * their VFIO driver (a variant's alias, vfio-pci, or --driver), all or
+ * nothing, remembering their drivers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,12 @@
 #include "cli.h"
 #include "cli_bind.h"
 
-enum { OPT_DRY_RUN = 0x3000, OPT_PERSIST, OPT_FROM_CONFIG, OPT_STATE };
+enum { OPT_DRY_RUN = 0x3000, OPT_PERSIST, OPT_FROM_CONFIG, OPT_STATE, OPT_DRIVER };
 
 struct bind_args {
 	struct cli_devsel sel;
 	bool group, dry_run, force, persist, from_config;
-	const char *state_file;
+	const char *state_file, *driver;
 };
 
 static const struct argp_option bind_options[] = {
@@ -23,6 +24,8 @@ static const struct argp_option bind_options[] = {
 	{ "persist", OPT_PERSIST, 0, 0, "Also record the binding in /etc/vfiobuf/overrides", 0 },
 	{ "from-config", OPT_FROM_CONFIG, 0, 0, "Bind the devices recorded in /etc/vfiobuf/overrides", 0 },
 	{ "state-file", OPT_STATE, "FILE", 0, "State file (default /run/vfiobuf/state.json)", 0 },
+	{ "driver", OPT_DRIVER, "NAME", 0,
+	  "Bind to this VFIO driver (vfio-pci or a variant), not the one chosen by modules.alias", 0 },
 	{ 0 }
 };
 
@@ -37,6 +40,7 @@ static error_t bind_parser(int key, char *arg, struct argp_state *state)
 	case OPT_PERSIST: a->persist = true; return 0;
 	case OPT_FROM_CONFIG: a->from_config = true; return 0;
 	case OPT_STATE: a->state_file = arg; return 0;
+	case OPT_DRIVER: a->driver = arg; return 0;
 	case ARGP_KEY_ARG:
 		if (cli_devsel_add(&a->sel, arg) < 0)
 			argp_error(state, "%s", a->sel.err.msg);
@@ -52,11 +56,14 @@ static error_t bind_parser(int key, char *arg, struct argp_state *state)
 
 const struct argp cmd_bind_argp = {
 	bind_options, bind_parser, "DEVICE...",
-	"Hand PCI functions to vfio-pci (driver_override + drivers_probe), checking after every "
-	"step that the driver really changed.  A device's IOMMU group must end up with no "
+	"Hand PCI functions to their VFIO driver (driver_override + drivers_probe), checking "
+	"after every step that the driver really changed.  The driver is the VFIO variant "
+	"driver whose vfio_pci: alias in modules.alias matches the device most specifically "
+	"(fewest wildcards), else vfio-pci; --driver NAME forces one (it must be a VFIO "
+	"driver); --dry-run says which and why.  A device's IOMMU group must end up with no "
 	"host driver: other members are refused unless --group.  All or nothing: on a failure "
-	"every device goes back to its previous driver.  A device already on vfio-pci is left "
-	"alone.  The original drivers are recorded so that 'vfiobuf unbind' restores them.",
+	"every device goes back to its previous driver.  A device already on a VFIO driver is "
+	"left alone (unless --driver names another).  The original drivers are recorded so that 'vfiobuf unbind' restores them.",
 	NULL, NULL, NULL
 };
 
@@ -103,6 +110,7 @@ int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 	o.group = a.group;
 	o.dry_run = a.dry_run;
 	o.force = a.force;
+	o.driver = a.driver;
 	o.fault_bdf = getenv("VFIOBUF_FAULT_INJECT_BIND");
 	o.log = a.dry_run || cli->verbose ? cli_writes_log : NULL;
 	o.log_ctx = &w;
@@ -126,7 +134,7 @@ int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 	if (o.log)
 		cli_print_writes(cli->out, &w);
 	if (!cli->quiet || out_is_json(cli->out))
-		cli_print_plan(cli->out, &p);
+		cli_print_plan(cli->out, &p, a.dry_run || cli->verbose);
 	out_close_object(cli->out);
 out:
 	vb_bind_state_free(&st);
