@@ -24,7 +24,7 @@ static const struct argp_option bind_options[] = {
 	{ "persist", OPT_PERSIST, 0, 0, "Also record the binding in /etc/vfiobuf/overrides", 0 },
 	{ "from-config", OPT_FROM_CONFIG, 0, 0, "Bind the devices recorded in /etc/vfiobuf/overrides", 0 },
 	{ "state-file", OPT_STATE, "FILE", 0, "State file (default /run/vfiobuf/state.json)", 0 },
-	{ "driver", OPT_DRIVER, "NAME", 0,
+	{ "driver", OPT_DRIVER, "DRIVER", 0,
 	  "Bind to this VFIO driver (vfio-pci or a variant), not the one chosen by modules.alias", 0 },
 	{ 0 }
 };
