@@ -85,7 +85,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	root=$(fixture_copy variants)
 	run --separate-stderr vb bind --driver nvme 02:00.0
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "vfiobuf: --driver nvme: not a VFIO driver (not vfio-pci, no device bound to it is a VFIO device, and its module does not depend on vfio_pci_core in modules.dep)" ]
+	[ "$stderr" = "vfiobuf: --driver nvme: not a VFIO driver (not vfio-pci, no device bound to it is a VFIO device, and its module neither depends on vfio_pci_core nor has vfio_pci: aliases)" ]
 	[ -z "$output" ]
 	run --separate-stderr vb -j bind --dry-run --driver mlx5_core 02:00.0
 	[ "$status" -eq 2 ]

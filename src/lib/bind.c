@@ -179,9 +179,10 @@ static int check_forced(const struct vb_sys *s, const struct vb_modindex *m, con
 		return 0;
 	return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
 			  "--driver %s: not a VFIO driver (not vfio-pci, no device bound to it is a "
-			  "VFIO device, and its module does not depend on vfio_pci_core%s%s)",
-			  drv, m->have_dep ? " in " : ": modules.dep unread: ",
-			  m->have_dep ? "modules.dep" : m->problem);
+			  "VFIO device, and its module neither depends on vfio_pci_core nor has "
+			  "vfio_pci: aliases%s%s)",
+			  drv, m->have_dep && m->have_alias ? "" : ": modules index unread: ",
+			  m->have_dep && m->have_alias ? "" : m->problem);
 }
 
 /* Choose d's target driver (see bind.h). */

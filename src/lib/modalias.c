@@ -188,6 +188,20 @@ bool vb_modindex_on_vfio_core(const struct vb_modindex *m, const char *module)
 	return false;
 }
 
+bool vb_modindex_has_vfio_alias(const struct vb_modindex *m, const char *module)
+{
+	char norm[VB_MODULE_NAME_MAX + 1];
+
+	if (!module || strlen(module) > VB_MODULE_NAME_MAX)
+		return false;
+	snprintf(norm, sizeof(norm), "%s", module);
+	vb_module_name_norm(norm);
+	for (size_t i = 0; i < m->nalias; i++)
+		if (strcmp(m->alias[i].module, norm) == 0)
+			return true;
+	return false;
+}
+
 int vb_modalias_wildcards(const char *pattern)
 {
 	int n = 0;

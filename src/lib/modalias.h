@@ -68,6 +68,11 @@ void vb_modindex_free(struct vb_modindex *m);
 /* module (either spelling) depends on vfio_pci_core per modules.dep. */
 bool vb_modindex_on_vfio_core(const struct vb_modindex *m, const char *module);
 
+/* module (either spelling) declares vfio_pci: aliases: only VFIO drivers
+ * do (PCI_DRIVER_OVERRIDE_DEVICE_VFIO); what tells when vfio_pci_core is
+ * built in and so in no modules.dep line. */
+bool vb_modindex_has_vfio_alias(const struct vb_modindex *m, const char *module);
+
 /* The best vfio_pci: alias for a function's modalias ("pci:v..."): its
  * index in m->alias, or -1 when none matches (the fallback).  only: NULL,
  * or a NULL-terminated list of the modules to consider. */

@@ -64,7 +64,7 @@ bool vb_vfio_driver_is_vfio_or_loadable(const struct vb_sys *s, const struct vb_
 	if (!m || !driver || strlen(driver) > VB_MODULE_NAME_MAX || strchr(driver, '/'))
 		return false;
 	vb_vfio_module_of_driver(s, driver, mod, sizeof(mod));
-	return vb_modindex_on_vfio_core(m, mod);
+	return vb_modindex_on_vfio_core(m, mod) || vb_modindex_has_vfio_alias(m, mod);
 }
 
 /* The 7.3 modules whose PCI driver name is not KBUILD_MODNAME. */

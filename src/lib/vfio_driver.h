@@ -20,7 +20,9 @@ struct vb_modindex;
 
 /* The same rule for a driver that may not be loaded yet: also true when
  * its module (the driver's module link, else its name with - as _)
- * depends on vfio_pci_core in modules.dep (m may be NULL). */
+ * depends on vfio_pci_core in modules.dep, or declares vfio_pci: aliases
+ * in modules.alias (vfio_pci_core built in: no modules.dep line names it);
+ * m may be NULL. */
 bool vb_vfio_driver_is_vfio_or_loadable(const struct vb_sys *s, const struct vb_modindex *m,
 					const char *driver);
 

@@ -78,6 +78,8 @@ int main(void)
 	ok(!vb_modindex_on_vfio_core(&m, "fake"), "a longer name is not vfio_pci_core");
 	ok(!vb_modindex_on_vfio_core(&m, "vfio"), "vfio is below it, not on it");
 	is_int((int)m.bad_lines, 4, "a line without a colon is malformed");
+	ok(vb_modindex_has_vfio_alias(&m, "nvgrace-gpu-vfio-pci"), "nvgrace declares vfio_pci: aliases");
+	ok(!vb_modindex_has_vfio_alias(&m, "virtio_pci"), "a pci: alias is not one");
 	vb_modindex_free(&m);
 	is_int((int)m.nalias, 0, "freed");
 
