@@ -168,3 +168,19 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '%s\n' vfio-pci nvgrace_gpu_vfio_pci virtio_vfio_pci mlx5_vfio_pci acme_vfio_pci)" ]
 }
+
+@test "--from-config binds each recorded device to its recorded VFIO driver; other drivers' lines are left alone" {
+	root=$(fixture_copy variants)
+	mkdir -p "$root/etc/vfiobuf"
+	printf '0000:02:00.0 vfio-pci\n0000:04:00.0 nvme\n0000:03:00.0 virtio_vfio_pci\n0000:01:00.0 nvgrace_gpu_vfio_pci\n' \
+		>"$root/etc/vfiobuf/overrides"
+	run vb -j bind --dry-run --from-config
+	[ "$status" -eq 0 ]
+	assert_schema bind
+	echo "$output" | jq -e '[.devices[] | [.bdf, .new_driver, .driver_choice.reason]] == [
+		["0000:02:00.0","vfio-pci","forced"], ["0000:03:00.0","virtio_vfio_pci","forced"],
+		["0000:01:00.0","nvgrace_gpu_vfio_pci","forced"]]'
+	# a named device is chosen as usual beside them
+	run vb -j bind --dry-run --from-config 08:00.0
+	echo "$output" | jq -e '.devices[0] | .bdf == "0000:08:00.0" and .new_driver == "acme_vfio_pci"'
+}

@@ -68,27 +68,35 @@ const struct argp cmd_bind_argp = {
 };
 
 /* The devices named on the command line, plus with --from-config the
- * ones recorded in the overrides file: *out malloc'd, count returned. */
+ * ones recorded in the overrides file for a VFIO driver, with that driver
+ * (*drivers: one per device, NULL for those named): *out, *drivers and
+ * *saved (which *drivers points into) malloc'd, count returned. */
 static int bind_devices(struct vb_cli *cli, const struct bind_args *a, struct vb_bdf **out,
-			struct vb_err *e)
+			const char ***drivers, struct vb_persist_entry **saved, struct vb_err *e)
 {
-	struct vb_bdf *saved = NULL, *all;
-	int n = 0;
+	struct vb_bdf *all;
+	const char **drv;
+	int n = 0, named = a->sel.nbdfs;
 
-	if (a->from_config && (n = vb_persist_list(&cli->sys, &saved, e)) < 0)
+	*saved = NULL;
+	if (a->from_config && (n = vb_bind_config_devices(&cli->sys, saved, e)) < 0)
 		return -1;
-	all = calloc((size_t)(a->sel.nbdfs + n) + 1, sizeof(*all));
-	if (!all) {
-		free(saved);
+	all = calloc((size_t)(named + n) + 1, sizeof(*all));
+	drv = calloc((size_t)(named + n) + 1, sizeof(*drv));
+	if (!all || !drv) {
+		free(all);
+		free(drv);
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
-	if (a->sel.nbdfs)
-		memcpy(all, a->sel.bdfs, (size_t)a->sel.nbdfs * sizeof(*all));
-	if (n)
-		memcpy(all + a->sel.nbdfs, saved, (size_t)n * sizeof(*all));
-	free(saved);
+	if (named)
+		memcpy(all, a->sel.bdfs, (size_t)named * sizeof(*all));
+	for (int i = 0; i < n; i++) {
+		all[named + i] = (*saved)[i].bdf;
+		drv[named + i] = (*saved)[i].driver;
+	}
 	*out = all;
-	return a->sel.nbdfs + n;
+	*drivers = drv;
+	return named + n;
 }
 
 int cmd_bind(struct vb_cli *cli, int argc, char **argv)
@@ -100,6 +108,8 @@ int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 	struct vb_bind_state st = { 0 };
 	struct vb_err e = { 0 };
 	struct vb_bdf *bdfs = NULL;
+	struct vb_persist_entry *saved = NULL;
+	const char **drivers = NULL;
 	int rc, n;
 
 	rc = cli_parse_args(cli, &cmd_bind_argp, argc, argv, &a);
@@ -118,14 +128,15 @@ int cmd_bind(struct vb_cli *cli, int argc, char **argv)
 	 * last record; a dry run only reads */
 	if ((a.dry_run ? vb_bind_state_load(&cli->sys, a.state_file, &st, &e)
 		       : vb_bind_state_lock(&cli->sys, a.state_file, &st, &e)) < 0 ||
-	    (n = bind_devices(cli, &a, &bdfs, &e)) < 0 ||
+	    (n = bind_devices(cli, &a, &bdfs, &drivers, &saved, &e)) < 0 ||
+	    !(o.dev_drivers = drivers) ||
 	    vb_bind_plan(&cli->sys, bdfs, n, &o, &p, &e) < 0 ||
 	    vb_bind_run(&cli->sys, &p, &o, &st, &e) < 0) {
 		rc = cli_fail(cli, &e);
 		goto out;
 	}
 	for (int i = 0; a.persist && !a.dry_run && i < p.n; i++)
-		if (vb_persist_set(&cli->sys, p.dev[i].name, VB_VFIO_DRIVER, &e) < 0) {
+		if (vb_persist_set(&cli->sys, p.dev[i].name, p.dev[i].target, &e) < 0) {
 			rc = cli_fail(cli, &e);
 			goto out;
 		}
@@ -141,5 +152,7 @@ out:
 	vb_bind_plan_free(&p);
 	cli_writes_free(&w);
 	free(bdfs);
+	free(drivers);
+	free(saved);
 	return rc;
 }

@@ -189,12 +189,17 @@ static int check_forced(const struct vb_sys *s, const struct vb_modindex *m, con
 static int choose_driver(const struct vb_sys *s, const struct vb_modindex *m,
 			 const struct vb_bind_opts *o, struct vb_bind_dev *d, struct vb_err *e)
 {
+	const char *force = d->forced ? d->forced : o->driver;
 	int best = -1;
 
-	if (o->driver) {
+	if (force) {
+		if (d->forced && check_forced(s, m, d->forced, e) < 0) {
+			snprintf(e->device, sizeof(e->device), "%s", d->name);
+			return -1;
+		}
 		d->why = VB_BIND_WHY_FORCED;
-		snprintf(d->target, sizeof(d->target), "%s", o->driver);
-		vb_vfio_module_of_driver(s, o->driver, d->module, sizeof(d->module));
+		snprintf(d->target, sizeof(d->target), "%s", force);
+		vb_vfio_module_of_driver(s, force, d->module, sizeof(d->module));
 		return 0;
 	}
 	if (d->on_vfio) {
@@ -253,6 +258,9 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
 		if (plan_add(p, s, name, true, e) < 0)
 			return -1;
+		for (int k = 0; o->dev_drivers && o->dev_drivers[i] && k < p->n; k++)
+			if (strcmp(p->dev[k].name, name) == 0)
+				p->dev[k].forced = o->dev_drivers[i];
 	}
 	requested = p->n;
 	for (int i = 0; i < requested; i++) {
@@ -279,6 +287,26 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		free(list);
 	}
 	return choose_drivers(s, o, p, e);
+}
+
+int vb_bind_config_devices(const struct vb_sys *s, struct vb_persist_entry **out,
+			   struct vb_err *e)
+{
+	struct vb_modindex m;
+	int n = vb_persist_list(s, out, e), kept = 0;
+
+	if (n <= 0)
+		return n;
+	if (vb_modindex_load(s, &m, e) < 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (vb_vfio_driver_is_vfio_or_loadable(s, &m, (*out)[i].driver))
+			(*out)[kept++] = (*out)[i];
+	vb_modindex_free(&m);
+	return kept;
 }
 
 static int sys_write(const struct vb_sys *s, const struct vb_bind_opts *o, const char *value,

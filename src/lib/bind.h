@@ -36,6 +36,7 @@ struct vb_bind_dev {
 	char *alias;         /* VB_BIND_WHY_ALIAS: the alias ("vfio_pci:..."), malloc'd */
 	char modalias[128];  /* the device's modalias ("" unknown) */
 	bool kept_record;    /* a record of its driver existed: left as it was */
+	const char *forced;  /* its driver from vb_bind_opts.dev_drivers, or NULL */
 	char vfio_node[32];  /* /dev/vfio/N after a bind */
 	char cdev_node[sizeof("/dev/vfio/devices/") + NAME_MAX];
 };
@@ -58,6 +59,8 @@ struct vb_bind_opts {
 	bool dry_run;          /* report the writes, make none */
 	bool force;            /* skip the in-use checks */
 	const char *driver;    /* bind: this VFIO driver (checked), not the choice */
+	const char *const *dev_drivers; /* NULL, or per device named to vb_bind_plan:
+					 * its VFIO driver (checked; NULL: as above) */
 	const char *fault_bdf; /* test hook: make this device's probe "fail" */
 	vb_bind_log_fn log;
 	void *log_ctx;
@@ -73,6 +76,13 @@ struct vb_bind_opts {
  * after a failure). */
 int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		 const struct vb_bind_opts *o, struct vb_bind_plan *p, struct vb_err *e);
+
+/* The devices the overrides file records for a VFIO driver (by
+ * vb_vfio_driver_is_vfio_or_loadable), with those drivers, malloc'd into
+ * *out; lines for other drivers (a driverctl-style host override) are not
+ * vfiobuf's and left out.  Returns the count, -1 on a bad file. */
+int vb_bind_config_devices(const struct vb_sys *s, struct vb_persist_entry **out,
+			   struct vb_err *e);
 
 /* Bind every planned device to its chosen driver (loading its module with
  * modprobe when the driver is missing; already there: a no-op), all or
