@@ -184,3 +184,18 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	run vb -j bind --dry-run --from-config 08:00.0
 	echo "$output" | jq -e '.devices[0] | .bdf == "0000:08:00.0" and .new_driver == "acme_vfio_pci"'
 }
+
+@test "snapshot: modules.alias comes along (its vfio lines), so a replayed doctor names the same fix" {
+	root=$(fixture_copy variants)
+	# the GH200 at 06:00.0 on a driver that cannot export: the fix needs the aliases
+	mv "$root/sys/bus/pci/drivers/nvgrace_gpu_vfio_pci/0000:06:00.0" "$root/sys/bus/pci/drivers/mlx5_vfio_pci/"
+	ln -sfn ../../../../bus/pci/drivers/mlx5_vfio_pci "$root/sys/bus/pci/devices/0000:06:00.0/driver"
+	"$VB" --sysfs-root "$root/sys" snapshot -q -o "$BATS_TEST_TMPDIR/s.tar.gz"
+	tar -xzOf "$BATS_TEST_TMPDIR/s.tar.gz" --wildcards '*/lib/modules/7.3.4+deb13-amd64/modules.alias' >"$BATS_TEST_TMPDIR/alias"
+	grep -qx 'alias vfio_pci:v000010DEd00002342sv\*sd\*bc\*sc\*i\* nvgrace_gpu_vfio_pci' "$BATS_TEST_TMPDIR/alias"
+	! grep -q ' nvme$' "$BATS_TEST_TMPDIR/alias" # only what bind and doctor read
+	live=$(vb -j doctor --no-probe 06:00.0) || true
+	replay=$("$VB" --snapshot "$BATS_TEST_TMPDIR/s.tar.gz" -j doctor --no-probe 06:00.0) || true
+	[ "$live" = "$replay" ]
+	echo "$replay" | jq -e '.checks[] | select(.check == "driver-export") | .hint | endswith("--driver nvgrace_gpu_vfio_pci 0000:06:00.0")'
+}
