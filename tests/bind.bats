@@ -194,7 +194,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	echo '{"version":1,"devices":{"0000:07:00.0":{"driver":"nvme","time":0}}}' >"$root/run/vfiobuf/state.json"
 	run vb list 07:00.0
 	[[ "${lines[1]}" == *" vfio-pci* "* ]]
-	[ "${lines[2]}" = "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)" ]
+	[ "${lines[2]}" = "* bound to a VFIO driver by vfiobuf ('vfiobuf unbind' gives it back)" ]
 	run vb list -j
 	echo "$output" | jq -e '[.[] | select(.bound_by_vfiobuf)] == [.[] | select(.bdf == "0000:07:00.0")]
 		and (.[] | select(.bdf == "0000:07:00.0") | .original_driver == "nvme")'

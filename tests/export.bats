@@ -58,7 +58,7 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	run --separate-stderr vb -j export 03:00.0 --bar 2 --hold
 	[ "$status" -eq 5 ]
 	assert_schema error
-	echo "$output" | jq -e '.error.bdf == "0000:03:00.0" and (.error.message | test("bound to nvme, not vfio-pci: run .vfiobuf bind 0000:03:00.0. first"))'
+	echo "$output" | jq -e '.error.bdf == "0000:03:00.0" and (.error.message | test("bound to nvme, not a VFIO driver: run .vfiobuf bind 0000:03:00.0. first"))'
 }
 
 @test "export and info: unknown device exits 3" {

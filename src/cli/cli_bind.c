@@ -63,7 +63,53 @@ void cli_print_writes(struct vb_out *o, const struct cli_writes *w)
 	out_bool(o, "writes_complete", NULL, !w->oom);
 }
 
-void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p)
+static const char *const why_names[] = {
+	[VB_BIND_WHY_ALIAS] = "alias", [VB_BIND_WHY_FALLBACK] = "fallback",
+	[VB_BIND_WHY_FORCED] = "forced", [VB_BIND_WHY_CURRENT] = "current",
+};
+
+/* driver_choice (JSON) */
+static void choice_json(struct vb_out *o, const struct vb_bind_plan *p, const struct vb_bind_dev *d)
+{
+	if (d->why == VB_BIND_WHY_NONE)
+		return;
+	out_open_object(o, "driver_choice");
+	out_str(o, "reason", NULL, why_names[d->why]);
+	out_str_or_null(o, "module", NULL, d->module);
+	out_str_or_null(o, "alias", NULL, d->alias ? d->alias : "");
+	out_str_or_null(o, "modalias", NULL, d->modalias);
+	out_str_or_null(o, "modules_alias", NULL, p->alias_file);
+	out_close_object(o);
+}
+
+/* A text line saying why d's driver was chosen. */
+static void choice_text(struct vb_out *o, const struct vb_bind_plan *p, const struct vb_bind_dev *d)
+{
+	switch (d->why) {
+	case VB_BIND_WHY_NONE:
+		break;
+	case VB_BIND_WHY_ALIAS:
+		out_text(o, "  %s: alias %s of module %s matches %s most specifically (%d wildcards)\n",
+			 d->target, d->alias, d->module, d->modalias,
+			 vb_modalias_wildcards(d->alias));
+		break;
+	case VB_BIND_WHY_FALLBACK:
+		if (p->alias_file[0])
+			out_text(o, "  %s: fallback, no variant driver's vfio_pci: alias in %s matches %s\n",
+				 d->target, p->alias_file, d->modalias[0] ? d->modalias : "(no modalias)");
+		else
+			out_text(o, "  %s: fallback, modules.alias not read (%s)\n", d->target,
+				 p->index_problem);
+		break;
+	case VB_BIND_WHY_FORCED:
+		out_text(o, "  %s: from --driver (module %s)\n", d->target, d->module);
+		break;
+	default:
+		out_text(o, "  %s: already bound to this VFIO driver, left alone\n", d->target);
+	}
+}
+
+void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p, bool why)
 {
 	out_open_array(o, "devices");
 	for (int i = 0; i < p->n; i++) {
@@ -87,12 +133,15 @@ void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p)
 		} else {
 			out_null(o, "vfio", NULL);
 		}
+		choice_json(o, p, d);
 		out_close_object(o);
 		out_text(o, "%s: %s -> %s%s%s%s%s%s\n", d->name, d->driver[0] ? d->driver : "(none)",
 			 d->target[0] ? d->target : "(none)",
 			 strcmp(d->driver, d->target) == 0 ? " (unchanged)" : "",
 			 d->vfio_node[0] ? "  " : "", d->vfio_node, d->cdev_node[0] ? " " : "",
 			 d->cdev_node);
+		if (why)
+			choice_text(o, p, d);
 	}
 	out_close_array(o);
 }

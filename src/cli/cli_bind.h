@@ -17,7 +17,9 @@ struct cli_writes {
 void cli_writes_log(void *ctx, const char *path, const char *value);
 void cli_writes_free(struct cli_writes *w);
 void cli_print_writes(struct vb_out *o, const struct cli_writes *w);
-void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p);
+/* why: also say in the text how each device's driver was chosen (JSON
+ * always carries driver_choice for a bind). */
+void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p, bool why);
 /* Exit 4 unless root (or a fixture root, or a dry run). */
 int cli_require_root(struct vb_cli *cli, bool dry_run, const char *what);
 

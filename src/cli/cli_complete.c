@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "modalias.h"
 #include "pci_model.h"
+#include "vfio_driver.h"
 
 struct cmd_entry {
 	const char *name;
@@ -127,6 +129,22 @@ static void print_devices(const struct vb_cli *cli)
 	closedir(d);
 }
 
+/* VFIO drivers: vfio-pci and those of the modules on vfio_pci_core. */
+static void print_vfio_drivers(const struct vb_cli *cli)
+{
+	struct vb_modindex m;
+	char drv[NAME_MAX + 1];
+
+	printf("%s\n", VB_VFIO_DRIVER);
+	if (vb_modindex_load(&cli->sys, &m, NULL) == 0)
+		for (size_t i = 0; i < m.nvfio; i++) {
+			vb_vfio_driver_of_module(&cli->sys, m.vfio_mods[i], drv, sizeof(drv));
+			if (strcmp(drv, VB_VFIO_DRIVER) != 0)
+				printf("%s\n", drv);
+		}
+	vb_modindex_free(&m);
+}
+
 /* Candidates for an option's argument, from its arg name. */
 static void print_arg_values(const struct vb_cli *cli, const char *arg)
 {
@@ -138,6 +156,8 @@ static void print_arg_values(const struct vb_cli *cli, const char *arg)
 			printf("%s\n", t);
 	} else if (strstr(arg, "DEVICE") || strstr(arg, "BDF")) {
 		print_devices(cli);
+	} else if (strcmp(arg, "DRIVER") == 0) {
+		print_vfio_drivers(cli);
 	} else if (strcmp(arg, "DIR") == 0) {
 		printf("__dirs__\n");
 	} else if (strstr(arg, "FILE") || strstr(arg, "SOCKET") || strstr(arg, "PATH") ||

@@ -1,6 +1,7 @@
 /* cli_device: device printing helpers shared by the commands. */
 #include "ranges.h"
 #include "cli_device.h"
+#include "vfio_driver.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -147,4 +148,34 @@ const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n)
 struct vb_pci *cli_pci_open(struct vb_cli *cli, unsigned flags, struct vb_err *e)
 {
 	return vb_pci_open(&cli->sys, flags, e);
+}
+
+static enum vb_export_cap device_exports(const struct vb_device *d)
+{
+	return vb_vfio_driver_exports(d->driver, d->vfio_group_node[0] != '\0');
+}
+
+void cli_device_export_json(struct vb_out *o, const struct vb_device *d)
+{
+	enum vb_export_cap cap = device_exports(d);
+
+	out_bool(o, "vfio_driver", NULL, d->vfio_group_node[0] != '\0');
+	if (cap == VB_EXPORT_UNKNOWN)
+		out_null(o, "dmabuf_export", NULL);
+	else
+		out_bool(o, "dmabuf_export", NULL, cap == VB_EXPORT_YES);
+}
+
+const char *cli_device_export_mark(const struct vb_device *d)
+{
+	if (!d->vfio_group_node[0])
+		return "";
+	switch (device_exports(d)) {
+	case VB_EXPORT_NO:
+		return "!";
+	case VB_EXPORT_UNKNOWN:
+		return "?";
+	default:
+		return "";
+	}
 }

@@ -22,4 +22,13 @@ const char *cli_bars_short(const struct vb_device *d, char *buf, size_t n);
 /* Open the inventory for a command: names when the output shows them. */
 struct vb_pci *cli_pci_open(struct vb_cli *cli, unsigned flags, struct vb_err *e);
 
+/* "vfio_driver" and "dmabuf_export" (JSON): whether d's driver is a VFIO
+ * driver, and whether it implements dma-buf export by the Linux 7.3 table
+ * (vb_vfio_driver_exports: null when unknown).  From sysfs only. */
+void cli_device_export_json(struct vb_out *o, const struct vb_device *d);
+
+/* The human tables' mark after a VFIO driver that cannot export ("!") or
+ * may not ("?"); "" otherwise. */
+const char *cli_device_export_mark(const struct vb_device *d);
+
 #endif

@@ -82,8 +82,8 @@ const struct argp cmd_doctor_argp = {
 	"Check whether this host can export PCI BARs as dma-bufs through VFIO, and say why not: "
 	"kernel version, IOMMU, VFIO modules and nodes (with permissions for you), iommufd and "
 	"the VFIO cdev, the kernel's dma-buf export and P2PDMA support, memlock; for each DEVICE "
-	"its driver, IOMMU group viability, BARs, and a probe of the feature when it is on "
-	"vfio-pci.  Exit status 1 when any check fails.",
+	"its driver (a VFIO driver? one that implements dma-buf export?), IOMMU group "
+	"viability, BARs, and a probe of the feature when it is on a VFIO driver.  Exit status 1 when any check fails.",
 	NULL, NULL, NULL
 };
 

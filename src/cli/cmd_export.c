@@ -93,7 +93,8 @@ static error_t export_parser(int key, char *arg, struct argp_state *state)
 
 const struct argp cmd_export_argp = {
 	export_options, export_parser, "DEVICE",
-	"Export ranges of a memory BAR of a device bound to vfio-pci as a dma-buf fd "
+	"Export ranges of a memory BAR of a device bound to a VFIO driver that implements it "
+	"(vfio-pci, nvgrace_gpu_vfio_pci) as a dma-buf fd "
 	"(VFIO_DEVICE_FEATURE_DMA_BUF) and hand it to a command, a unix socket, or hold it.  "
 	"Every range is validated before the kernel is asked.  The device stays open while the "
 	"buffer is meant to live: closing it revokes the buffer for good.",

@@ -1,16 +1,19 @@
 /* cmd_info: `vfiobuf info DEVICE`: open it through VFIO and report the open
  * mode, regions, dma-buf support, reset support and memory enable. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ranges.h"
 #include "cli.h"
 #include "cli_vfio.h"
+#include "vfio_driver.h"
 
 const struct argp cmd_info_argp = {
 	cli_vfio_target_options, cli_vfio_target_parser, "DEVICE",
-	"Open a device bound to vfio-pci and report how it was opened, its regions (sizes and "
-	"flags), whether VFIO_DEVICE_FEATURE_DMA_BUF is supported, reset support and whether "
+	"Open a device bound to a VFIO driver and report which driver, how it was opened, its regions (sizes and "
+	"flags), whether VFIO_DEVICE_FEATURE_DMA_BUF is supported (when the driver implements "
+	"no export: which driver does for this device), reset support and whether "
 	"memory decode is enabled (buffers are revoked while it is off).",
 	NULL, NULL, NULL
 };
@@ -28,7 +31,7 @@ int cmd_info(struct vb_cli *cli, int argc, char **argv)
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 }, pe = { 0 };
 	struct vb_out *o;
-	char name[VB_BDF_STRLEN];
+	char name[VB_BDF_STRLEN], fix[320];
 	int rc, mem;
 	bool dmabuf;
 
@@ -42,6 +45,7 @@ int cmd_info(struct vb_cli *cli, int argc, char **argv)
 	mem = vb_vfio_memory_enabled(&d, &e);
 	out_open_object(o, NULL);
 	out_str(o, "bdf", "device:          %s\n", d.name);
+	out_str(o, "driver", "driver:          %s\n", d.driver);
 	out_str(o, "vfio_mode", "opened as:       %s", vb_vfio_mode_name(d.mode));
 	out_str(o, "node", " (%s)\n", d.node);
 	out_int(o, "iommu_group", "iommu group:     %lld\n", d.group);
@@ -49,6 +53,10 @@ int cmd_info(struct vb_cli *cli, int argc, char **argv)
 	out_text(o, "%s%s%s\n", dmabuf ? "" : " (", dmabuf ? "" : pe.msg, dmabuf ? "" : ")");
 	if (!dmabuf)
 		out_str(o, "dmabuf_error", NULL, pe.msg);
+	if (!dmabuf && pe.errnum == EOPNOTSUPP) {
+		vb_vfio_export_fix(&cli->sys, d.name, fix, sizeof(fix));
+		out_str(o, "dmabuf_fix", NULL, fix);
+	}
 	out_bool(o, "reset", "reset:           %s\n", (d.info.flags & VFIO_DEVICE_FLAGS_RESET) != 0);
 	if (mem >= 0)
 		out_bool(o, "memory_enabled", "memory enabled:  %s\n", mem == 1);

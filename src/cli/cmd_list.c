@@ -88,8 +88,11 @@ static void print_bound(struct vb_out *o, const struct vb_bind_state *st,
 	mark[1] = '\0';
 	if (d->captured) {
 		out_null(o, "bound_by_vfiobuf", NULL); /* a dump has no host state */
+		out_null(o, "vfio_driver", NULL);
+		out_null(o, "dmabuf_export", NULL);
 		return;
 	}
+	cli_device_export_json(o, d);
 	out_bool(o, "bound_by_vfiobuf", NULL, bound);
 	if (bound)
 		out_str_or_null(o, "original_driver", NULL, orig);
@@ -102,14 +105,15 @@ struct list_widths {
 };
 
 struct row_text {
-	char drv[sizeof(((struct vb_device *)0)->driver) + 2];
+	char drv[sizeof(((struct vb_device *)0)->driver) + 16];
 	char bars[VB_MAX_BARS * 32];
 	const char *vfio;
 };
 
 static void row_text(const struct vb_device *d, const char *mark, struct row_text *t)
 {
-	snprintf(t->drv, sizeof(t->drv), "%s%s", d->driver[0] ? d->driver : "-", mark);
+	snprintf(t->drv, sizeof(t->drv), "%s%s%s", d->driver[0] ? d->driver : "-", mark,
+		 cli_device_export_mark(d));
 	cli_bars_short(d, t->bars, sizeof(t->bars));
 	t->vfio = d->vfio_group_node[0] ? d->vfio_group_node
 		  : d->vfio_cdev_node[0] ? d->vfio_cdev_node : "-";
@@ -215,7 +219,7 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	struct cli_attrs *attrs = NULL;
 	bool json;
 	struct list_widths w = { 12, 12, 20, 22 };
-	int rc, shown = 0, bound = 0;
+	int rc, shown = 0, bound = 0, marked = 0;
 
 	rc = cli_parse_args(cli, &cmd_list_argp, argc, argv, &a);
 	if (rc)
@@ -269,6 +273,7 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < lp->n; i++) {
 		if (!selected(&a, &lp->v[i]))
 			continue;
+		marked |= cli_device_export_mark(&lp->v[i])[0];
 		if (!cli->quiet)
 			print_row(cli->out, &st, &lp->v[i], a.numeric, &w, attrs);
 		bound += st.root && vb_bind_state_get(&st, lp->v[i].name, (char[VB_DRIVER_NAME_MAX + 1]){ 0 },
@@ -277,7 +282,10 @@ int cmd_list(struct vb_cli *cli, int argc, char **argv)
 	out_close_array(cli->out);
 	cli_attrs_free(attrs);
 	if (bound && !cli->quiet)
-		out_text(cli->out, "* bound to vfio-pci by vfiobuf ('vfiobuf unbind' gives it back)\n");
+		out_text(cli->out, "* bound to a VFIO driver by vfiobuf ('vfiobuf unbind' gives it back)\n");
+	if (marked && !cli->quiet)
+		out_text(cli->out, "! a VFIO driver without dma-buf export, ? one vfiobuf does not know "
+				   "(Linux 7.3's drivers; 'vfiobuf info' probes)\n");
 	vb_bind_state_free(&st);
 	/* a bad function is listed with what could be read, and said once */
 	cli_report_problems(cli, lp);

@@ -128,7 +128,7 @@ int cmd_unbind(struct vb_cli *cli, int argc, char **argv)
 	if (o.log)
 		cli_print_writes(cli->out, &w);
 	if (!cli->quiet || out_is_json(cli->out))
-		cli_print_plan(cli->out, &p);
+		cli_print_plan(cli->out, &p, false);
 	out_close_object(cli->out);
 	goto out;
 fail:

@@ -64,6 +64,8 @@ static struct vb_bind_dev *vb_bind_plan_add(struct vb_bind_plan *p, const char *
 
 void vb_bind_plan_free(struct vb_bind_plan *p)
 {
+	for (int i = 0; i < p->n; i++)
+		free(p->dev[i].alias);
 	free(p->dev);
 	memset(p, 0, sizeof(*p));
 }
@@ -121,7 +123,7 @@ static const char *fit_list(const char *list, const char *sep, int count, size_t
 }
 
 /* Members of a group that keep it from being viable: not bridges, not on
- * vfio-pci, not driverless, and not in the plan.  With --group they are
+ * a VFIO driver, not driverless, and not in the plan.  With --group they are
  * added to the plan.  *list (malloc'd): "BDF (driver), ..."; returns the
  * count or -1. */
 static int group_blockers(const struct vb_sys *s, int group, struct vb_bind_plan *p,
@@ -167,6 +169,82 @@ static int group_blockers(const struct vb_sys *s, int group, struct vb_bind_plan
 	return count;
 }
 
+/* The forced driver, checked to be a VFIO driver (loaded or loadable). */
+static int check_forced(const struct vb_sys *s, const struct vb_modindex *m, const char *drv,
+			struct vb_err *e)
+{
+	if (!vb_driver_name_ok(drv) || strlen(drv) > VB_MODULE_NAME_MAX)
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "--driver: invalid driver name '%s'", drv);
+	if (vb_vfio_driver_is_vfio_or_loadable(s, m, drv))
+		return 0;
+	return vb_err_set(e, VB_EXIT_USAGE, 0, NULL,
+			  "--driver %s: not a VFIO driver (not vfio-pci, no device bound to it is a "
+			  "VFIO device, and its module neither depends on vfio_pci_core nor has "
+			  "vfio_pci: aliases%s%s)",
+			  drv, m->have_dep && m->have_alias ? "" : ": modules index unread: ",
+			  m->have_dep && m->have_alias ? "" : m->problem);
+}
+
+/* Choose d's target driver (see bind.h). */
+static int choose_driver(const struct vb_sys *s, const struct vb_modindex *m,
+			 const struct vb_bind_opts *o, struct vb_bind_dev *d, struct vb_err *e)
+{
+	const char *force = d->forced ? d->forced : o->driver;
+	int best = -1;
+
+	if (force) {
+		if (d->forced && check_forced(s, m, d->forced, e) < 0) {
+			snprintf(e->device, sizeof(e->device), "%s", d->name);
+			return -1;
+		}
+		d->why = VB_BIND_WHY_FORCED;
+		snprintf(d->target, sizeof(d->target), "%s", force);
+		vb_vfio_module_of_driver(s, force, d->module, sizeof(d->module));
+		return 0;
+	}
+	if (d->on_vfio) {
+		d->why = VB_BIND_WHY_CURRENT;
+		snprintf(d->target, sizeof(d->target), "%s", d->driver);
+		return 0;
+	}
+	if (vb_device_modalias(s, d->name, d->modalias, sizeof(d->modalias)) < 0)
+		d->modalias[0] = '\0';
+	else
+		best = vb_modindex_best(m, d->modalias, NULL);
+	if (best < 0) {
+		d->why = VB_BIND_WHY_FALLBACK;
+		snprintf(d->module, sizeof(d->module), "vfio_pci");
+	} else {
+		d->why = VB_BIND_WHY_ALIAS;
+		snprintf(d->module, sizeof(d->module), "%s", m->alias[best].module);
+		if (asprintf(&d->alias, "vfio_pci:%s", m->alias[best].pattern) < 0) {
+			d->alias = NULL;
+			return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, d->name, "out of memory");
+		}
+	}
+	vb_vfio_driver_of_module(s, d->module, d->target, sizeof(d->target));
+	return 0;
+}
+
+static int choose_drivers(const struct vb_sys *s, const struct vb_bind_opts *o,
+			  struct vb_bind_plan *p, struct vb_err *e)
+{
+	struct vb_modindex m;
+	int rc = 0;
+
+	if (vb_modindex_load(s, &m, e) < 0)
+		return -1;
+	if (m.have_alias)
+		snprintf(p->alias_file, sizeof(p->alias_file), "%s", m.alias_path);
+	snprintf(p->index_problem, sizeof(p->index_problem), "%s", m.problem);
+	if (o->driver)
+		rc = check_forced(s, &m, o->driver, e);
+	for (int i = 0; rc == 0 && i < p->n; i++)
+		rc = choose_driver(s, &m, o, &p->dev[i], e);
+	vb_modindex_free(&m);
+	return rc;
+}
+
 int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		 const struct vb_bind_opts *o, struct vb_bind_plan *p, struct vb_err *e)
 {
@@ -180,6 +258,9 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 			return vb_err_set(e, VB_EXIT_NOTFOUND, 0, name, "no such PCI device");
 		if (plan_add(p, s, name, true, e) < 0)
 			return -1;
+		for (int k = 0; o->dev_drivers && o->dev_drivers[i] && k < p->n; k++)
+			if (strcmp(p->dev[k].name, name) == 0)
+				p->dev[k].forced = o->dev_drivers[i];
 	}
 	requested = p->n;
 	for (int i = 0; i < requested; i++) {
@@ -205,7 +286,27 @@ int vb_bind_plan(const struct vb_sys *s, const struct vb_bdf *bdfs, int n,
 		}
 		free(list);
 	}
-	return 0;
+	return choose_drivers(s, o, p, e);
+}
+
+int vb_bind_config_devices(const struct vb_sys *s, struct vb_persist_entry **out,
+			   struct vb_err *e)
+{
+	struct vb_modindex m;
+	int n = vb_persist_list(s, out, e), kept = 0;
+
+	if (n <= 0)
+		return n;
+	if (vb_modindex_load(s, &m, e) < 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (vb_vfio_driver_is_vfio_or_loadable(s, &m, (*out)[i].driver))
+			(*out)[kept++] = (*out)[i];
+	vb_modindex_free(&m);
+	return kept;
 }
 
 static int sys_write(const struct vb_sys *s, const struct vb_bind_opts *o, const char *value,
@@ -231,23 +332,32 @@ static int write_attr(const struct vb_sys *s, const struct vb_bind_opts *o, cons
 	return sys_write(s, o, value, rel);
 }
 
-/* modprobe vfio-pci when its driver directory is missing (real systems). */
-static int load_vfio_pci(const struct vb_sys *s, const struct vb_bind_opts *o, struct vb_err *e)
+/* modprobe the module of d's target when the driver directory is missing
+ * (real systems); the driver's name is then the one the module registered. */
+static int load_driver(const struct vb_sys *s, const struct vb_bind_opts *o,
+		       struct vb_bind_dev *d, struct vb_err *e)
 {
 	pid_t pid;
 	int status;
 
-	if (vb_sys_exists(s, "bus/pci/drivers/%s", VB_VFIO_DRIVER) || s->fake || o->dry_run)
+	if (!d->module[0] || vb_sys_exists(s, "bus/pci/drivers/%s", d->target) || s->fake ||
+	    o->dry_run)
 		return 0;
 	pid = fork();
 	if (pid == 0) {
-		execlp("modprobe", "modprobe", "vfio-pci", (char *)NULL);
+		execlp("modprobe", "modprobe", "--", d->module, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || !vb_sys_exists(s, "bus/pci/drivers/%s", VB_VFIO_DRIVER))
-		return vb_err_set(e, VB_EXIT_NOTSUP, 0, NULL,
-				  "cannot load the vfio-pci module (modprobe vfio-pci failed)");
+	    WEXITSTATUS(status) != 0)
+		return vb_err_set(e, VB_EXIT_NOTSUP, 0, d->name,
+				  "cannot load the %s module for %s (modprobe %s failed)", d->module,
+				  d->target, d->module);
+	if (d->why != VB_BIND_WHY_FORCED || !vb_sys_exists(s, "bus/pci/drivers/%s", d->target))
+		vb_vfio_driver_of_module(s, d->module, d->target, sizeof(d->target));
+	if (!vb_sys_exists(s, "bus/pci/drivers/%s", d->target))
+		return vb_err_set(e, VB_EXIT_NOTSUP, 0, d->name,
+				  "modprobe %s loaded no PCI driver named %s", d->module, d->target);
 	return 0;
 }
 
@@ -278,7 +388,9 @@ static int move_device(const struct vb_sys *s, const struct vb_bind_opts *o,
 	}
 	if (!target[0] || (now[0] && strcmp(now, target) == 0))
 		return 0;
-	if (vb_sys_exists(s, "bus/pci/drivers/%s", target) && strcmp(target, VB_VFIO_DRIVER) != 0)
+	/* with an override the kernel's probe picks it; without (giving a
+	 * device back), the driver's bind file names it */
+	if (override[0] == '\n' && vb_sys_exists(s, "bus/pci/drivers/%s", target))
 		rc = write_attr(s, o, d->name, "bus/pci/drivers/%s/bind%s", target, "");
 	else
 		rc = sys_write(s, o, d->name, "bus/pci/drivers_probe");
@@ -353,22 +465,29 @@ static int check_in_use(const struct vb_sys *s, const struct vb_bind_dev *d,
 
 static bool will_move(const struct vb_bind_dev *d)
 {
-	return !d->on_vfio;
+	return !d->on_vfio || strcmp(d->driver, d->target) != 0;
 }
 
 /* Record every device about to move, marked pending, and save it before
- * anything moves. */
+ * anything moves.  A device moving between VFIO drivers that vfiobuf bound
+ * before keeps the record of its host driver. */
 static int record_intent(struct vb_bind_plan *p, struct vb_bind_state *st, struct vb_err *e)
 {
-	for (int i = 0; i < p->n; i++)
-		if (will_move(&p->dev[i]))
-			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver, true);
+	char had[VB_DRIVER_NAME_MAX + 1];
+
+	for (int i = 0; i < p->n; i++) {
+		struct vb_bind_dev *d = &p->dev[i];
+
+		d->kept_record = will_move(d) && vb_bind_state_get(st, d->name, had, sizeof(had));
+		if (will_move(d) && !d->kept_record)
+			vb_bind_state_put(st, d->name, d->driver, true);
+	}
 	struct vb_err why = { 0 };
 
 	if (vb_bind_state_save(st, &why) == 0)
 		return 0;
 	for (int i = 0; i < p->n; i++)
-		if (will_move(&p->dev[i]))
+		if (will_move(&p->dev[i]) && !p->dev[i].kept_record)
 			vb_bind_state_drop(st, p->dev[i].name);
 	return vb_err_set(e, why.exit_code, why.errnum, NULL,
 			  "cannot record the drivers before moving the devices (nothing was changed): %s",
@@ -381,7 +500,7 @@ static void forget_intent(struct vb_bind_plan *p, struct vb_bind_state *st, stru
 	struct vb_err save_err = { 0 };
 
 	for (int i = 0; i < p->n; i++)
-		if (will_move(&p->dev[i]) && !p->dev[i].changed)
+		if (will_move(&p->dev[i]) && !p->dev[i].changed && !p->dev[i].kept_record)
 			vb_bind_state_drop(st, p->dev[i].name);
 	if (vb_bind_state_save(st, &save_err) < 0)
 		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
@@ -396,19 +515,21 @@ int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_
 	for (int i = 0; i < p->n; i++)
 		if (check_in_use(s, &p->dev[i], o, e) < 0)
 			return -1;
-	if (load_vfio_pci(s, o, e) < 0)
-		return -1;
+	for (int i = 0; i < p->n; i++)
+		if (will_move(&p->dev[i]) && load_driver(s, o, &p->dev[i], e) < 0)
+			return -1;
 	if (record && record_intent(p, st, e) < 0)
 		return -1;
 	for (int i = 0; i < p->n; i++) {
 		struct vb_bind_dev *d = &p->dev[i];
+		char override[VB_DRIVER_NAME_MAX + 2];
 
-		snprintf(d->target, sizeof(d->target), "%s", VB_VFIO_DRIVER);
 		if (!will_move(d)) {
 			nodes_of(s, d);
 			continue; /* already there: a no-op, never unbind/rebind */
 		}
-		if (move_device(s, o, d, VB_VFIO_DRIVER, VB_VFIO_DRIVER "\n", e) < 0) {
+		snprintf(override, sizeof(override), "%s\n", d->target);
+		if (move_device(s, o, d, d->target, override, e) < 0) {
 			struct vb_err first = *e;
 			bool all_back = true;
 
@@ -428,11 +549,11 @@ int vb_bind_run(const struct vb_sys *s, struct vb_bind_plan *p, const struct vb_
 	if (!record)
 		return 0;
 	for (int i = 0; i < p->n; i++)
-		if (p->dev[i].changed)
+		if (p->dev[i].changed && !p->dev[i].kept_record)
 			vb_bind_state_put(st, p->dev[i].name, p->dev[i].driver, false);
 	if (vb_bind_state_save(st, e) < 0) {
 		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
-			 "; the devices are on vfio-pci and their drivers recorded, marked pending");
+			 "; the devices are on their VFIO drivers and their drivers recorded, marked pending");
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,5 @@
 /* bind_state: the state file of vfiobuf's binds (see bind_state.h). */
 #include "bind_state.h"
-#include "vfio_driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -364,8 +363,9 @@ static int persist_bad_line(const char *path, int lineno, struct vb_err *e)
 			  path, lineno);
 }
 
-/* The vfio-pci devices of an overrides stream named path (messages). */
-static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct vb_err *e)
+/* The entries of an overrides stream named path (messages). */
+static int persist_read(FILE *f, const char *path, struct vb_persist_entry **bdfs,
+			struct vb_err *e)
 {
 	char *line = NULL, *bdf, *drv;
 	size_t cap = 0, n = 0, size = 0;
@@ -377,10 +377,10 @@ static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct 
 		lineno++;
 		if (memchr(line, '\0', (size_t)len) || persist_line(line, &bdf, &drv) < 0) {
 			rc = persist_bad_line(path, lineno, e);
-		} else if (*bdf && strcmp(drv, VB_VFIO_DRIVER) == 0) {
+		} else if (*bdf) {
 			if (n == size) {
-				struct vb_bdf *nb = realloc(*bdfs, (size = size ? 2 * size : 16) *
-									   sizeof(**bdfs));
+				struct vb_persist_entry *nb =
+					realloc(*bdfs, (size = size ? 2 * size : 16) * sizeof(**bdfs));
 
 				if (!nb) {
 					rc = vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
@@ -388,7 +388,8 @@ static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct 
 				}
 				*bdfs = nb;
 			}
-			vb_bdf_parse(bdf, &(*bdfs)[n++]);
+			vb_bdf_parse(bdf, &(*bdfs)[n].bdf);
+			snprintf((*bdfs)[n++].driver, sizeof((*bdfs)[0].driver), "%s", drv);
 		}
 	}
 	free(line);
@@ -400,7 +401,7 @@ static int persist_read(FILE *f, const char *path, struct vb_bdf **bdfs, struct 
 	return (int)n;
 }
 
-int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err *e)
+int vb_persist_list(const struct vb_sys *s, struct vb_persist_entry **bdfs, struct vb_err *e)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -426,7 +427,8 @@ int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err 
 	return n;
 }
 
-int vb_persist_parse(const char *text, size_t len, struct vb_bdf **bdfs, struct vb_err *e)
+int vb_persist_parse(const char *text, size_t len, struct vb_persist_entry **bdfs,
+		     struct vb_err *e)
 {
 	FILE *f;
 	int n;

@@ -73,11 +73,18 @@ void vb_bind_state_drop(struct vb_bind_state *st, const char *bdf);
  * given mode 0644 explicitly (not left to the umask). */
 int vb_persist_set(const struct vb_sys *s, const char *bdf, const char *driver,
 		   struct vb_err *e); /* driver NULL: remove */
-/* The devices recorded for vfio-pci, malloc'd into *bdfs (free it);
- * returns the count.  A line that is not "BDF DRIVER" with a valid address
- * and driver name is an error naming the file and line (-1). */
-int vb_persist_list(const struct vb_sys *s, struct vb_bdf **bdfs, struct vb_err *e);
+struct vb_persist_entry {
+	struct vb_bdf bdf;
+	char driver[VB_DRIVER_NAME_MAX + 1];
+};
+/* Every recorded device with its driver, in file order, malloc'd into
+ * *out (free it); returns the count.  A line that is not "BDF DRIVER" with
+ * a valid address and driver name is an error naming the file and line
+ * (-1).  Which of them are VFIO drivers is the caller's question (bind:
+ * vb_bind_config_devices). */
+int vb_persist_list(const struct vb_sys *s, struct vb_persist_entry **out, struct vb_err *e);
 /* The same on an overrides text in memory (len bytes; a fuzz target's
  * entry). */
-int vb_persist_parse(const char *text, size_t len, struct vb_bdf **bdfs, struct vb_err *e);
+int vb_persist_parse(const char *text, size_t len, struct vb_persist_entry **out,
+		     struct vb_err *e);
 #endif

@@ -532,21 +532,47 @@ static void check_group(const struct vb_sys *s, const char *bdf, int group, stru
 		    "%s: no read-write access for uid %u", rel, (unsigned)geteuid());
 }
 
+/* Whether the bound VFIO driver implements dma-buf export, by the 7.3
+ * table (the probe, when it runs, asks the kernel). */
+static void check_driver_export(const struct vb_sys *s, const char *bdf, const char *drv,
+				struct vb_checks *c)
+{
+	char fix[320];
+
+	switch (vb_vfio_driver_exports(drv, true)) {
+	case VB_EXPORT_YES:
+		add(c, "driver-export", bdf, VB_CHECK_OK, NULL,
+		    "%s implements dma-buf export (it sets get_dmabuf_phys in Linux 7.3)", drv);
+		break;
+	case VB_EXPORT_NO:
+		vb_vfio_export_fix(s, bdf, fix, sizeof(fix));
+		add(c, "driver-export", bdf, VB_CHECK_FAIL, fix,
+		    "%s implements no dma-buf export (no get_dmabuf_phys in Linux 7.3): "
+		    "export will be refused (EOPNOTSUPP)", drv);
+		break;
+	default:
+		add(c, "driver-export", bdf, VB_CHECK_WARN, "the probe tells: vfiobuf doctor as root",
+		    "%s: a VFIO driver Linux 7.3 does not have; whether it exports dma-bufs is "
+		    "known only by probing", drv);
+	}
+}
+
 int vb_doctor_device(const struct vb_sys *s, const char *bdf, const struct vb_doctor_opts *o,
 		     struct vb_checks *c, struct vb_err *e)
 {
-	char drv[64] = "", hint[96];
+	char drv[NAME_MAX + 1] = "", hint[96];
 	int group;
 
 	if (!vb_sys_exists(s, "bus/pci/devices/%s", bdf))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, ENODEV, bdf, "no such PCI device");
 	vb_sys_readlink_base(s, drv, sizeof(drv), "bus/pci/devices/%s/driver", bdf);
 	group = vb_sys_iommu_group(s, bdf);
-	if (vb_vfio_driver_is_vfio(s, drv))
+	if (vb_vfio_driver_is_vfio(s, drv)) {
 		add(c, "driver", bdf, VB_CHECK_OK, NULL, "bound to %s, a VFIO driver", drv);
-	else {
+		check_driver_export(s, bdf, drv, c);
+	} else {
 		snprintf(hint, sizeof(hint), "vfiobuf bind %s", bdf);
-		add(c, "driver", bdf, VB_CHECK_WARN, hint, "%s%s: not on vfio-pci",
+		add(c, "driver", bdf, VB_CHECK_WARN, hint, "%s%s: not on a VFIO driver",
 		    drv[0] ? "bound to " : "no driver", drv);
 	}
 	check_group(s, bdf, group, c);

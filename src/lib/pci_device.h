@@ -99,7 +99,7 @@ struct vb_device {
 	struct vb_bdf path[VB_PATH_MAX]; /* top first; path[npath-1] == parent */
 	enum vb_acs_state acs;
 	uint16_t acs_offset, acs_cap, acs_ctrl; /* valid when acs == VB_ACS_PRESENT */
-	char vfio_group_node[32];       /* "/dev/vfio/N" when driver is vfio-pci, else "" */
+	char vfio_group_node[32];       /* "/dev/vfio/N" when on a VFIO driver, else "" */
 	char vfio_cdev_node[sizeof("/dev/vfio/devices/") + NAME_MAX]; /* "/dev/vfio/devices/vfioN" if vfio-dev exists */
 };
 

@@ -291,8 +291,8 @@ struct errno_explain {
 static const struct errno_explain export_errnos[] = {
 	{ ENOTTY, "this kernel has no VFIO dma-buf export (needs Linux 6.19 or later with "
 		  "CONFIG_VFIO_PCI_DMABUF, i.e. PCI_P2PDMA; run 'vfiobuf doctor')" },
-	{ EOPNOTSUPP, "the device's VFIO driver cannot export dma-bufs (only vfio-pci and "
-		      "nvgrace-gpu can; variant drivers refuse)" },
+	{ EOPNOTSUPP, "the device's VFIO driver implements no dma-buf export (in Linux 7.3 "
+		      "only vfio-pci and nvgrace_gpu_vfio_pci do): bind it with --driver vfio-pci" },
 	{ EINVAL, "the kernel refused the request: a range is empty, unaligned or past the "
 		  "end of the BAR, the BAR is not a memory BAR, or the device has no P2P "
 		  "provider (non-mappable BARs)" },

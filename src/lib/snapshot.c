@@ -840,10 +840,11 @@ static int capture_bind_state(struct cap *c)
 
 static int capture_module_lists(struct cap *c, const char *release)
 {
-	static const char *const files[] = { "modules.dep", "modules.builtin" };
+	/* modules.alias: the vfio_pci: aliases bind chooses a variant driver by */
+	static const char *const files[] = { "modules.dep", "modules.builtin", "modules.alias" };
 	int rc = 0;
 
-	for (size_t i = 0; i < 2 && rc == 0 && release[0]; i++) {
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0 && release[0]; i++) {
 		char abs[PATH_MAX];
 		size_t len;
 		bool more;

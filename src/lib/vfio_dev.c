@@ -84,19 +84,18 @@ void vb_vfio_group_culprits(const struct vb_sys *s, int group, char *buf, size_t
 	closedir(d);
 }
 
-static int check_driver(const struct vb_sys *s, const char *bdf, struct vb_err *e)
+static int check_driver(const struct vb_sys *s, const char *bdf, char *drv, size_t n,
+			struct vb_err *e)
 {
-	char drv[64];
-
 	if (!vb_sys_exists(s, "bus/pci/devices/%s", bdf))
 		return vb_err_set(e, VB_EXIT_NOTFOUND, 0, bdf, "no such PCI device");
-	if (vb_sys_readlink_base(s, drv, sizeof(drv), "bus/pci/devices/%s/driver", bdf) <= 0)
+	if (vb_sys_readlink_base(s, drv, n, "bus/pci/devices/%s/driver", bdf) <= 0)
 		return vb_err_set(e, VB_EXIT_NOTSUP, 0, bdf,
-				  "is not bound to vfio-pci (no driver): run 'vfiobuf bind %s' first",
+				  "is not bound to a VFIO driver (no driver): run 'vfiobuf bind %s' first",
 				  bdf);
 	if (!vb_vfio_driver_is_vfio(s, drv))
 		return vb_err_set(e, VB_EXIT_NOTSUP, 0, bdf,
-				  "is bound to %s, not vfio-pci: run 'vfiobuf bind %s' first", drv, bdf);
+				  "is bound to %s, not a VFIO driver: run 'vfiobuf bind %s' first", drv, bdf);
 	return 0;
 }
 
@@ -214,7 +213,8 @@ int vb_vfio_open(const struct vb_sys *s, const char *bdf, enum vb_vfio_mode mode
 	memset(d, 0, sizeof(*d));
 	d->container_fd = d->group_fd = d->iommufd = d->device_fd = -1;
 	snprintf(d->name, sizeof(d->name), "%s", bdf);
-	if (check_driver(s, bdf, e) < 0)
+	d->sys = s;
+	if (check_driver(s, bdf, d->driver, sizeof(d->driver), e) < 0)
 		return -1;
 	d->group = vb_sys_iommu_group(s, bdf);
 	if (d->group < 0)
@@ -269,6 +269,18 @@ int vb_vfio_region(const struct vb_vfio_dev *d, uint32_t index, struct vfio_regi
 	return 0;
 }
 
+/* EOPNOTSUPP: the bound driver sets no get_dmabuf_phys; say which and what
+ * to do for this device. */
+static int no_export(const struct vb_vfio_dev *d, struct vb_err *e)
+{
+	char fix[320];
+
+	vb_vfio_export_fix(d->sys, d->name, fix, sizeof(fix));
+	return vb_err_set(e, VB_EXIT_NOTSUP, EOPNOTSUPP, d->name,
+			  "%s, the VFIO driver it is bound to, implements no dma-buf export: %s",
+			  d->driver, fix);
+}
+
 int vb_vfio_probe_dmabuf(const struct vb_vfio_dev *d, struct vb_err *e)
 {
 	struct vfio_device_feature f = {
@@ -279,6 +291,8 @@ int vb_vfio_probe_dmabuf(const struct vb_vfio_dev *d, struct vb_err *e)
 
 	if (ioctl(d->device_fd, VFIO_DEVICE_FEATURE, &f) == 0)
 		return 0;
+	if (errno == EOPNOTSUPP)
+		return no_export(d, e);
 	return vb_err_set(e, vb_exit_from_errno(errno), errno, d->name,
 			  errno == ENOTTY ? "this kernel cannot export dma-bufs from VFIO devices "
 					    "(needs 6.19+ with CONFIG_PCI_P2PDMA; see 'vfiobuf doctor')"
@@ -310,6 +324,8 @@ int vb_vfio_export(const struct vb_vfio_dev *d, uint32_t bar, const struct vb_ra
 	fd = ioctl(d->device_fd, VFIO_DEVICE_FEATURE, f);
 	err = errno;
 	free(f);
+	if (fd < 0 && err == EOPNOTSUPP && d->sys)
+		return no_export(d, e);
 	if (fd < 0) {
 		const char *why = vb_export_errno_explain(err);
 

@@ -26,6 +26,8 @@ struct vb_vfio_dev {
 	uint32_t ioas_id, devid;
 	struct vfio_device_info info;
 	char node[96];          /* /dev/vfio/N or /dev/vfio/devices/vfioN */
+	char driver[NAME_MAX + 1]; /* the VFIO driver it is bound to */
+	const struct vb_sys *sys; /* the system it was opened on (outlives d) */
 };
 
 /* Parse "auto", "cdev", "group". */

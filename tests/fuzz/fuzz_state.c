@@ -23,12 +23,12 @@
 
 static const struct vb_bdf dev3 = { 0, 3, 0, 0 };
 
-static int count_of(const struct vb_bdf *l, int n, const struct vb_bdf *b)
+static int count_of(const struct vb_persist_entry *l, int n, const struct vb_bdf *b)
 {
 	int c = 0;
 
 	for (int i = 0; i < n; i++)
-		c += vb_bdf_equal(&l[i], b);
+		c += vb_bdf_equal(&l[i].bdf, b);
 	return c;
 }
 
@@ -74,14 +74,15 @@ static void check_state(const struct vb_sys *s, const char *text, size_t len)
 
 static void check_overrides(const struct vb_sys *s, const char *text, size_t len)
 {
-	struct vb_bdf *got = NULL, *mem = NULL, *after = NULL;
+	struct vb_persist_entry *got = NULL, *mem = NULL, *after = NULL;
 	struct vb_err e = { 0 }, em = { 0 };
 	int n = vb_persist_list(s, &got, &e), nm = vb_persist_parse(text, len, &mem, &em), na, had;
 
 	CHECK(n == nm);
 	CHECK(n >= 0 || (e.msg[0] && em.msg[0]));
 	for (int i = 0; i < n; i++)
-		CHECK(vb_bdf_equal(&got[i], &mem[i]) && got[i].dev <= 31 && got[i].func <= 7);
+		CHECK(vb_bdf_equal(&got[i].bdf, &mem[i].bdf) && got[i].bdf.dev <= 31 &&
+		      got[i].bdf.func <= 7 && !strcmp(got[i].driver, mem[i].driver));
 	free(mem);
 	if (n < 0) {
 		free(got);

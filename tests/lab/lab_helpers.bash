@@ -5,6 +5,7 @@ LAB_NVME_ID=1b36:0010     # 03:00.0 behind the switch (16 MiB CMB), 07:00.0 on r
 LAB_IVSHMEM_ID=1af4:1110  # 04:00.0 behind the switch, BAR2 16 MiB
 LAB_EDU_ID=1234:11e8      # 05:00.0 on root port 00:03.0
 LAB_TESTDEV_ID=1b36:0005  # 06:00.0 and 06:00.1 on root port 00:04.0 (I/O BAR 1)
+LAB_VIRTIO_BLK_ID=1af4:1042 # 08:00.0 on root port 00:06.0, iommufd kernel only (modern-only)
 
 VFIOBUF_TOP=${VFIOBUF_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 VB="$VFIOBUF_TOP/vfiobuf"

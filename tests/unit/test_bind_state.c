@@ -64,7 +64,7 @@ int main(void)
 	struct vb_sys s;
 	struct vb_err e = { 0 };
 	struct vb_bind_state st;
-	struct vb_bdf *list;
+	struct vb_persist_entry *list;
 
 	ok(top != NULL, "temporary directory");
 	snprintf(path, sizeof(path), "%s/sys", top);
@@ -122,8 +122,10 @@ int main(void)
 		vb_bind_state_free(&st);
 		is_int(vb_bind_state_parse("{\"devices\":{}}", 14, &st, &e), 0, "parse: an empty state");
 		vb_bind_state_free(&st);
-		is_int(vb_persist_parse(two, strlen(two), &list, &e), 1,
-		       "persist parse: one vfio-pci line, last line without newline");
+		is_int(vb_persist_parse(two, strlen(two), &list, &e), 2,
+		       "persist parse: every line, the last one without newline");
+		ok(list && !strcmp(list[0].driver, "vfio-pci") && !strcmp(list[1].driver, "nvme") &&
+		   list[1].bdf.bus == 4, "with their drivers");
 		free(list);
 		is_int(vb_persist_parse("0000:03:00.0 vfio-pci\0x", 24, &list, &e), -1,
 		       "persist parse: a NUL byte is an error");
@@ -161,7 +163,7 @@ int main(void)
 	is_int(mode_of(path), 0644, "overrides is 0644 under umask 0");
 	is_int(strays(dir), 0, "no temporary file left beside it");
 	is_int(vb_persist_list(&s, &list, &e), 1, "one device listed");
-	ok(list && list[0].bus == 4, "the one that stayed");
+	ok(list && list[0].bdf.bus == 4, "the one that stayed");
 	free(list);
 	is_int(vb_persist_set(&s, "0000:05:00.0", "../x", &e), -1, "a bad driver is refused");
 	put(path, "# c\n0000:04:00.0 vfio-pci\n0000:05:00.0 ../../x\n");
