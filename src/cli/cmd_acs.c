@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acs_plan.h"
 #include "cli.h"
-#include "cli_bind.h"
 #include "cli_device.h"
 #include "dropin.h"
 #include "topo.h"
@@ -470,8 +470,18 @@ int cmd_acs(struct vb_cli *cli, int argc, char **argv)
 	rc = cli_parse_args(cli, &cmd_acs_argp, argc, argv, &a);
 	if (rc)
 		return rc;
-	if (a.grub && !a.dry_run && !a.dropin && (rc = cli_require_root(cli, false, "acs --grub-dropin")))
-		return rc;
+	if (a.grub && !a.dry_run && !a.dropin && vb_sys_is_dump(&cli->sys)) {
+		vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
+			   "--grub-dropin from an lspci dump: name the FILE (--grub-dropin=FILE) or add "
+			   "--dry-run; the dump is not this host");
+		return cli_fail(cli, &e);
+	}
+	if (a.grub && !a.dry_run && !a.dropin && !cli->sys.fake && geteuid() != 0) {
+		vb_err_set(&e, VB_EXIT_PERM, 0, NULL,
+			   "--grub-dropin needs root: it writes " DEFAULT_DROPIN " (and reading ACS "
+			   "needs root too); --dry-run prints it");
+		return cli_fail(cli, &e);
+	}
 	if (vb_topo_load(&cli->sys, 0, &t, &e) < 0)
 		return cli_fail(cli, &e);
 	n = select_endpoints(&a, &t, &eps, &e);

@@ -302,7 +302,8 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One merge per class after the change that joins classes of before. */
+/* One merge per class after the change that joins classes of before (in
+ * the order of their lowest group number, sorted by the caller). */
 static int find_merges(const struct vb_topo *t, struct vb_acs_plan *p, int *before, int *after)
 {
 	size_t n = t->devs.n;
@@ -353,6 +354,13 @@ oom:
 	return 0;
 }
 
+static int cmp_merge(const void *a, const void *b)
+{
+	const struct vb_acs_merge *x = a, *y = b;
+
+	return cmp_int(&x->groups[0], &y->groups[0]);
+}
+
 static int isolation_cost(const struct vb_topo *t, struct vb_acs_plan *p)
 {
 	size_t n = t->devs.n, m = n ? n : 1;
@@ -380,6 +388,8 @@ static int isolation_cost(const struct vb_topo *t, struct vb_acs_plan *p)
 	g.uf = after;
 	simulate_groups(&g);
 	rc = find_merges(t, p, before, after);
+	if (p->nmerges > 1)
+		qsort(p->merges, p->nmerges, sizeof(*p->merges), cmp_merge);
 out:
 	free(ctrl);
 	free(iso);

@@ -89,7 +89,7 @@ struct vb_acs_plan {
 	bool groups_estimated;       /* always: quirks and aliases not modelled */
 	enum vb_tristate model_matches_kernel; /* simulated current groups equal the
 						  kernel's (unknown: inputs missing) */
-	struct vb_acs_merge *merges;
+	struct vb_acs_merge *merges; /* by lowest group number */
 	size_t nmerges;
 };
 
