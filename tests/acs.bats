@@ -202,3 +202,14 @@ vb() { "$VB" --sysfs-root "$root/sys" "$@"; }
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"--grub-dropin from an lspci dump: name the FILE"* ]]
 }
+
+@test "acs warns when the running kernel already has an ACS parameter (only the last counts)" {
+	root=$(fixture_copy acs)
+	echo "BOOT_IMAGE=/vmlinuz ro pci=noaer,config_acs=1x1xx1x@0000:00:03.0 quiet" >"$root/proc/cmdline"
+	run --separate-stderr vb acs -j 03:00.0 04:00.0
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "vfiobuf: warning: this kernel was booted with pci=config_acs=1x1xx1x@0000:00:03.0; only the last pci=config_acs= of a command line counts: merge it with the one below" ]
+	# nothing planned: nothing to merge with, no warning
+	run --separate-stderr vb acs -j 03:00.0 07:00.0
+	[ -z "$stderr" ]
+}

@@ -416,6 +416,24 @@ static int dropin_out(struct vb_cli *cli, const struct acs_args *a, const struct
 	return rc;
 }
 
+/* The running kernel's own ACS parameters: the drop-in's would replace them
+ * (only the last of each counts), so say so. */
+static void warn_existing_params(struct vb_cli *cli)
+{
+	static const char *const names[] = { "config_acs", "disable_acs_redir" };
+	char path[PATH_MAX], cmdline[8192], val[512];
+
+	if (vb_sys_is_dump(&cli->sys) ||
+	    vb_root_path(&cli->sys, path, sizeof(path), "/proc/cmdline") < 0 ||
+	    vb_read_file(path, cmdline, sizeof(cmdline)) < 0)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (vb_acs_cmdline_param(cmdline, names[i], val, sizeof(val)))
+			fprintf(stderr, "vfiobuf: warning: this kernel was booted with pci=%s=%s; only the "
+				"last pci=%s= of a command line counts: merge it with the one below\n",
+				names[i], val, names[i]);
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 static void plan_out(struct vb_out *o, const struct vb_topo *t, const struct vb_acs_plan *p,
@@ -494,6 +512,8 @@ int cmd_acs(struct vb_cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	cli_report_problems(cli, &t.devs);
+	if (p.nplanned && !cli->quiet)
+		warn_existing_params(cli);
 	out_open_object(cli->out, NULL);
 	if (!cli->quiet || out_is_json(cli->out))
 		plan_out(cli->out, &t, &p, redir, config, a.setpci);

@@ -2,6 +2,7 @@
 #include "acs_plan.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,4 +567,35 @@ char *vb_acs_grub_dropin_text(const char *param_text, const char *what)
 		       "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %.*s=\\\"%s\\\"\"\n",
 		       what, (int)(val - param_text), param_text, val + 1);
 	return len < 0 ? NULL : s;
+}
+
+bool vb_acs_cmdline_param(const char *cmdline, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	bool found = false;
+	const char *p = cmdline;
+
+	while (*p) {
+		const char *end;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		end = p + strcspn(p, " \t\n");
+		if (end - p > 4 && strncmp(p, "pci=", 4) == 0) {
+			/* pci_setup: options separated by commas */
+			for (const char *o = p + 4; o < end;) {
+				const char *oe = memchr(o, ',', (size_t)(end - o));
+
+				if (!oe)
+					oe = end;
+				if ((size_t)(oe - o) > nl && strncmp(o, name, nl) == 0 && o[nl] == '=') {
+					snprintf(out, n, "%.*s", (int)(oe - o - (ptrdiff_t)nl - 1), o + nl + 1);
+					found = true;
+				}
+				o = oe + (oe < end);
+			}
+		}
+		p = end;
+	}
+	return found;
 }

@@ -121,6 +121,12 @@ const char *vb_acs_setpci(const struct vb_topo *t, const struct vb_acs_port *por
  * kernel's per-type rules, no quirks). */
 enum vb_tristate vb_acs_isolates(const struct vb_device *d, uint16_t ctrl);
 
+/* The value of the last pci=...NAME=VALUE on a kernel command line (NAME
+ * "config_acs" or "disable_acs_redir"; pci= options may be joined by
+ * commas), copied into out; false when there is none.  The kernel keeps
+ * only the last one of each. */
+bool vb_acs_cmdline_param(const char *cmdline, const char *name, char *out, size_t n);
+
 /* The text of a GRUB drop-in setting the parameter (from
  * vb_acs_param_config), malloc'd, or NULL. */
 char *vb_acs_grub_dropin_text(const char *param, const char *what);

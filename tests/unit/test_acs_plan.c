@@ -303,8 +303,26 @@ static void test_setpci_and_dropin(void)
 	destroy(&t);
 }
 
+static void test_cmdline(void)
+{
+	char v[64];
+
+	ok(!vb_acs_cmdline_param("root=/dev/sda1 ro quiet", "config_acs", v, sizeof(v)), "none");
+	ok(vb_acs_cmdline_param("ro pci=config_acs=0x10001@0000:02:00.0 quiet", "config_acs", v,
+				sizeof(v)) && strcmp(v, "0x10001@0000:02:00.0") == 0, "one");
+	ok(vb_acs_cmdline_param("pci=noaer,disable_acs_redir=0000:00:01.0;0000:00:02.0,realloc",
+				"disable_acs_redir", v, sizeof(v)) &&
+	   strcmp(v, "0000:00:01.0;0000:00:02.0") == 0, "among comma-joined pci= options");
+	ok(vb_acs_cmdline_param("pci=config_acs=1@0000:00:01.0 pci=config_acs=0@0000:00:02.0",
+				"config_acs", v, sizeof(v)) && strcmp(v, "0@0000:00:02.0") == 0,
+	   "the last one counts");
+	ok(!vb_acs_cmdline_param("xpci=config_acs=1@0000:00:01.0 pci=config_acsx=1", "config_acs", v,
+				 sizeof(v)), "not a pci= option");
+}
+
 int main(void)
 {
+	test_cmdline();
 	test_minimal_two_gpus();
 	test_all_endpoints();
 	test_unknown();
