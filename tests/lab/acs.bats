@@ -4,8 +4,8 @@
 # distance).  The root ports have ACS with RR+CR set by the kernel; the
 # XIO3130 ports have no ACS.  The plan's setpci commands are applied and the
 # kernel's own verdicts (the oracle module) must be the predicted ones; the
-# config_acs parameter is left for the EPYC boot (run-lab-suites boots it
-# with that parameter, tests/lab/epyc/acs-boot.bats checks it).
+# two kernel parameters are left for the EPYC boot (run-lab-suites boots it
+# with both, tests/lab/epyc/acs-boot.bats checks them).
 
 load lab_helpers
 load p2p_oracle_helpers
@@ -41,6 +41,7 @@ teardown() {
 	# left for the EPYC boot
 	mkdir -p "$ART"
 	echo "$output" | jq -r .kernel_parameters.config_acs >"$ART/acs-config-param"
+	echo "$output" | jq -r .kernel_parameters.disable_acs_redir >"$ART/acs-disable-param"
 	echo "$output" >"$ART/acs-plan.json"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# The EPYC boot runs with the pci=config_acs= parameter that `vfiobuf acs`
-# printed in the first boot (tests/lab/acs.bats leaves it in its artifacts;
-# run-lab-suites appends it to this boot's command line).  The kernel must
+# The EPYC boot runs with the pci=disable_acs_redir= and pci=config_acs=
+# parameters that `vfiobuf acs` printed in the first boot (tests/lab/acs.bats
+# leaves them in its artifacts; run-lab-suites appends both to this boot's
+# command line).  The kernel must
 # have set the listed ports' ACS control as planned, vfiobuf must now find
 # nothing to clear, the pair is bus-addr for the kernel too, and the IOMMU
 # groups are merged as the first boot's plan predicted.
@@ -46,6 +47,22 @@ config_acs_param() {
 		n=$((n + 1))
 	done
 	[ "$n" -ge 1 ]
+}
+
+@test "lab acs boot: both printed parameters at once: disable_acs_redir first, then config_acs from firmware's value again" {
+	p=$(config_acs_param)
+	d=$(tr ' ' '\n' </proc/cmdline | grep '^pci=disable_acs_redir=' | tail -n 1)
+	[ -n "$p" ] && [ -n "$d" ]
+	[[ "$d" == *"0000:00:04.0"* ]]
+	# each applied parameter logs its result; the last one (config_acs) is
+	# what the port holds: disable_acs_redir's value (firmware's, whose SV
+	# and UF are off here, minus RR/CR/EC) is dropped
+	run bash -c "dmesg | grep -o 'pci 0000:00:04.0: Configured ACS to 0x[0-9a-f]*' | awk '{print \$NF}'"
+	echo "logged: $output"
+	[ "${#lines[@]}" -eq 2 ]
+	[ $((lines[0] & 0x3c)) -eq 0 ] # no RR, CR, EC; and UF, which QEMU's firmware leaves off
+	[ "${lines[1]}" = "$(printf '%#06x' $((0x$(setpci -s 00:04.0 ECAP0d+6.w))))" ]
+	[ "${lines[1]}" = 0x0011 ] # SV and UF kept by config_acs's flags
 }
 
 @test "lab acs boot: vfiobuf finds nothing left to clear and the kernel agrees on every pair" {
