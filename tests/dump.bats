@@ -220,7 +220,7 @@ vfiobuf_parents() {
 		"reset 04:00.0" "serve" "verify 04:00.0" "doctor" "doctor 04:00.0" "monitor" "recv /x"; do
 		run --separate-stderr "$VB" -F "$d" $c
 		[ "$status" -eq 2 ] || { echo "$c: $status"; return 1; }
-		[[ "$stderr" == "vfiobuf: ${c%% *} needs the live kernel: -F (an lspci dump) works with list, show, topology and distance only" ]]
+		[[ "$stderr" == "vfiobuf: ${c%% *} needs the live kernel: -F (an lspci dump) works with list, show, topology, distance and acs only" ]]
 	done
 	# -F after the command too
 	run --separate-stderr "$VB" bind -F "$d" 04:00.0

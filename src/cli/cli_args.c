@@ -171,7 +171,7 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 /* The commands that work from an lspci dump; the others need the kernel. */
 static int check_dump_command(struct vb_cli *cli, const char *command)
 {
-	static const char *const offline[] = { "list", "show", "topology", "distance" };
+	static const char *const offline[] = { "list", "show", "topology", "distance", "acs" };
 	struct vb_err e = { 0 };
 
 	if (!vb_sys_is_dump(&cli->sys))
@@ -181,7 +181,7 @@ static int check_dump_command(struct vb_cli *cli, const char *command)
 			return 0;
 	vb_err_set(&e, VB_EXIT_USAGE, 0, NULL,
 		   "%s needs the live kernel: -F (an lspci dump) works with list, show, "
-		   "topology and distance only", command);
+		   "topology, distance and acs only", command);
 	return cli_fail(cli, &e);
 }
 

@@ -69,6 +69,8 @@ struct vb_device {
 	int nbars;
 	struct vb_bar bars[VB_MAX_BARS]; /* only BARs with a non-zero size */
 	bool is_bridge;                 /* header type 1 */
+	bool multifunction;             /* header type bit 7 (the kernel's
+					   pdev->multifunction, for ACS) */
 	int secondary_bus, subordinate_bus; /* type-1 bridges (and CardBus bridges
 					   in a dump), else -1 */
 	int pcie_type;                  /* enum vb_pcie_port; VB_PCIE_NOT_PCIE (-1),

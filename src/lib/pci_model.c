@@ -306,6 +306,7 @@ static void apply_config(struct vb_device *v, const struct vb_cfg_facts *f, unsi
 {
 	v->header_type = f->header_type;
 	v->is_bridge = f->header_type == 1;
+	v->multifunction = f->multifunction;
 	v->secondary_bus = v->is_bridge ? f->secondary_bus : -1;
 	v->subordinate_bus = v->is_bridge ? f->subordinate_bus : -1;
 	v->pcie_type = VB_PCIE_UNKNOWN;

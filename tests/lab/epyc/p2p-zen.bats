@@ -17,6 +17,11 @@ setup() { skip_unless_in_lab; }
 }
 
 @test "lab zen: ACS redirect on the root port goes thru-host-bridge" {
+	# this boot's pci=config_acs= (tests/lab/epyc/acs-boot.bats) cleared the
+	# port's redirect bits: set them for the test, then put the word back
+	saved=$(setpci -s 00:04.0 ECAP0d+6.w)
+	setpci -s 00:04.0 ECAP0d+6.w=000c:000c
 	run "$VB" distance -j 06:00.0 06:00.1
+	setpci -s 00:04.0 ECAP0d+6.w="$saved"
 	echo "$output" | jq -e '.verdict == "thru-host-bridge" and .distance == 2'
 }
