@@ -12,8 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Split path into its directory ("." when none) and last component. */
-static int split_path(const char *path, char *dir, size_t dn, const char **base)
+int vb_atomic_split(const char *path, char *dir, size_t dn, const char **base)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -75,24 +74,17 @@ static int write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
-int vb_atomic_write(const char *path, const char *text, size_t len, mode_t mode,
-		    struct vb_err *e)
+int vb_atomic_write_at(int dfd, const char *base, const char *path, const char *text, size_t len,
+		       mode_t mode, struct vb_err *e)
 {
-	char dir[PATH_MAX], tmp[NAME_MAX + 1];
-	const char *base, *step = "create a temporary file in";
-	int dfd, fd, err = 0;
+	char tmp[NAME_MAX + 1];
+	const char *step = "create a temporary file for";
+	int fd, err = 0;
 
-	if (split_path(path, dir, sizeof(dir), &base) < 0)
-		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "'%s' does not name a file", path);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot open directory '%s'",
-				  dir);
 	fd = create_temp(dfd, base, tmp, sizeof(tmp));
 	if (fd < 0) {
 		err = errno;
-		close(dfd);
-		return vb_err_set(e, vb_exit_from_errno(err), err, NULL, "cannot %s '%s'", step, dir);
+		return vb_err_set(e, vb_exit_from_errno(err), err, NULL, "cannot %s '%s'", step, path);
 	}
 	step = "write";
 	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0)
@@ -106,10 +98,26 @@ int vb_atomic_write(const char *path, const char *text, size_t len, mode_t mode,
 	}
 	if (err) {
 		unlinkat(dfd, tmp, 0);
-		close(dfd);
 		return vb_err_set(e, vb_exit_from_errno(err), err, NULL, "cannot %s '%s'", step, path);
 	}
 	fsync(dfd); /* the rename itself reaches the disk */
-	close(dfd);
 	return 0;
+}
+
+int vb_atomic_write(const char *path, const char *text, size_t len, mode_t mode,
+		    struct vb_err *e)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int dfd, rc;
+
+	if (vb_atomic_split(path, dir, sizeof(dir), &base) < 0)
+		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "'%s' does not name a file", path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot open directory '%s'",
+				  dir);
+	rc = vb_atomic_write_at(dfd, base, path, text, len, mode, e);
+	close(dfd);
+	return rc;
 }

@@ -20,4 +20,15 @@
 int vb_atomic_write(const char *path, const char *text, size_t len, mode_t mode,
 		    struct vb_err *e);
 
+/* The same in a directory the caller opened and checked itself (the
+ * daemon's trusted directory for its metrics, a GRUB drop-in directory):
+ * base is the file's name in dfd, path names it in messages. */
+int vb_atomic_write_at(int dfd, const char *base, const char *path, const char *text, size_t len,
+		       mode_t mode, struct vb_err *e);
+
+/* Split path into its directory ("." when none, "/" for the root) and its
+ * last component (never "", "." or ".."); -1 when it names no file or the
+ * directory does not fit dn. */
+int vb_atomic_split(const char *path, char *dir, size_t dn, const char **base);
+
 #endif

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "policy.h"
 
 void vb_prom_init(struct vb_prom *p)
@@ -163,73 +165,18 @@ void vb_prom_sample(struct vb_prom *p, const char *name, const struct vb_prom_la
 	puts_(p, num);
 }
 
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, text, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		text += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write the temporary file tmp in dfd and rename it to name. */
-static int replace_in(int dfd, const char *tmp, const char *name, const char *path,
-		      const char *text, size_t len, struct vb_err *e)
-{
-	int fd;
-
-	/* a stale one (a crash between create and rename) is ours: the
-	 * directory is trusted */
-	if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT)
-		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot remove %s's "
-				  "stale temporary file %s", path, tmp);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return vb_err_set(e, vb_exit_from_errno(errno), errno, NULL,
-				  "cannot create a temporary file for %s", path);
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot write %s", path);
-		close(fd);
-		unlinkat(dfd, tmp, 0);
-		return -1;
-	}
-	close(fd);
-	if (renameat(dfd, tmp, dfd, name) < 0) {
-		vb_err_set(e, vb_exit_from_errno(errno), errno, NULL, "cannot rename into %s", path);
-		unlinkat(dfd, tmp, 0);
-		return -1;
-	}
-	fsync(dfd);
-	return 0;
-}
-
 int vb_prom_write_file(const char *path, const char *text, size_t len, struct vb_err *e)
 {
-	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-	char *dir, *tmp;
+	char dir[PATH_MAX];
+	const char *name;
 	int dfd, rc;
 
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+	if (vb_atomic_split(path, dir, sizeof(dir), &name) < 0)
 		return vb_err_set(e, VB_EXIT_USAGE, 0, NULL, "%s: not a file name", path);
-	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	tmp = malloc(strlen(name) + 6);
-	if (!dir || !tmp) {
-		free(dir);
-		free(tmp);
-		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
-	}
-	sprintf(tmp, ".%s.tmp", name);
 	dfd = vb_trusted_dir_open(dir, "metrics file", e);
-	rc = dfd < 0 ? -1 : replace_in(dfd, tmp, name, path, text, len, e);
-	if (dfd >= 0)
-		close(dfd);
-	free(dir);
-	free(tmp);
+	if (dfd < 0)
+		return -1;
+	rc = vb_atomic_write_at(dfd, name, path, text, len, 0644, e);
+	close(dfd);
 	return rc;
 }
