@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int fds;
 	char root[PATH_MAX], sysdir[PATH_MAX + 8];
-	struct vb_bdf *bdfs = NULL;
+	struct vb_persist_entry *bdfs = NULL;
 	struct vb_sys s;
 	struct vb_err e = { 0 };
 	DIR *d;
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		count = vb_persist_list(&s, &bdfs, &e);
 		CHECK(count >= 0 || e.msg[0]);
 		for (int i = 0; i < count; i++)
-			CHECK(bdfs[i].dev <= 31 && bdfs[i].func <= 7);
+			CHECK(bdfs[i].bdf.dev <= 31 && bdfs[i].bdf.func <= 7 && bdfs[i].driver[0]);
 		free(bdfs);
 	}
 	ft_rmroot(root);
