@@ -178,12 +178,15 @@ static void emit_exported(struct vb_broker *b, struct srv_client *c,
 /* The hot path: the reply is written as text, no JSON object built. */
 static void handle_export(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq)
 {
-	struct vb_export_result x = { 0 };
+	struct vb_export_result x; /* export_buffer fills it (no rep stos: vb_err_empty) */
 	struct vb_range whole;
 	char name[VB_DMABUF_NAME_LEN];
-	struct vb_err e = { 0 };
+	struct vb_err e;
 	int fd = -1;
 
+	x.released = NULL;
+	x.nreleased = 0;
+	vb_err_empty(&e);
 	if (export_buffer(b, c, rq, &x, &whole, name, &fd, &e) < 0) {
 		json_t *err = vb_proto_error_reply(rq, &e);
 
@@ -203,8 +206,9 @@ static void handle_export(struct vb_broker *b, struct srv_client *c, const struc
 static void handle_release(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq)
 {
 	struct srv_lease *l = held_lease(c, rq->lease);
-	struct vb_err e = { 0 };
+	struct vb_err e;
 
+	vb_err_empty(&e);
 	if (!l) {
 		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
 			   (unsigned long long)rq->lease);
@@ -319,9 +323,10 @@ static const op_fn handlers[VB_OP_COUNT] = {
 void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *buf, size_t len)
 {
 	struct vb_request *rq = b->rq;
-	struct vb_err e = { 0 };
+	struct vb_err e;
 	json_t *reply;
 
+	vb_err_empty(&e);
 	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
 		b->errors++;
 		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
