@@ -5,17 +5,16 @@
 
 size_t vb_fmt_udec(char *buf, uint64_t v)
 {
-	char rev[VB_NUM_MAX];
-	size_t n = 0;
+	char tmp[VB_NUM_MAX];
+	size_t at = sizeof(tmp);
 
 	do {
-		rev[n++] = (char)('0' + v % 10);
+		tmp[--at] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = rev[n - 1 - i];
-	buf[n] = '\0';
-	return n;
+	memcpy(buf, tmp + at, sizeof(tmp) - at);
+	buf[sizeof(tmp) - at] = '\0';
+	return sizeof(tmp) - at;
 }
 
 size_t vb_fmt_sdec(char *buf, int64_t v)

@@ -252,13 +252,13 @@ struct scan {
 	const char *p, *end;
 };
 
-static void skip_space(struct scan *s)
+static inline void skip_space(struct scan *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
-static bool take(struct scan *s, char c)
+static inline bool take(struct scan *s, char c)
 {
 	skip_space(s);
 	if (s->p < s->end && *s->p == c) {
@@ -381,14 +381,21 @@ static const unsigned plain_op_keys[VB_OP_COUNT] = {
 	[VB_OP_RELEASE] = PK_BIT(PK_OP) | PK_BIT(PK_ID) | PK_BIT(PK_LEASE),
 };
 
-/* Which plain key text is, PK_COUNT for none. */
+/* Which plain key text is, PK_COUNT for none: one strcmp, with the
+ * candidate told apart by its first letters. */
 static enum plain_key plain_key_of(const char *text)
 {
-	int k = 0;
+	enum plain_key k;
 
-	while (k < PK_COUNT && strcmp(text, plain_keys[k]))
-		k++;
-	return (enum plain_key)k;
+	switch (text[0]) {
+	case 'o': k = PK_OP; break;
+	case 'i': k = PK_ID; break;
+	case 'b': k = text[1] == 'd' ? PK_BDF : PK_BAR; break;
+	case 'r': k = text[1] && text[2] == 'n' ? PK_RANGES : PK_RELEASE; break;
+	case 'l': k = PK_LEASE; break;
+	default: return PK_COUNT;
+	}
+	return strcmp(text, plain_keys[k]) ? PK_COUNT : k;
 }
 
 /* "dddd:bb:dd.f" exactly as vb_bdf_format writes a domain below 0x10000:
@@ -762,30 +769,49 @@ struct wbuf {
 	bool failed;
 };
 
-static void w_raw(struct wbuf *w, const char *s, size_t n)
+/* Make room for n more bytes and the final NUL; false when out of memory. */
+static bool w_room(struct wbuf *w, size_t n)
 {
-	if (w->failed)
-		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = (w->cap ? w->cap : 256);
-		char *p;
+	size_t cap = w->cap ? w->cap : 256;
+	char *p;
 
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		p = realloc(w->p, cap);
-		if (!p) {
-			w->failed = true;
-			return;
-		}
-		w->p = p;
-		w->cap = cap;
+	if (w->failed)
+		return false;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	p = realloc(w->p, cap);
+	if (!p) {
+		w->failed = true;
+		return false;
 	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
+	w->p = p;
+	w->cap = cap;
+	return true;
 }
 
-static void w_lit(struct wbuf *w, const char *s)
+/* The NUL is written once, by w_done: room for it is always kept. */
+static inline void w_raw(struct wbuf *w, const char *s, size_t n)
+{
+	if (w->len + n + 1 > w->cap && !w_room(w, n))
+		return;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+/* The text, NUL-terminated (NULL when out of memory or over the limit). */
+static char *w_done(struct wbuf *w, size_t *len)
+{
+	if (w->failed || !w->p || w->len > VB_PROTO_MAX_MSG) {
+		free(w->p);
+		return NULL;
+	}
+	w->p[w->len] = '\0';
+	if (len)
+		*len = w->len;
+	return w->p;
+}
+
+static inline void w_lit(struct wbuf *w, const char *s)
 {
 	w_raw(w, s, strlen(s));
 }
@@ -869,13 +895,7 @@ char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_ex
 	w_lit(&w, ",\"vfio_mode\":");
 	w_str(&w, x->vfio_mode);
 	w_lit(&w, x->revoked ? ",\"revoked\":true}" : ",\"revoked\":false}");
-	if (w.failed || w.len > VB_PROTO_MAX_MSG) {
-		free(w.p);
-		return NULL;
-	}
-	if (len)
-		*len = w.len;
-	return w.p;
+	return w_done(&w, len);
 }
 
 char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len)
@@ -891,13 +911,7 @@ char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, s
 	w_lit(&w, "\"op\":\"release\",\"ok\":true,\"lease\":");
 	w_int(&w, (long long)lease);
 	w_lit(&w, "}");
-	if (w.failed) {
-		free(w.p);
-		return NULL;
-	}
-	if (len)
-		*len = w.len;
-	return w.p;
+	return w_done(&w, len);
 }
 
 json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids)
