@@ -19,7 +19,27 @@ DESTDIR    ?=
 CC         ?= cc
 PKGS       := libpci libnl-3.0 jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# Start-up (issue 18; figures in README, "Benchmarks"): every library the
+# dynamic loader maps costs each run, --version included.  libpci (which
+# brings libudev and zlib) is opened by the first name lookup or dump read
+# (src/lib/libpci_lazy.c), so it is not linked.  libnl-3, jansson and zlib
+# are linked statically when their archives are installed (Debian's -dev
+# packages ship them); VB_STATIC_DEPS=0 links them as shared libraries, as
+# the distribution packages do (packaging/: Debian and Fedora policy).
+DYN_PKGS   := libnl-3.0 jansson zlib
+VB_STATIC_DEPS ?= 1
+static_archive = $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a))
+ifeq ($(VB_STATIC_DEPS),1)
+STATIC_LS  := $(foreach l,$(patsubst -l%,%,$(shell pkg-config --libs-only-l $(DYN_PKGS))),\
+		$(if $(call static_archive,$(l)),-l$(l)))
+endif
+SHARED_LS  := $(filter-out $(STATIC_LS),$(shell pkg-config --libs-only-l $(DYN_PKGS)))
+PKG_LIBS   := $(shell pkg-config --libs-only-L $(DYN_PKGS))
+ifneq ($(strip $(STATIC_LS)),)
+PKG_LIBS   += -Wl,-Bstatic $(STATIC_LS) -Wl,-Bdynamic
+endif
+# dlopen is in libc since glibc 2.34; older ones need libdl
+PKG_LIBS   += $(SHARED_LS) -Wl,--push-state,--as-needed -ldl -Wl,--pop-state
 
 # The user's CFLAGS, CPPFLAGS and LDFLAGS are theirs (make CFLAGS=-O0 works);
 # what the build itself needs is kept apart and always applied, as git's

@@ -21,45 +21,88 @@ start() { # start BINARY: the daemon, quiet, in the background
 stop() { kill -TERM $PID; wait $PID; }
 cpu() { awk '{print "user " $14 / 100 " s, system " $15 / 100 " s"}' /proc/$PID/stat; }
 rss() { awk '/^VmRSS/ {print $2}' /proc/$PID/status; }
+hwm() { awk '/^VmHWM/ {print $2}' /proc/$PID/status; }
 fds() { ls /proc/$PID/fd | wc -l; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-echo "== (a) dma-buf fds delivered per second, $ROUNDS rounds, medians"
-# Each round runs every variant once, so drift of the emulated machine hits
-# them alike: the raw loop; the floor (a server that only receives, exports
-# and sends: no parsing, policy, accounting or events) and vfiobuf serve,
-# each with 64 clients in two shapes: export + release as two round trips
+echo "== (a) dma-buf fds delivered per second, $ROUNDS rounds of $N fds per run"
+# Each round runs every server once in each shape, the order of the servers
+# alternating from round to round: the floor (a server that only receives,
+# exports and sends: no parsing, policy, accounting or events), vfiobuf
+# serve, and $VB_BEFORE when given (another build, for before/after in one
+# boot); 64 clients, two shapes: export + release as two round trips
 # ("rate"), and one round trip per fd, each export releasing the previous
-# lease ("single").
+# lease ("single").  The emulated machine drifts a lot from run to run, so
+# each ratio is the median of the per-round ratios (runs seconds apart),
+# and each server's CPU time per fd (user + system, /proc/PID/stat) is
+# printed beside its rate: CPU does not depend on what else the host runs.
 R=$(mktemp -d)
 rate_of() { field "$1" rate; }
+ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
+# load NAME PID SHAPE: one run against the server PID listening on $SOCK
+load() {
+	local t0 out
+	t0=$(ticks "$2")
+	out=$("$B/broker-load" "$3" $SOCK $DEV 64 "$N")
+	rate_of "$out" >>"$R/$1.$3"
+	# CPU microseconds per fd (clock ticks of 10 ms)
+	echo "$(( ($(ticks "$2") - t0) * 10000 / N ))" >>"$R/$1.$3.cpu"
+}
+serve_round() { # NAME BINARY...: both shapes against one server
+	local name=$1
+	shift
+	if [ "$name" = floor ]; then
+		rm -f $SOCK
+		"$@" $DEV $SOCK & PID=$!
+		i=0; while [ ! -S $SOCK ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	else
+		start "$@" -q
+	fi
+	load "$name" $PID rate
+	load "$name" $PID single
+	if [ "$name" = floor ]; then
+		kill $PID
+		wait $PID 2>/dev/null || true
+	else
+		stop
+	fi
+}
+servers="floor vb"
+[ -x "${VB_BEFORE:-}" ] && servers="$servers before"
+bin_of() { case $1 in floor) echo "$B/floor-server" ;; vb) echo "$VB" ;; before) echo "$VB_BEFORE" ;; esac; }
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	rate_of "$("$B/raw-pass" $DEV "$N")" >>"$R/raw"
-	"$B/floor-server" $DEV $SOCK.floor & FLOOR=$!
-	i=0; while [ ! -S $SOCK.floor ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	rate_of "$("$B/broker-load" rate $SOCK.floor $DEV 64 "$N")" >>"$R/floor2"
-	rate_of "$("$B/broker-load" single $SOCK.floor $DEV 64 "$N")" >>"$R/floor1"
-	kill $FLOOR; wait $FLOOR 2>/dev/null || true
-	rm -f $SOCK.floor
-	start $VB -q
-	rate_of "$("$B/broker-load" rate $SOCK $DEV 64 "$N")" >>"$R/vb2"
-	rate_of "$("$B/broker-load" single $SOCK $DEV 64 "$N")" >>"$R/vb1"
-	[ $r -eq 1 ] && echo "daemon CPU for round 1 ($N fds each shape): $(cpu)"
-	stop
-	echo "round $r (fds/s): raw $(tail -1 "$R/raw"), floor $(tail -1 "$R/floor2") / $(tail -1 "$R/floor1"), vfiobuf $(tail -1 "$R/vb2") / $(tail -1 "$R/vb1") (two / one round trips)"
+	order=$servers
+	[ $((r % 2)) -eq 0 ] && order=$(echo "$servers" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for sv in $order; do
+		serve_round "$sv" "$(bin_of "$sv")"
+	done
+	line="round $r (fds/s, two / one round trips): raw $(tail -1 "$R/raw")"
+	for sv in $servers; do line="$line, $sv $(tail -1 "$R/$sv.rate") / $(tail -1 "$R/$sv.single")"; done
+	echo "$line"
 	r=$((r + 1))
 done
-med() { sort -n "$R/$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+med() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 div() { echo "scale=2; $1 / $2" | bc; }
-raw=$(med raw) floor2=$(med floor2) floor1=$(med floor1) vb2=$(med vb2) vb1=$(med vb1)
-echo "raw C loop (export ioctl + SCM_RIGHTS over a socketpair): $raw fds/s"
-echo "two round trips per fd (export, then release):"
-echo "  floor server $floor2 fds/s = $(div "$floor2" "$raw")x raw (what the shape alone allows)"
-echo "  vfiobuf serve $vb2 fds/s = $(div "$vb2" "$raw")x raw (target >= 0.5x), $(div "$vb2" "$floor2")x the floor"
-echo "one round trip per fd (export with \"release\": [previous lease]):"
-echo "  floor server $floor1 fds/s = $(div "$floor1" "$raw")x raw"
-echo "  vfiobuf serve $vb1 fds/s = $(div "$vb1" "$raw")x raw, $(div "$vb1" "$floor1")x the floor"
+# pratio A B: median over rounds of A's rate / B's rate in the same round
+pratio() { paste "$R/$1" "$R/$2" | awk '{printf "%.4f\n", $1 / $2}' | med | awk '{printf "%.2f", $1}'; }
+m() { med <"$R/$1"; }
+raw=$(m raw)
+echo "issue 18's targets, vs the floor server (the least broker: receive, export, send);"
+echo "rates are medians, ratios medians of the per-round ratios, CPU per fd the server's:"
+for shape in rate single; do
+	[ $shape = rate ] && echo "  two round trips per fd (export, then release):" ||
+		echo "  one round trip per fd (export with \"release\": [previous lease]):"
+	echo "    floor server   $(m floor.$shape) fds/s, CPU $(m floor.$shape.cpu) us/fd"
+	echo "    vfiobuf serve  $(m vb.$shape) fds/s, CPU $(m vb.$shape.cpu) us/fd: $(pratio vb.$shape floor.$shape)x the floor (target >= 0.9x)"
+	[ -x "${VB_BEFORE:-}" ] &&
+		echo "    before ($VB_BEFORE) $(m before.$shape) fds/s, CPU $(m before.$shape.cpu) us/fd: $(pratio before.$shape floor.$shape)x the floor"
+done
+echo "old comparisons (issue 7), for the record: vs a raw C loop (export ioctl + SCM_RIGHTS over"
+echo "a socketpair, no round trip between processes): $raw fds/s"
+echo "  floor server: $(div "$(m floor.rate)" "$raw")x / $(div "$(m floor.single)" "$raw")x raw (two / one round trips: what the shape alone allows)"
+echo "  vfiobuf serve: $(div "$(m vb.rate)" "$raw")x / $(div "$(m vb.single)" "$raw")x raw (issue 7's target >= 0.5x, out of reach of the floor itself)"
 rm -rf "$R"
 start $VB -q
 piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
@@ -83,7 +126,7 @@ i=0; while ! grep -q ready /tmp/hold.out && [ $i -lt 3000 ]; do sleep 0.1; i=$((
 cat /tmp/hold.out
 status=$(python3 tests/helpers/vbclient.py $SOCK '{"op":"status"}')
 echo "daemon status: clients=$(echo "$status" | jq .clients) leases=$(echo "$status" | jq .leases)"
-echo "daemon RSS idle: ${idle} KiB, with 1000 clients and 10000 leases: $(rss) KiB (target <= 8192 KiB)"
+echo "daemon RSS idle: ${idle} KiB, with 1000 clients and 10000 leases: $(rss) KiB, peak (VmHWM) $(hwm) KiB (target <= 8192 KiB)"
 exec 3>&-
 wait $HOLD
 stop

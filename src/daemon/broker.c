@@ -199,11 +199,18 @@ static int listener_pause(struct vb_broker *b)
 	bool pause = false;
 	int timeout = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < b->paused_until.tv_sec ||
-	    (now.tv_sec == b->paused_until.tv_sec && now.tv_nsec < b->paused_until.tv_nsec)) {
-		pause = true;
-		timeout = SRV_NOFD_PAUSE_MS;
+	/* The clock is read only while an fd-limit pause is pending (it is
+	 * forgotten once over): not once per loop turn, where it was a system
+	 * call on a guest without a vDSO clock (bench/broker under TCG). */
+	if (b->paused_until.tv_sec || b->paused_until.tv_nsec) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec < b->paused_until.tv_sec ||
+		    (now.tv_sec == b->paused_until.tv_sec && now.tv_nsec < b->paused_until.tv_nsec)) {
+			pause = true;
+			timeout = SRV_NOFD_PAUSE_MS;
+		} else {
+			b->paused_until.tv_sec = b->paused_until.tv_nsec = 0;
+		}
 	}
 	if (b->ncongested)
 		for (struct srv_client *c = b->clients; c && !pause; c = c->next)

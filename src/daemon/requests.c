@@ -178,12 +178,15 @@ static void emit_exported(struct vb_broker *b, struct srv_client *c,
 /* The hot path: the reply is written as text, no JSON object built. */
 static void handle_export(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq)
 {
-	struct vb_export_result x = { 0 };
+	struct vb_export_result x; /* export_buffer fills it (no rep stos: vb_err_empty) */
 	struct vb_range whole;
 	char name[VB_DMABUF_NAME_LEN];
-	struct vb_err e = { 0 };
+	struct vb_err e;
 	int fd = -1;
 
+	x.released = NULL;
+	x.nreleased = 0;
+	vb_err_empty(&e);
 	if (export_buffer(b, c, rq, &x, &whole, name, &fd, &e) < 0) {
 		json_t *err = vb_proto_error_reply(rq, &e);
 
@@ -199,18 +202,24 @@ static void handle_export(struct vb_broker *b, struct srv_client *c, const struc
 	srv_client_send_text(b, c, vb_proto_export_reply_text(rq, &x, NULL), fd);
 }
 
-static int op_release(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
-		      json_t *reply, struct vb_err *e)
+/* The other hot path (a client's release between exports): the reply
+ * written as text too. */
+static void handle_release(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq)
 {
 	struct srv_lease *l = held_lease(c, rq->lease);
+	struct vb_err e;
 
-	if (l) {
-		json_object_set_new(reply, "lease", json_integer((json_int_t)l->id));
-		srv_lease_release(b, l, "client-request");
-		return 0;
+	vb_err_empty(&e);
+	if (!l) {
+		vb_err_set(&e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
+			   (unsigned long long)rq->lease);
+		b->errors++;
+		srv_metric_refused_err(&b->metrics, &e);
+		srv_client_send(b, c, vb_proto_error_reply(rq, &e), -1);
+		return;
 	}
-	return vb_err_set(e, VB_EXIT_NOTFOUND, 0, NULL, "lease %llu is not held by this client",
-			  (unsigned long long)rq->lease);
+	srv_lease_release(b, l, "client-request");
+	srv_client_send_text(b, c, vb_proto_release_reply_text(rq, rq->lease, NULL), -1);
 }
 
 static int op_reset(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,
@@ -309,17 +318,18 @@ static int op_status(struct vb_broker *b, struct srv_client *c, const struct vb_
 }
 
 static const op_fn handlers[VB_OP_COUNT] = {
-	[VB_OP_HELLO] = op_hello,     [VB_OP_LIST] = op_list,       [VB_OP_RELEASE] = op_release,
+	[VB_OP_HELLO] = op_hello,     [VB_OP_LIST] = op_list,
 	[VB_OP_RESET] = op_reset,     [VB_OP_SUBSCRIBE] = op_subscribe, [VB_OP_STATUS] = op_status,
-	/* export: handle_export */
+	/* export: handle_export; release: handle_release */
 };
 
 void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *buf, size_t len)
 {
 	struct vb_request *rq = b->rq;
-	struct vb_err e = { 0 };
+	struct vb_err e;
 	json_t *reply;
 
+	vb_err_empty(&e);
 	if (vb_proto_parse_request(buf, len, rq, &e) < 0) {
 		b->errors++;
 		srv_metric_refused_err(&b->metrics, &e);
@@ -328,6 +338,10 @@ void srv_handle_request(struct vb_broker *b, struct srv_client *c, const char *b
 	}
 	if (rq->op == VB_OP_EXPORT) {
 		handle_export(b, c, rq);
+		return;
+	}
+	if (rq->op == VB_OP_RELEASE) {
+		handle_release(b, c, rq);
 		return;
 	}
 	reply = vb_proto_reply(rq);

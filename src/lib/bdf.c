@@ -1,5 +1,6 @@
 /* bdf: PCI address parsing/formatting and -d/-c selectors (see bdf.h). */
 #include "bdf.h"
+#include "numfmt.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -60,9 +61,23 @@ int vb_bdf_parse(const char *s, struct vb_bdf *out)
 
 _Static_assert(VB_BDF_STRLEN >= sizeof("ffffffff:ff:1f.7"), "BDF buffer too small");
 
+/* "%04x:%02x:%02x.%u" without stdio (numfmt.h says why): the daemon
+ * formats the BDF of every request. */
 char *vb_bdf_format(const struct vb_bdf *b, char *buf)
 {
-	snprintf(buf, VB_BDF_STRLEN, "%04x:%02x:%02x.%u", b->domain, b->bus, b->dev, b->func);
+	char text[4 * VB_NUM_MAX];
+	size_t n = vb_fmt_hex(text, b->domain, 4);
+
+	text[n++] = ':';
+	n += vb_fmt_hex(text + n, b->bus, 2);
+	text[n++] = ':';
+	n += vb_fmt_hex(text + n, b->dev, 2);
+	text[n++] = '.';
+	n += vb_fmt_udec(text + n, b->func);
+	if (n >= VB_BDF_STRLEN)
+		n = VB_BDF_STRLEN - 1; /* as snprintf truncates */
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 	return buf;
 }
 

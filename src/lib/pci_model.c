@@ -9,6 +9,7 @@
 #include "pci_model.h"
 #include "vfio_driver.h"
 #include "pci_dump.h"
+#include "libpci_lazy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,6 +109,13 @@ struct vb_pci *vb_pci_open(const struct vb_sys *s, unsigned flags, struct vb_err
 		free(p);
 		return NULL;
 	}
+	/* sysfs is read directly: libpci only looks names up */
+	if (!(flags & VB_PCI_NAMES))
+		return p;
+	if (vb_libpci_load(e) < 0) {
+		free(p);
+		return NULL;
+	}
 	p->acc = pci_alloc();
 	p->acc->error = libpci_error;
 	p->acc->warning = libpci_quiet;
@@ -137,7 +145,8 @@ void vb_pci_close(struct vb_pci *p)
 	free(p->vfio_cache);
 	if (p->parent_fd >= 0)
 		close(p->parent_fd);
-	pci_cleanup(p->acc);
+	if (p->acc)
+		pci_cleanup(p->acc);
 	free(p);
 }
 
@@ -832,6 +841,10 @@ int vb_pci_lookup(struct vb_pci *p, const struct vb_bdf *bdf, struct vb_device *
 static struct vb_pci *open_dump(struct vb_pci *p, struct vb_err *e)
 {
 	snprintf(p->pci_path, sizeof(p->pci_path), "%s", p->sys->dump);
+	if (vb_libpci_load(e) < 0) {
+		free(p);
+		return NULL;
+	}
 	p->acc = pci_alloc();
 	p->acc->error = libpci_error;
 	p->acc->warning = libpci_quiet;

@@ -135,6 +135,11 @@ void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool 
 char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
 				 size_t *len);
 
+/* The release reply to rq for lease, the same way: what vb_proto_encode
+ * gives for vb_proto_reply(rq) + "lease" (unit-tested).  NULL when out of
+ * memory. */
+char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len);
+
 /* Lease ids per event: an event listing more is split into parts. */
 #define VB_EVENT_LEASES_MAX 2048
 /* ev (borrowed) with the lease ids (borrowed) as "leases": one event, or

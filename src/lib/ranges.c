@@ -1,5 +1,6 @@
 /* ranges: parsing and validation of BAR ranges (see ranges.h).  Pure. */
 #include "ranges.h"
+#include "numfmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -268,18 +269,38 @@ int vb_ranges_validate(const char *device, int bar_index, const struct vb_bar_in
 	return 0;
 }
 
+/* Append what fits of s[0..k) to buf (cap bytes, NUL kept out of len). */
+static void name_append(char *buf, size_t cap, size_t *len, const char *s, size_t k)
+{
+	if (k > cap - 1 - *len)
+		k = cap - 1 - *len;
+	memcpy(buf + *len, s, k);
+	*len += k;
+}
+
+/* "%s/bar%d+0x%llx" and "#%zu" for more than one range, truncated as
+ * snprintf truncates; without stdio (numfmt.h says why): the daemon names
+ * every buffer it exports. */
 const char *vb_dmabuf_name(const char *device, int bar_index, const struct vb_range *r,
 			   size_t nr, char *buf, size_t n)
 {
-	char count[24] = "";
+	char num[VB_NUM_MAX];
+	size_t len = 0;
 
-	if (nr > 1)
-		snprintf(count, sizeof(count), "#%zu", nr);
+	if (n == 0)
+		return buf;
 	if (n > 32)
 		n = 32; /* the kernel's DMA_BUF_NAME_LEN, NUL included */
-	if (snprintf(buf, n, "%s/bar%d+0x%llx%s", device, bar_index,
-		     nr ? (unsigned long long)r[0].offset : 0ULL, count) < 0)
-		buf[0] = '\0';
+	name_append(buf, n, &len, device, strlen(device));
+	name_append(buf, n, &len, "/bar", 4);
+	name_append(buf, n, &len, num, vb_fmt_sdec(num, bar_index));
+	name_append(buf, n, &len, "+0x", 3);
+	name_append(buf, n, &len, num, vb_fmt_hex(num, nr ? r[0].offset : 0, 1));
+	if (nr > 1) {
+		name_append(buf, n, &len, "#", 1);
+		name_append(buf, n, &len, num, vb_fmt_udec(num, nr));
+	}
+	buf[len] = '\0';
 	return buf;
 }
 

@@ -60,6 +60,13 @@ int vb_err_set_socket(struct vb_err *e, int exit_code, int errnum, const char *p
 	return -1;
 }
 
+void vb_err_empty(struct vb_err *e)
+{
+	e->exit_code = 0;
+	e->errnum = 0;
+	e->device[0] = e->socket[0] = e->msg[0] = '\0';
+}
+
 void vb_err_clear(struct vb_err *e)
 {
 	if (e)

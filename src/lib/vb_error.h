@@ -53,4 +53,10 @@ const char *vb_errno_name(int errnum);
 /* Clear an error record. */
 void vb_err_clear(struct vb_err *e);
 
+/* An empty record as every reader sees { 0 } (no error, empty texts),
+ * written without zeroing its 660 bytes: `= { 0 }` compiles to a rep
+ * stosq, which TCG runs one iteration at a time, and the daemon starts
+ * each request with one (bench/broker). */
+void vb_err_empty(struct vb_err *e);
+
 #endif

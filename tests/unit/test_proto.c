@@ -241,6 +241,33 @@ static void test_export_reply_text(void)
 	same_as_jansson(&rq, &x, "no ranges, empty name");
 }
 
+/* The release reply written directly must be what jansson writes. */
+static void test_release_reply_text(void)
+{
+	static const long long ids[] = { 0, 1, 9223372036854775807LL };
+	static const uint64_t leases[] = { 1, 42, 9007199254740993ull, INT64_MAX };
+
+	for (int with_id = 0; with_id < 2; with_id++)
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+			for (size_t k = 0; k < sizeof(leases) / sizeof(leases[0]); k++) {
+				struct vb_request rq = { .op = VB_OP_RELEASE, .has_id = with_id,
+							 .id = ids[i], .lease = leases[k] };
+				json_t *reply = vb_proto_reply(&rq);
+				size_t jl = 0, dl = 0;
+				char *j, *d;
+
+				json_object_set_new(reply, "lease", json_integer((json_int_t)leases[k]));
+				j = vb_proto_encode(reply, &jl);
+				d = vb_proto_release_reply_text(&rq, leases[k], &dl);
+				is_str(d, j, "release reply, id %s %lld, lease %llu",
+				       with_id ? "" : "absent,", ids[i], (unsigned long long)leases[k]);
+				ok(jl == dl, "same length");
+				json_decref(reply);
+				free(j);
+				free(d);
+			}
+}
+
 /* The fast path takes plain export/release requests and must read them
  * as the general parser does; everything else goes to the general one. */
 static void test_plain_path(void)
@@ -356,6 +383,7 @@ int main(void)
 	test_lease_parts();
 	test_plain_path();
 	test_export_reply_text();
+	test_release_reply_text();
 	test_ops();
 	test_release_list();
 	test_errors();
