@@ -345,20 +345,7 @@ struct kopt {
  * memory: the kernel has PCI_P2PDMA), into bdf; false when none. */
 static bool find_p2pmem(const struct vb_sys *s, char *bdf, size_t n)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (vb_sys_path(s, dir, sizeof(dir), "bus/pci/devices") < 0 || !(d = opendir(dir)))
-		return false;
-	while (!found && (de = readdir(d)))
-		if (de->d_name[0] != '.' && vb_sys_exists(s, "bus/pci/devices/%s/p2pmem", de->d_name)) {
-			snprintf(bdf, n, "%.31s", de->d_name);
-			found = true;
-		}
-	closedir(d);
-	return found;
+	return vb_sys_find_function_with(s, "p2pmem", bdf, n);
 }
 
 static void check_config(const struct vb_sys *s, const char *release, const char *config,

@@ -280,15 +280,7 @@ static int read_index_file(const struct vb_sys *s, struct vb_modindex *m, const 
 		close(fd);
 		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = vb_read_full(fd, *buf, (size_t)st.st_size);
 	close(fd);
 	*len = got;
 	return 1;

@@ -147,18 +147,7 @@ static enum vb_nfd_tristate dmabuf_fact(const struct vb_checks *c)
  * a VFIO driver do, so absence proves nothing. */
 static bool any_vfio_cdev(const struct vb_sys *s)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (vb_sys_path(s, dir, sizeof(dir), "bus/pci/devices") < 0 || !(d = opendir(dir)))
-		return false;
-	while (!found && (de = readdir(d)))
-		found = de->d_name[0] != '.' &&
-			vb_sys_exists(s, "bus/pci/devices/%s/vfio-dev", de->d_name);
-	closedir(d);
-	return found;
+	return vb_sys_find_function_with(s, "vfio-dev", NULL, 0);
 }
 
 /* The way vfiobuf opens a device here by default (vfio_dev.c's auto mode):

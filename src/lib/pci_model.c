@@ -294,19 +294,11 @@ static void read_bars(int dirfd, struct vb_device *v)
 static int read_config_bytes(int dirfd, uint8_t *cfg, size_t n)
 {
 	int fd = openat(dirfd, "config", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	size_t got = 0;
+	size_t got;
 
 	if (fd < 0)
 		return -errno;
-	while (got < n) {
-		ssize_t r = read(fd, cfg + got, n - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = vb_read_full(fd, cfg, n);
 	close(fd);
 	return (int)got;
 }

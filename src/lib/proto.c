@@ -853,18 +853,24 @@ static void w_str(struct wbuf *w, const char *s)
 	w_raw(w, "\"", 1);
 }
 
+/* "{", the request's id when it had one, then the literal rest. */
+static void w_reply_head(struct wbuf *w, const struct vb_request *rq, const char *rest)
+{
+	w_lit(w, "{");
+	if (rq->has_id) {
+		w_lit(w, "\"id\":");
+		w_int(w, rq->id);
+		w_lit(w, ",");
+	}
+	w_lit(w, rest);
+}
+
 char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
 				 size_t *len)
 {
 	struct wbuf w = { 0 };
 
-	w_lit(&w, "{");
-	if (rq->has_id) {
-		w_lit(&w, "\"id\":");
-		w_int(&w, rq->id);
-		w_lit(&w, ",");
-	}
-	w_lit(&w, "\"op\":\"export\",\"ok\":true,");
+	w_reply_head(&w, rq, "\"op\":\"export\",\"ok\":true,");
 	if (x->nreleased) {
 		w_lit(&w, "\"released\":[");
 		for (size_t i = 0; i < x->nreleased; i++) {
@@ -902,13 +908,7 @@ char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, s
 {
 	struct wbuf w = { 0 };
 
-	w_lit(&w, "{");
-	if (rq->has_id) {
-		w_lit(&w, "\"id\":");
-		w_int(&w, rq->id);
-		w_lit(&w, ",");
-	}
-	w_lit(&w, "\"op\":\"release\",\"ok\":true,\"lease\":");
+	w_reply_head(&w, rq, "\"op\":\"release\",\"ok\":true,\"lease\":");
 	w_int(&w, (long long)lease);
 	w_lit(&w, "}");
 	return w_done(&w, len);

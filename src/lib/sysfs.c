@@ -1,6 +1,7 @@
 /* sysfs: root-aware path building and attribute I/O (see sysfs.h). */
 #include "sysfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -219,4 +220,39 @@ int vb_sys_iommu_group(const struct vb_sys *s, const char *bdf)
 const char *vb_sys_config_gap(const struct vb_sys *s)
 {
 	return !s->fake && !vb_sys_is_dump(s) && geteuid() != 0 ? "needs root" : "not captured";
+}
+
+size_t vb_read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+bool vb_sys_find_function_with(const struct vb_sys *s, const char *entry, char *bdf, size_t n)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	if (vb_sys_path(s, dir, sizeof(dir), "bus/pci/devices") < 0 || !(d = opendir(dir)))
+		return false;
+	while (!found && (de = readdir(d)))
+		if (de->d_name[0] != '.' && vb_sys_exists(s, "bus/pci/devices/%s/%s", de->d_name, entry)) {
+			if (bdf)
+				snprintf(bdf, n, "%.31s", de->d_name);
+			found = true;
+		}
+	closedir(d);
+	return found;
 }

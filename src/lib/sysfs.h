@@ -81,6 +81,12 @@ const char *vb_sys_config_gap(const struct vb_sys *s);
 
 /* Plain-path helpers (absolute paths already resolved by the above). */
 int vb_read_file(const char *path, char *buf, size_t n);           /* -errno */
+/* Read up to n bytes of fd into buf, retrying interrupted and short reads
+ * until n, end of file or an error; the count read. */
+size_t vb_read_full(int fd, void *buf, size_t n);
+/* The first function in bus/pci/devices that has the entry `entry` (e.g.
+ * "vfio-dev", "p2pmem"), its name into bdf (when not NULL); false when none. */
+bool vb_sys_find_function_with(const struct vb_sys *s, const char *entry, char *bdf, size_t n);
 int vb_write_file(const char *path, const char *value);            /* -errno */
 
 #endif
