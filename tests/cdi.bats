@@ -7,6 +7,7 @@
 # the device talks to a broker outside through the mounted socket.
 load helpers/common
 load helpers/schema
+load helpers/broker
 
 CDI_SCHEMA_SRC=/usr/share/gocode/src/github.com/container-orchestrated-devices/container-device-interface/schema
 SOCK_DEFAULT=/run/vfiobuf/vfiobuf.sock
@@ -174,21 +175,9 @@ require_podman() {
 	fi
 }
 
-listening() {
-	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
-}
-
 start_broker() {
 	printf 'socket-mode 0666\n' >"$T/serve.conf"
-	"$VB" serve --socket "$SOCK" --config "$T/serve.conf" >"$T/ev.log" 2>"$T/err.log" &
-	SERVE_PID=$!
-	for _ in $(seq 200); do
-		listening "$SOCK" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/err.log" >&2
-	return 1
+	start_serve
 }
 
 @test "cdi: podman --device vfiobuf.io/broker=socket: the container sees the socket and talks to the broker outside" {

@@ -6,6 +6,7 @@
 load helpers/common
 load helpers/schema
 load helpers/prom
+load helpers/broker
 
 CLIENT="$VFIOBUF_TOP/tests/helpers/vbclient.py"
 
@@ -18,36 +19,6 @@ setup() {
 teardown() {
 	stop_serve
 	rm -rf "$T"
-}
-
-# listening PATH: a unix socket at PATH accepts connections (the file
-# exists from bind(2); until listen(2) a connect is refused)
-listening() {
-	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
-}
-
-# start_serve [ARGS...]: daemon in the background, events in $T/ev.log
-start_serve() {
-	"$VB" serve --socket "$SOCK" --config "$T/serve.conf" "$@" >"$T/ev.log" 2>"$T/err.log" &
-	SERVE_PID=$!
-	for _ in $(seq 100); do
-		listening "$SOCK" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/err.log" >&2
-	return 1
-}
-
-# wait_until CMD...: poll CMD up to 20 s (a condition, not a fixed sleep)
-wait_until() {
-	local i
-	for i in $(seq 400); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
 }
 
 # events FILE NAME: how many NAME events FILE holds

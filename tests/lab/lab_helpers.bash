@@ -78,16 +78,8 @@ lab_jq_all() {
 	return 1
 }
 
-# wait_until CMD...: poll CMD up to 20 s (a condition, never a fixed sleep)
-wait_until() {
-	local i
-	for i in $(seq 200); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
+# wait_until CMD...: poll CMD up to 20 s
+. "$VFIOBUF_TOP/tests/helpers/broker.bash"
 
 # uevent_listening PID: PID has a kobject uevent netlink socket (protocol
 # 15) joined to a multicast group, i.e. `monitor --uevents` is listening
