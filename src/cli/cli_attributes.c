@@ -21,7 +21,6 @@ struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
 {
 	struct cli_attrs *c = calloc(1, sizeof(*c));
 	struct vb_err e = { 0 };
-	bool *ep;
 
 	if (!c)
 		return NULL;
@@ -36,21 +35,11 @@ struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
 		t = &c->own;
 	}
 	c->t = t;
-	c->dom = calloc(t->devs.n + 1, sizeof(*c->dom));
-	ep = calloc(t->devs.n + 1, sizeof(bool));
-	if (!c->dom || !ep) {
-		free(ep);
+	c->dom = vb_p2p_domains_of(&t->model, t->devs.v);
+	if (!c->dom) {
 		cli_attrs_free(c);
 		return NULL;
 	}
-	for (size_t i = 0; i < t->devs.n; i++)
-		ep[i] = vb_p2p_is_endpoint(&t->devs.v[i]);
-	if (vb_p2p_domains(&t->model, ep, c->dom) < 0) {
-		free(ep);
-		cli_attrs_free(c);
-		return NULL;
-	}
-	free(ep);
 	return c;
 }
 

@@ -1,5 +1,6 @@
 /* cli_bind: output shared by the bind and unbind commands. */
 #include "cli_bind.h"
+#include "cli_device.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -125,14 +126,7 @@ void cli_print_plan(struct vb_out *o, const struct vb_bind_plan *p, bool why)
 			out_int(o, "iommu_group", NULL, d->group);
 		else
 			out_null(o, "iommu_group", NULL);
-		if (d->vfio_node[0] || d->cdev_node[0]) {
-			out_open_object(o, "vfio");
-			out_str_or_null(o, "group", NULL, d->vfio_node);
-			out_str_or_null(o, "cdev", NULL, d->cdev_node);
-			out_close_object(o);
-		} else {
-			out_null(o, "vfio", NULL);
-		}
+		cli_vfio_nodes_json(o, d->vfio_node, d->cdev_node);
 		choice_json(o, p, d);
 		out_close_object(o);
 		out_text(o, "%s: %s -> %s%s%s%s%s%s\n", d->name, d->driver[0] ? d->driver : "(none)",

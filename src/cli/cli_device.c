@@ -29,6 +29,18 @@ static void bars_json(struct vb_out *o, const struct vb_device *d)
 	out_close_array(o);
 }
 
+void cli_vfio_nodes_json(struct vb_out *o, const char *group, const char *cdev)
+{
+	if (!group[0] && !cdev[0]) {
+		out_null(o, "vfio", NULL);
+		return;
+	}
+	out_open_object(o, "vfio");
+	out_str_or_null(o, "group", NULL, group);
+	out_str_or_null(o, "cdev", NULL, cdev);
+	out_close_object(o);
+}
+
 void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 {
 	char buf[16];
@@ -59,14 +71,7 @@ void cli_device_json_fields(struct vb_out *o, const struct vb_device *d)
 		out_null(o, "numa_node", NULL); /* a dump has none; -1: no NUMA */
 	else
 		out_int(o, "numa_node", NULL, d->numa_node);
-	if (d->vfio_group_node[0] || d->vfio_cdev_node[0]) {
-		out_open_object(o, "vfio");
-		out_str_or_null(o, "group", NULL, d->vfio_group_node);
-		out_str_or_null(o, "cdev", NULL, d->vfio_cdev_node);
-		out_close_object(o);
-	} else {
-		out_null(o, "vfio", NULL);
-	}
+	cli_vfio_nodes_json(o, d->vfio_group_node, d->vfio_cdev_node);
 	out_bool(o, "is_bridge", NULL, d->is_bridge);
 	out_bool(o, "is_vf", NULL, d->is_vf);
 	if (d->is_vf) {

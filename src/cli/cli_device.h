@@ -9,6 +9,9 @@
 /* JSON fields common to every device object (bdf, ids, names, driver,
  * iommu_group, numa_node, vfio, bars, parent).  JSON mode only. */
 void cli_device_json_fields(struct vb_out *o, const struct vb_device *d);
+/* "vfio": {"group": node or null, "cdev": node or null}, null when neither
+ * node ("" = none). */
+void cli_vfio_nodes_json(struct vb_out *o, const char *group, const char *cdev);
 
 /* "2:16M(64,pf) 4:4K" — memory/IO BARs in one short column. */
 /* "problems": [...] of one function (always present, [] when none). */

@@ -323,20 +323,12 @@ static int check(struct vb_cli *cli, const struct vb_k8s_slices *sl, const char 
 	struct vb_topo t;
 	struct vb_p2p_domain *dom;
 	struct vb_k8s_report r;
-	bool *ep;
 	int rc = -1;
 
 	if (vb_topo_load(&cli->sys, 0, &t, e) < 0)
 		return -1;
-	dom = calloc(t.devs.n + 1, sizeof(*dom));
-	ep = calloc(t.devs.n + 1, sizeof(bool));
-	if (!dom || !ep) {
-		vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < t.devs.n; i++)
-		ep[i] = vb_p2p_is_endpoint(&t.devs.v[i]);
-	if (vb_p2p_domains(&t.model, ep, dom) < 0) {
+	dom = vb_p2p_domains_of(&t.model, t.devs.v);
+	if (!dom) {
 		vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 		goto out;
 	}
@@ -356,7 +348,6 @@ static int check(struct vb_cli *cli, const struct vb_k8s_slices *sl, const char 
 	vb_k8s_report_free(&r);
 out:
 	free(dom);
-	free(ep);
 	vb_topo_free(&t);
 	return rc;
 }

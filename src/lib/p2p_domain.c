@@ -147,3 +147,22 @@ const char *vb_p2p_domain_name(const struct vb_p2p_model *m, const struct vb_p2p
 		return NULL;
 	return m->nodes[d->head].name;
 }
+
+struct vb_p2p_domain *vb_p2p_domains_of(const struct vb_p2p_model *m,
+					 const struct vb_device *devs)
+{
+	struct vb_p2p_domain *dom = calloc(m->n + 1, sizeof(*dom));
+	bool *ep = calloc(m->n + 1, sizeof(bool));
+
+	if (dom && ep) {
+		for (size_t i = 0; i < m->n; i++)
+			ep[i] = vb_p2p_is_endpoint(&devs[i]);
+		if (vb_p2p_domains(m, ep, dom) == 0) {
+			free(ep);
+			return dom;
+		}
+	}
+	free(ep);
+	free(dom);
+	return NULL;
+}

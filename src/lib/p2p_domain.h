@@ -59,6 +59,12 @@ bool vb_p2p_is_endpoint(const struct vb_device *d);
 int vb_p2p_domains(const struct vb_p2p_model *m, const bool *endpoint,
 		   struct vb_p2p_domain *out);
 
+/* The domains of every node of m, whose node i is devs[i], with the
+ * endpoints vb_p2p_is_endpoint() names: a malloc'd array of m->n entries
+ * (free it), or NULL when out of memory. */
+struct vb_p2p_domain *vb_p2p_domains_of(const struct vb_p2p_model *m,
+					 const struct vb_device *devs);
+
 /* The domain's name (a BDF), or NULL for VB_P2P_DOMAIN_NONE. */
 const char *vb_p2p_domain_name(const struct vb_p2p_model *m, const struct vb_p2p_domain *d);
 
