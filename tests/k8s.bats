@@ -152,6 +152,25 @@ k8s_numa() {
 	[ "$n" -ge 200 ] && [ "$bad" -eq 0 ]
 }
 
+@test "show -j reads only the subtree of the function's topmost bridge, yet its attributes are those topology -j gives from the whole tree, on every fixture and capture" {
+	local sys n=0 bad=0 skipped=0 f r bdf want got
+	roots=()
+	for f in "$VFIOBUF_TOP"/tests/fixtures/*.json; do roots+=("$(fixture "$(basename "$f" .json)")/sys"); done
+	while read -r r; do roots+=("$r/sys"); done <"$CAPTURE_ROOTS"
+	for sys in "${roots[@]}"; do
+		while read -r bdf want; do
+			# a function whose config header is unreadable: show refuses it (exit 1)
+			got=$("$VB" --sysfs-root "$sys" -j show "$bdf" 2>/dev/null) || { skipped=$((skipped + 1)); continue; }
+			got=$(jq -c '[.attributes, .attribute_reasons]' <<<"$got")
+			n=$((n + 1))
+			[ "$got" = "$want" ] || { echo "$sys $bdf: show $got, topology $want"; bad=$((bad + 1)); }
+		done < <("$VB" --sysfs-root "$sys" topology -a -j 2>/dev/null |
+			jq -r '.nodes[] | select(.synthesized | not) | "\(.bdf) \([.attributes, .attribute_reasons] | tojson)"')
+	done
+	echo "$n functions, $bad differ, $skipped refused by show"
+	[ "$n" -ge 300 ] && [ "$bad" -eq 0 ]
+}
+
 @test "property: on every fixture and capture, two endpoints with the same P2P domain are bus-addr" {
 	local f c r fill
 	roots=()

@@ -17,7 +17,8 @@ struct cli_attrs {
 	char topo_error[640];
 };
 
-struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
+static struct cli_attrs *attrs_new(const struct vb_sys *s, const struct vb_topo *t,
+				   const char *top)
 {
 	struct cli_attrs *c = calloc(1, sizeof(*c));
 	struct vb_err e = { 0 };
@@ -26,7 +27,7 @@ struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
 		return NULL;
 	c->sys = s;
 	if (!t) {
-		if (vb_topo_load(s, 0, &c->own, &e) < 0) {
+		if (vb_topo_load_under(s, 0, top, &c->own, &e) < 0) {
 			snprintf(c->topo_error, sizeof(c->topo_error), "the PCI tree could not be read: %s",
 				 e.msg);
 			return c;
@@ -41,6 +42,16 @@ struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
 		return NULL;
 	}
 	return c;
+}
+
+struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t)
+{
+	return attrs_new(s, t, NULL);
+}
+
+struct cli_attrs *cli_attrs_new_under(const struct vb_sys *s, const char *top)
+{
+	return attrs_new(s, NULL, top);
 }
 
 void cli_attrs_free(struct cli_attrs *c)

@@ -28,6 +28,11 @@ struct cli_attrs;
  * with t NULL, one loaded here (its failure only leaves the P2P domain
  * null, with the reason).  NULL when out of memory. */
 struct cli_attrs *cli_attrs_new(const struct vb_sys *s, const struct vb_topo *t);
+/* For the functions below top (a BDF, the topmost bridge of their sysfs
+ * path, or a function with none): the tree loaded is that subtree, which
+ * holds all that their P2P domains depend on (show: one function, not the
+ * whole bus). */
+struct cli_attrs *cli_attrs_new_under(const struct vb_sys *s, const char *top);
 void cli_attrs_free(struct cli_attrs *c);
 
 /* "attributes" and "attribute_reasons" of the function named bdf. */

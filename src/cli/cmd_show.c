@@ -207,8 +207,16 @@ int cmd_show(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	n = upstream_chain(p, &chain[0], chain, SHOW_MAX_DEPTH);
-	/* the P2P domain needs the whole tree: read only when printed */
-	attrs = out_is_json(o) || !cli->quiet ? cli_attrs_new(&cli->sys, NULL) : NULL;
+	/* the P2P domain needs the tree under the topmost bridge of the
+	 * function's path (all of it from a dump): read only when printed */
+	if (out_is_json(o) || !cli->quiet) {
+		char top[VB_BDF_STRLEN];
+
+		vb_bdf_format(chain[0].npath > 0 ? &chain[0].path[0] : &chain[0].bdf, top);
+		attrs = cli_attrs_new_under(&cli->sys, top);
+	} else {
+		attrs = NULL;
+	}
 	out_open_object(o, NULL);
 	cli_device_json_fields(o, &chain[0]);
 	out_str(o, "pcie_type", NULL, vb_pcie_type_name(chain[0].pcie_type));

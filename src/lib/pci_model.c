@@ -732,7 +732,28 @@ static int cmp_bdf(const void *a, const void *b)
 
 /* The functions' addresses in bus/pci/devices (entries that are none go
  * to out->bogus), in BDF order: the functions of a bus one after another. */
-static int list_functions(DIR *dir, struct vb_devlist *out, struct vb_bdf **bdfs, size_t *n)
+/* Is function name's directory at or below top's?  Its bus/pci/devices
+ * link names every directory of its path (the kernel's links are relative
+ * and canonical: "../../../devices/pci0000:00/0000:00:02.0/0000:01:00.0").
+ * A link that cannot be read counts as below: a scan that leaves out a
+ * function below top could miss a redirecting port, one more is harmless. */
+static bool function_under(int devsfd, const char *name, const char *top)
+{
+	char target[PATH_MAX];
+	ssize_t len = readlinkat(devsfd, name, target, sizeof(target) - 1);
+	size_t tl = strlen(top);
+
+	if (len < 0 || (size_t)len >= sizeof(target) - 1)
+		return true;
+	target[len] = '\0';
+	for (const char *c = target; (c = strstr(c, top)); c++)
+		if ((c == target || c[-1] == '/') && (c[tl] == '/' || c[tl] == '\0'))
+			return true;
+	return false;
+}
+
+static int list_functions(DIR *dir, const char *top, struct vb_devlist *out,
+			  struct vb_bdf **bdfs, size_t *n)
 {
 	size_t cap = 0;
 	struct dirent *de;
@@ -751,6 +772,8 @@ static int list_functions(DIR *dir, struct vb_devlist *out, struct vb_bdf **bdfs
 				return -1;
 			continue;
 		}
+		if (top && !function_under(dirfd(dir), de->d_name, top))
+			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 256;
 			nb = realloc(*bdfs, cap * sizeof(*nb));
@@ -765,6 +788,12 @@ static int list_functions(DIR *dir, struct vb_devlist *out, struct vb_bdf **bdfs
 }
 
 int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
+{
+	return vb_pci_scan_under(p, NULL, out, e);
+}
+
+int vb_pci_scan_under(struct vb_pci *p, const char *top, struct vb_devlist *out,
+		      struct vb_err *e)
 {
 	int devsfd;
 	size_t cap = 0, nbdfs = 0;
@@ -782,7 +811,7 @@ int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e)
 		close(devsfd);
 		return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "cannot read the PCI device list");
 	}
-	if (list_functions(dir, out, &bdfs, &nbdfs) < 0 || reserve(out, &cap, nbdfs) < 0)
+	if (list_functions(dir, top, out, &bdfs, &nbdfs) < 0 || reserve(out, &cap, nbdfs) < 0)
 		goto oom;
 	for (size_t i = 0; i < nbdfs; i++)
 		if (read_function(p, dirfd(dir), &bdfs[i], &out->v[out->n]) == 0)

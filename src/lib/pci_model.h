@@ -35,6 +35,10 @@ void vb_pci_close(struct vb_pci *p);
 
 /* Every function on the system, sorted by BDF. */
 int vb_pci_scan(struct vb_pci *p, struct vb_devlist *out, struct vb_err *e);
+/* Only top (a BDF) and the functions whose sysfs directory lies below its
+ * own (every function, top NULL or an lspci dump). */
+int vb_pci_scan_under(struct vb_pci *p, const char *top, struct vb_devlist *out,
+		      struct vb_err *e);
 
 /* One function, without scanning the bus.  VB_EXIT_NOTFOUND when absent,
  * VB_EXIT_FAIL when its configuration header cannot be read.  (A scan keeps

@@ -193,6 +193,12 @@ static int vb_topo_build(struct vb_topo *t, struct vb_devlist *devs, const struc
 int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,
 		 struct vb_err *e)
 {
+	return vb_topo_load_under(s, pci_flags, NULL, t, e);
+}
+
+int vb_topo_load_under(const struct vb_sys *s, unsigned pci_flags, const char *top,
+		       struct vb_topo *t, struct vb_err *e)
+{
 	struct vb_pci *p = vb_pci_open(s, pci_flags | VB_PCI_CONFIG, e);
 	struct vb_devlist devs = { 0 };
 	struct vb_cpu_info cpu;
@@ -201,7 +207,7 @@ int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,
 	memset(t, 0, sizeof(*t));
 	if (!p)
 		return -1;
-	rc = vb_pci_scan(p, &devs, e);
+	rc = vb_pci_scan_under(p, top, &devs, e);
 	vb_pci_close(p);
 	if (rc < 0 || vb_devlist_add_ancestors(s, &devs, e) < 0) {
 		vb_devlist_free(&devs);

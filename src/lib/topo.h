@@ -29,6 +29,11 @@ const char *vb_topo_missing_reason(const struct vb_topo *t, int i);
 /* Scan the bus (with extended config for ACS) and build the model. */
 int vb_topo_load(const struct vb_sys *s, unsigned pci_flags, struct vb_topo *t,
 		 struct vb_err *e);
+/* The same for top (a BDF) and the functions below it in sysfs, with the
+ * bridges above it: all that the P2P domain of a function below top
+ * depends on, when top is the topmost bridge of its path. */
+int vb_topo_load_under(const struct vb_sys *s, unsigned pci_flags, const char *top,
+		       struct vb_topo *t, struct vb_err *e);
 void vb_topo_free(struct vb_topo *t);
 
 /* Node index of a BDF, or -1. */
