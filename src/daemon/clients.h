@@ -30,6 +30,10 @@ void srv_client_send(struct vb_broker *b, struct srv_client *c, json_t *msg, int
 /* Queue text already encoded (NUL-terminated, stolen; NULL: it could not
  * be encoded) with fd (stolen). */
 void srv_client_send_text(struct vb_broker *b, struct srv_client *c, char *text, int fd);
+/* Send text (len bytes, borrowed; 0: it could not be written) with fd
+ * (stolen): at once when nothing waits before it, else queued as a copy. */
+void srv_client_send_buf(struct vb_broker *b, struct srv_client *c, const char *text, size_t len,
+			 int fd);
 
 /* c's "client" object: id and the peer's pid, uid, gid. */
 json_t *srv_client_json(const struct srv_client *c);

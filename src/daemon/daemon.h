@@ -124,7 +124,9 @@ struct vb_broker {
 	struct timespec paused_until;
 	uint64_t ncongested;    /* subscribers over half their queue */
 	struct srv_fd_closer *closer;
-	char *rxbuf;            /* one receive buffer for every client */
+	char *rxbuf;            /* one message buffer for every client: the request
+				 * read into it, its export/release reply written
+				 * over it once parsed (VB_PROTO_MAX_MSG + 1) */
 	struct vb_request *rq;  /* the request being handled (one at a time) */
 	struct srv_metrics metrics; /* serve --metrics (metrics.h) */
 	struct srv_ep_tag metrics_tag;

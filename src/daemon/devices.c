@@ -310,7 +310,7 @@ json_t *srv_device_json(struct vb_broker *b, const struct srv_device *d,
 struct srv_lease *srv_lease_add(struct vb_broker *b, struct srv_client *c, struct srv_device *d,
 				int bar, uint64_t size)
 {
-	struct srv_lease *l = calloc(1, sizeof(*l));
+	struct srv_lease *l = malloc(sizeof(*l)); /* every field set below */
 
 	if (!l)
 		return NULL;

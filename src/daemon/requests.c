@@ -199,7 +199,9 @@ static void handle_export(struct vb_broker *b, struct srv_client *c, const struc
 	}
 	if (srv_has_listeners(b))
 		emit_exported(b, c, &x);
-	srv_client_send_text(b, c, vb_proto_export_reply_text(rq, &x, NULL), fd);
+	/* written over the request in b->rxbuf: rq holds all of it by now */
+	srv_client_send_buf(b, c, b->rxbuf,
+			    vb_proto_export_reply_write(b->rxbuf, VB_PROTO_MAX_MSG + 1, rq, &x), fd);
 }
 
 /* The other hot path (a client's release between exports): the reply
@@ -219,7 +221,9 @@ static void handle_release(struct vb_broker *b, struct srv_client *c, const stru
 		return;
 	}
 	srv_lease_release(b, l, "client-request");
-	srv_client_send_text(b, c, vb_proto_release_reply_text(rq, rq->lease, NULL), -1);
+	srv_client_send_buf(b, c, b->rxbuf,
+			    vb_proto_release_reply_write(b->rxbuf, VB_PROTO_MAX_MSG + 1, rq, rq->lease),
+			    -1);
 }
 
 static int op_reset(struct vb_broker *b, struct srv_client *c, const struct vb_request *rq,

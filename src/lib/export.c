@@ -12,7 +12,7 @@ int vb_export_ranges(const char *bdf, int bar, const struct vb_bar_info *bi,
 		*r = whole;
 		*nr = 1;
 	}
-	return vb_ranges_validate(bdf, bar, bi, *r, *nr, (uint64_t)sysconf(_SC_PAGESIZE), total, e);
+	return vb_ranges_validate(bdf, bar, bi, *r, *nr, (uint64_t)getpagesize(), total, e);
 }
 
 int vb_export_named(struct vb_vfio_dev *d, const char *bdf, int bar, const struct vb_range *r,

@@ -252,9 +252,12 @@ struct scan {
 	const char *p, *end;
 };
 
+/* JSON's four white-space characters are all <= ' ': one comparison
+ * tells the usual case (none) apart. */
 static inline void skip_space(struct scan *s)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+	while (s->p < s->end && (unsigned char)*s->p <= ' ' &&
+	       (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
@@ -290,24 +293,24 @@ static bool plain_string(struct scan *s, char *out, size_t cap)
 }
 
 /* An integer 0..max written as JSON writes one (no sign, no leading zero,
- * no fraction or exponent). */
+ * no fraction or exponent).  At most 19 digits, which cannot overflow 64
+ * bits: longer numbers are left to the general parser (no check per digit). */
 static bool plain_uint(struct scan *s, uint64_t max, uint64_t *v)
 {
-	const char *start;
+	const char *start, *p;
+	uint64_t n = 0;
 
 	skip_space(s);
-	start = s->p;
-	*v = 0;
-	for (; s->p < s->end && *s->p >= '0' && *s->p <= '9'; s->p++) {
-		unsigned d = (unsigned)(*s->p - '0');
-
-		if (d > max || *v > (max - d) / 10)
-			return false;
-		*v = *v * 10 + d;
-	}
-	if (s->p == start || (*start == '0' && s->p - start > 1))
+	start = p = s->p;
+	while (p < s->end && (unsigned)(*p - '0') < 10 && p - start < 20)
+		n = n * 10 + (unsigned)(*p++ - '0');
+	if (p == start || p - start > 19 || (*start == '0' && p - start > 1) || n > max)
 		return false;
-	return s->p >= s->end || (*s->p != '.' && *s->p != 'e' && *s->p != 'E');
+	if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return false;
+	s->p = p;
+	*v = n;
+	return true;
 }
 
 /* [elem, ...] with at most max elements; elem reads one. */
@@ -328,10 +331,23 @@ static bool plain_array(struct scan *s, size_t max, size_t *count,
 	return take(s, ']');
 }
 
+/* The quoted literal q ("\"offset\"") at the cursor, matched in place: a
+ * literal without escapes or control characters stands for itself, so
+ * no copy and no check per character. */
+static inline bool take_quoted(struct scan *s, const char *q, size_t n)
+{
+	skip_space(s);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, q, n))
+		return false;
+	s->p += n;
+	return true;
+}
+#define TAKE_QUOTED(s, lit) take_quoted((s), (lit), sizeof(lit) - 1)
+
 static bool plain_range(struct scan *s, struct vb_request *rq, size_t i)
 {
 	struct vb_range *r = &rq->ranges[i];
-	char text[64], key[8];
+	char text[64];
 	struct vb_err e;
 	bool off = false, len = false;
 
@@ -344,15 +360,13 @@ static bool plain_range(struct scan *s, struct vb_request *rq, size_t i)
 		bool *seen;
 		uint64_t *v;
 
-		if (!plain_string(s, key, sizeof(key)) || !take(s, ':'))
-			return false;
-		if (!strcmp(key, "offset"))
+		if (TAKE_QUOTED(s, "\"offset\""))
 			seen = &off, v = &r->offset;
-		else if (!strcmp(key, "length"))
+		else if (TAKE_QUOTED(s, "\"length\""))
 			seen = &len, v = &r->length;
 		else
 			return false;
-		if (*seen || !plain_uint(s, INT64_MAX, v))
+		if (!take(s, ':') || *seen || !plain_uint(s, INT64_MAX, v))
 			return false;
 		*seen = true;
 	} while (take(s, ','));
@@ -366,8 +380,6 @@ static bool plain_release_id(struct scan *s, struct vb_request *rq, size_t i)
 }
 
 enum plain_key { PK_OP, PK_ID, PK_BDF, PK_BAR, PK_RANGES, PK_RELEASE, PK_LEASE, PK_COUNT };
-static const char *const plain_keys[PK_COUNT] = { "op", "id", "bdf", "bar", "ranges", "release",
-						  "lease" };
 
 /* The keys each plain op takes, as plain_key bits: "op", "id" and its
  * op_fields, restated as constants (a lookup per request was a tenth of
@@ -381,32 +393,37 @@ static const unsigned plain_op_keys[VB_OP_COUNT] = {
 	[VB_OP_RELEASE] = PK_BIT(PK_OP) | PK_BIT(PK_ID) | PK_BIT(PK_LEASE),
 };
 
-/* Which plain key text is, PK_COUNT for none: one strcmp, with the
- * candidate told apart by its first letters. */
-static enum plain_key plain_key_of(const char *text)
+/* The quoted key at the cursor, matched in place (PK_COUNT for any other
+ * key: the general parser reads it): the candidate told apart by its
+ * first letters, then one comparison of a known length. */
+static enum plain_key plain_key_at(struct scan *s)
 {
-	enum plain_key k;
-
-	switch (text[0]) {
-	case 'o': k = PK_OP; break;
-	case 'i': k = PK_ID; break;
-	case 'b': k = text[1] == 'd' ? PK_BDF : PK_BAR; break;
-	case 'r': k = text[1] && text[2] == 'n' ? PK_RANGES : PK_RELEASE; break;
-	case 'l': k = PK_LEASE; break;
+	skip_space(s);
+	if (s->end - s->p < 4 || s->p[0] != '"')
+		return PK_COUNT;
+	switch (s->p[1]) {
+	case 'o': return TAKE_QUOTED(s, "\"op\"") ? PK_OP : PK_COUNT;
+	case 'i': return TAKE_QUOTED(s, "\"id\"") ? PK_ID : PK_COUNT;
+	case 'b':
+		return TAKE_QUOTED(s, "\"bdf\"") ? PK_BDF : TAKE_QUOTED(s, "\"bar\"") ? PK_BAR : PK_COUNT;
+	case 'r':
+		return TAKE_QUOTED(s, "\"ranges\"")	 ? PK_RANGES
+		       : TAKE_QUOTED(s, "\"release\"") ? PK_RELEASE
+							: PK_COUNT;
+	case 'l': return TAKE_QUOTED(s, "\"lease\"") ? PK_LEASE : PK_COUNT;
 	default: return PK_COUNT;
 	}
-	return strcmp(text, plain_keys[k]) ? PK_COUNT : k;
 }
 
-/* "dddd:bb:dd.f" exactly as vb_bdf_format writes a domain below 0x10000:
- * what clients send nearly always, copied without a parse and a format
- * (a fifth of the parser's work per export). */
+/* "dddd:bb:dd.f" (12 characters at t) exactly as vb_bdf_format writes a
+ * domain below 0x10000: what clients send nearly always, copied without a
+ * parse and a format (a fifth of the parser's work per export). */
 static bool bdf_is_short_canonical(const char *t)
 {
 	static const int hex_at[] = { 0, 1, 2, 3, 5, 6, 9 };
 
-	if (strlen(t) != 12 || t[4] != ':' || t[7] != ':' || t[10] != '.' ||
-	    (t[8] != '0' && t[8] != '1') || t[11] < '0' || t[11] > '7')
+	if (t[4] != ':' || t[7] != ':' || t[10] != '.' || (t[8] != '0' && t[8] != '1') ||
+	    t[11] < '0' || t[11] > '7')
 		return false;
 	for (size_t i = 0; i < sizeof(hex_at) / sizeof(hex_at[0]); i++) {
 		char c = t[hex_at[i]];
@@ -417,18 +434,36 @@ static bool bdf_is_short_canonical(const char *t)
 	return true;
 }
 
-static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq)
+/* "bdf": the canonical short form read in place, any other form copied,
+ * parsed and formatted. */
+static bool plain_bdf(struct scan *s, struct vb_request *rq)
 {
 	char text[40];
 	struct vb_bdf bdf;
+
+	skip_space(s);
+	if (s->end - s->p >= 14 && s->p[0] == '"' && s->p[13] == '"' &&
+	    bdf_is_short_canonical(s->p + 1)) {
+		memcpy(rq->device, s->p + 1, 12);
+		rq->device[12] = '\0';
+		s->p += 14;
+		return true;
+	}
+	if (!plain_string(s, text, sizeof(text)) || vb_bdf_parse(text, &bdf) < 0)
+		return false;
+	vb_bdf_format(&bdf, rq->device);
+	return true;
+}
+
+static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq)
+{
 	uint64_t v;
 
 	switch (k) {
 	case PK_OP:
-		if (!plain_string(s, text, sizeof(text)))
-			return false;
-		rq->op = !strcmp(text, "export") ? VB_OP_EXPORT
-			 : !strcmp(text, "release") ? VB_OP_RELEASE : VB_OP_COUNT;
+		rq->op = TAKE_QUOTED(s, "\"export\"")	 ? VB_OP_EXPORT
+			 : TAKE_QUOTED(s, "\"release\"") ? VB_OP_RELEASE
+							 : VB_OP_COUNT;
 		return rq->op != VB_OP_COUNT;
 	case PK_ID:
 		if (!plain_uint(s, INT64_MAX, &v))
@@ -437,16 +472,7 @@ static bool plain_member(struct scan *s, enum plain_key k, struct vb_request *rq
 		rq->id = (json_int_t)v;
 		return true;
 	case PK_BDF:
-		if (!plain_string(s, text, sizeof(text)))
-			return false;
-		if (bdf_is_short_canonical(text)) {
-			memcpy(rq->device, text, 13);
-			return true;
-		}
-		if (vb_bdf_parse(text, &bdf) < 0)
-			return false;
-		vb_bdf_format(&bdf, rq->device);
-		return true;
+		return plain_bdf(s, rq);
 	case PK_BAR:
 		if (!plain_uint(s, 5, &v))
 			return false;
@@ -467,18 +493,14 @@ int vb_proto_parse_plain(const char *buf, size_t len, struct vb_request *rq)
 {
 	struct scan s = { buf, buf + len };
 	unsigned seen = 0;
-	char key[16];
 
 	request_reset(rq);
 	if (!take(&s, '{'))
 		return 0;
 	do {
-		enum plain_key k;
+		enum plain_key k = plain_key_at(&s);
 
-		if (!plain_string(&s, key, sizeof(key)) || !take(&s, ':'))
-			return 0;
-		k = plain_key_of(key);
-		if (k == PK_COUNT || (seen & 1u << k) || !plain_member(&s, k, rq))
+		if (k == PK_COUNT || (seen & 1u << k) || !take(&s, ':') || !plain_member(&s, k, rq))
 			return 0;
 		seen |= 1u << k;
 	} while (take(&s, ','));
@@ -762,156 +784,192 @@ void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool 
 	}
 }
 
-/* A growing text buffer for replies written directly. */
+/* Replies written directly into the caller's buffer: one bound check per
+ * piece, no allocation (the daemon's hot path writes into a buffer it
+ * owns and sends from it). */
 struct wbuf {
 	char *p;
-	size_t len, cap;
+	size_t len, cap; /* cap: room for the text, the NUL not counted */
 	bool failed;
 };
 
-/* Make room for n more bytes and the final NUL; false when out of memory. */
-static bool w_room(struct wbuf *w, size_t n)
-{
-	size_t cap = w->cap ? w->cap : 256;
-	char *p;
-
-	if (w->failed)
-		return false;
-	while (cap < w->len + n + 1)
-		cap *= 2;
-	p = realloc(w->p, cap);
-	if (!p) {
-		w->failed = true;
-		return false;
-	}
-	w->p = p;
-	w->cap = cap;
-	return true;
-}
-
-/* The NUL is written once, by w_done: room for it is always kept. */
 static inline void w_raw(struct wbuf *w, const char *s, size_t n)
 {
-	if (w->len + n + 1 > w->cap && !w_room(w, n))
+	if (n > w->cap - w->len) {
+		w->failed = true;
 		return;
+	}
 	memcpy(w->p + w->len, s, n);
 	w->len += n;
 }
 
-/* The text, NUL-terminated (NULL when out of memory or over the limit). */
-static char *w_done(struct wbuf *w, size_t *len)
+/* A string literal, its length known at compile time. */
+#define W_LIT(w, lit) w_raw((w), (lit), sizeof(lit) - 1)
+
+/* The length, with the NUL written; 0 when the text did not fit. */
+static size_t w_done(struct wbuf *w)
 {
-	if (w->failed || !w->p || w->len > VB_PROTO_MAX_MSG) {
-		free(w->p);
-		return NULL;
-	}
+	if (w->failed)
+		return 0;
 	w->p[w->len] = '\0';
-	if (len)
-		*len = w->len;
-	return w->p;
+	return w->len;
 }
 
-static inline void w_lit(struct wbuf *w, const char *s)
-{
-	w_raw(w, s, strlen(s));
-}
-
+/* An integer as jansson writes a json_int_t (a value over INT64_MAX
+ * comes out negative, as there): digits straight into the buffer when
+ * VB_NUM_MAX bytes are free. */
 static void w_int(struct wbuf *w, long long v)
 {
 	char num[VB_NUM_MAX];
 
+	if (w->cap - w->len >= VB_NUM_MAX) {
+		w->len += vb_fmt_sdec(w->p + w->len, v);
+		return;
+	}
 	w_raw(w, num, vb_fmt_sdec(num, v));
 }
 
-/* A JSON string, escaped as jansson escapes it (no ASCII forcing). */
+/* The bytes a JSON string escapes (and the NUL that ends a C string). */
+static const bool needs_escape[256] = {
+	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+};
+
+/* A JSON string, escaped as jansson escapes it (no ASCII forcing): runs
+ * that need no escape are copied whole. */
 static void w_str(struct wbuf *w, const char *s)
 {
-	w_raw(w, "\"", 1);
-	for (const char *run = s;; s++) {
-		unsigned char ch = (unsigned char)*s;
+	W_LIT(w, "\"");
+	for (;;) {
+		const char *run = s;
+		unsigned char ch;
 		char esc[8];
 
-		if (ch && ch != '"' && ch != '\\' && ch >= 0x20)
-			continue;
+		while (!needs_escape[ch = (unsigned char)*s])
+			s++;
 		w_raw(w, run, (size_t)(s - run));
 		if (!ch)
 			break;
 		switch (ch) {
-		case '"': w_lit(w, "\\\""); break;
-		case '\\': w_lit(w, "\\\\"); break;
-		case '\b': w_lit(w, "\\b"); break;
-		case '\f': w_lit(w, "\\f"); break;
-		case '\n': w_lit(w, "\\n"); break;
-		case '\r': w_lit(w, "\\r"); break;
-		case '\t': w_lit(w, "\\t"); break;
+		case '"': W_LIT(w, "\\\""); break;
+		case '\\': W_LIT(w, "\\\\"); break;
+		case '\b': W_LIT(w, "\\b"); break;
+		case '\f': W_LIT(w, "\\f"); break;
+		case '\n': W_LIT(w, "\\n"); break;
+		case '\r': W_LIT(w, "\\r"); break;
+		case '\t': W_LIT(w, "\\t"); break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04X", ch);
-			w_lit(w, esc);
+			w_raw(w, esc, strlen(esc));
 		}
-		run = s + 1;
+		s++;
 	}
-	w_raw(w, "\"", 1);
+	W_LIT(w, "\"");
 }
 
-/* "{", the request's id when it had one, then the literal rest. */
-static void w_reply_head(struct wbuf *w, const struct vb_request *rq, const char *rest)
+/* "{" and the request's id when it had one ("id" is never negative). */
+static void w_reply_head(struct wbuf *w, const struct vb_request *rq)
 {
-	w_lit(w, "{");
+	W_LIT(w, "{");
 	if (rq->has_id) {
-		w_lit(w, "\"id\":");
+		W_LIT(w, "\"id\":");
 		w_int(w, rq->id);
-		w_lit(w, ",");
+		W_LIT(w, ",");
 	}
-	w_lit(w, rest);
+}
+
+static struct wbuf w_into(char *buf, size_t cap)
+{
+	return (struct wbuf){ buf, 0, cap ? cap - 1 : 0, cap == 0 };
+}
+
+size_t vb_proto_export_reply_write(char *buf, size_t cap, const struct vb_request *rq,
+				   const struct vb_export_result *x)
+{
+	struct wbuf w = w_into(buf, cap);
+
+	w_reply_head(&w, rq);
+	W_LIT(&w, "\"op\":\"export\",\"ok\":true,");
+	if (x->nreleased) {
+		W_LIT(&w, "\"released\":[");
+		for (size_t i = 0; i < x->nreleased; i++) {
+			if (i)
+				W_LIT(&w, ",");
+			w_int(&w, (long long)x->released[i]);
+		}
+		W_LIT(&w, "],");
+	}
+	W_LIT(&w, "\"lease\":");
+	w_int(&w, (long long)x->lease);
+	W_LIT(&w, ",\"bdf\":");
+	w_str(&w, x->device);
+	W_LIT(&w, ",\"bar\":");
+	w_int(&w, x->bar);
+	W_LIT(&w, ",\"ranges\":[");
+	for (size_t i = 0; i < x->nranges; i++) {
+		if (i)
+			W_LIT(&w, ",");
+		W_LIT(&w, "{\"offset\":");
+		w_int(&w, (long long)x->ranges[i].offset);
+		W_LIT(&w, ",\"length\":");
+		w_int(&w, (long long)x->ranges[i].length);
+		W_LIT(&w, "}");
+	}
+	W_LIT(&w, "],\"size\":");
+	w_int(&w, (long long)x->size);
+	W_LIT(&w, ",\"name\":");
+	w_str(&w, x->name);
+	W_LIT(&w, ",\"vfio_mode\":");
+	w_str(&w, x->vfio_mode);
+	if (x->revoked)
+		W_LIT(&w, ",\"revoked\":true}");
+	else
+		W_LIT(&w, ",\"revoked\":false}");
+	return w_done(&w);
+}
+
+size_t vb_proto_release_reply_write(char *buf, size_t cap, const struct vb_request *rq,
+				    uint64_t lease)
+{
+	struct wbuf w = w_into(buf, cap);
+
+	w_reply_head(&w, rq);
+	W_LIT(&w, "\"op\":\"release\",\"ok\":true,\"lease\":");
+	w_int(&w, (long long)lease);
+	W_LIT(&w, "}");
+	return w_done(&w);
+}
+
+/* A written reply copied to the heap at its size (NULL when it did not
+ * fit in the protocol's limit or memory is short). */
+static char *reply_copy(const char *text, size_t n, size_t *len)
+{
+	char *p = n ? malloc(n + 1) : NULL;
+
+	if (!p)
+		return NULL;
+	memcpy(p, text, n + 1);
+	if (len)
+		*len = n;
+	return p;
 }
 
 char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
 				 size_t *len)
 {
-	struct wbuf w = { 0 };
+	char *buf = malloc(VB_PROTO_MAX_MSG + 1), *out;
 
-	w_reply_head(&w, rq, "\"op\":\"export\",\"ok\":true,");
-	if (x->nreleased) {
-		w_lit(&w, "\"released\":[");
-		for (size_t i = 0; i < x->nreleased; i++) {
-			if (i)
-				w_lit(&w, ",");
-			w_int(&w, (long long)x->released[i]);
-		}
-		w_lit(&w, "],");
-	}
-	w_lit(&w, "\"lease\":");
-	w_int(&w, (long long)x->lease);
-	w_lit(&w, ",\"bdf\":");
-	w_str(&w, x->device);
-	w_lit(&w, ",\"bar\":");
-	w_int(&w, x->bar);
-	w_lit(&w, ",\"ranges\":[");
-	for (size_t i = 0; i < x->nranges; i++) {
-		w_lit(&w, i ? ",{\"offset\":" : "{\"offset\":");
-		w_int(&w, (long long)x->ranges[i].offset);
-		w_lit(&w, ",\"length\":");
-		w_int(&w, (long long)x->ranges[i].length);
-		w_lit(&w, "}");
-	}
-	w_lit(&w, "],\"size\":");
-	w_int(&w, (long long)x->size);
-	w_lit(&w, ",\"name\":");
-	w_str(&w, x->name);
-	w_lit(&w, ",\"vfio_mode\":");
-	w_str(&w, x->vfio_mode);
-	w_lit(&w, x->revoked ? ",\"revoked\":true}" : ",\"revoked\":false}");
-	return w_done(&w, len);
+	if (!buf)
+		return NULL;
+	out = reply_copy(buf, vb_proto_export_reply_write(buf, VB_PROTO_MAX_MSG + 1, rq, x), len);
+	free(buf);
+	return out;
 }
 
 char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len)
 {
-	struct wbuf w = { 0 };
+	char buf[128];
 
-	w_reply_head(&w, rq, "\"op\":\"release\",\"ok\":true,\"lease\":");
-	w_int(&w, (long long)lease);
-	w_lit(&w, "}");
-	return w_done(&w, len);
+	return reply_copy(buf, vb_proto_release_reply_write(buf, sizeof(buf), rq, lease), len);
 }
 
 json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids)

@@ -128,16 +128,21 @@ struct vb_export_result {
  * reply (with_state) vfio_mode and revoked. */
 void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool with_state);
 
-/* The export reply to rq, as text written directly (malloc'd, no JSON
- * object built: the daemon's hot path).  Byte for byte what
- * vb_proto_encode gives for vb_proto_reply(rq) + vb_proto_export_fields
- * (unit-tested).  NULL when out of memory. */
+/* The export reply to rq, written directly into buf (cap bytes, NUL
+ * included; no JSON object built, nothing allocated: the daemon's hot
+ * path).  Byte for byte what vb_proto_encode gives for vb_proto_reply(rq)
+ * + vb_proto_export_fields (unit-tested).  Returns its length, 0 when it
+ * does not fit (VB_PROTO_MAX_MSG + 1 bytes always hold it). */
+size_t vb_proto_export_reply_write(char *buf, size_t cap, const struct vb_request *rq,
+				   const struct vb_export_result *x);
+/* The same, malloc'd (NULL when out of memory). */
 char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
 				 size_t *len);
 
-/* The release reply to rq for lease, the same way: what vb_proto_encode
- * gives for vb_proto_reply(rq) + "lease" (unit-tested).  NULL when out of
- * memory. */
+/* The release reply to rq for lease, the same ways: what vb_proto_encode
+ * gives for vb_proto_reply(rq) + "lease" (unit-tested). */
+size_t vb_proto_release_reply_write(char *buf, size_t cap, const struct vb_request *rq,
+				    uint64_t lease);
 char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len);
 
 /* Lease ids per event: an event listing more is split into parts. */

@@ -1,6 +1,7 @@
 /* ranges: parsing and validation of BAR ranges (see ranges.h).  Pure. */
 #include "ranges.h"
 #include "numfmt.h"
+#include "vfio_uapi.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -270,36 +271,33 @@ int vb_ranges_validate(const char *device, int bar_index, const struct vb_bar_in
 }
 
 /* Append what fits of s[0..k) to buf (cap bytes, NUL kept out of len). */
-static void name_append(char *buf, size_t cap, size_t *len, const char *s, size_t k)
-{
-	if (k > cap - 1 - *len)
-		k = cap - 1 - *len;
-	memcpy(buf + *len, s, k);
-	*len += k;
-}
-
 /* "%s/bar%d+0x%llx" and "#%zu" for more than one range, truncated as
  * snprintf truncates; without stdio (numfmt.h says why): the daemon names
- * every buffer it exports. */
+ * every buffer it exports.  Written whole into a local buffer, then cut. */
 const char *vb_dmabuf_name(const char *device, int bar_index, const struct vb_range *r,
 			   size_t nr, char *buf, size_t n)
 {
-	char num[VB_NUM_MAX];
-	size_t len = 0;
+	char full[VB_DMABUF_NAME_LEN + 4 * VB_NUM_MAX];
+	size_t dl = strnlen(device, VB_DMABUF_NAME_LEN), len = dl;
 
 	if (n == 0)
 		return buf;
-	if (n > 32)
-		n = 32; /* the kernel's DMA_BUF_NAME_LEN, NUL included */
-	name_append(buf, n, &len, device, strlen(device));
-	name_append(buf, n, &len, "/bar", 4);
-	name_append(buf, n, &len, num, vb_fmt_sdec(num, bar_index));
-	name_append(buf, n, &len, "+0x", 3);
-	name_append(buf, n, &len, num, vb_fmt_hex(num, nr ? r[0].offset : 0, 1));
+	if (n > VB_DMABUF_NAME_LEN)
+		n = VB_DMABUF_NAME_LEN; /* the kernel's DMA_BUF_NAME_LEN, NUL included */
+	memcpy(full, device, dl);
+	memcpy(full + len, "/bar", 4);
+	len += 4;
+	len += vb_fmt_sdec(full + len, bar_index);
+	memcpy(full + len, "+0x", 3);
+	len += 3;
+	len += vb_fmt_hex(full + len, nr ? r[0].offset : 0, 1);
 	if (nr > 1) {
-		name_append(buf, n, &len, "#", 1);
-		name_append(buf, n, &len, num, vb_fmt_udec(num, nr));
+		full[len++] = '#';
+		len += vb_fmt_udec(full + len, nr);
 	}
+	if (len > n - 1)
+		len = n - 1;
+	memcpy(buf, full, len);
 	buf[len] = '\0';
 	return buf;
 }

@@ -304,7 +304,12 @@ int vb_vfio_export(const struct vb_vfio_dev *d, uint32_t bar, const struct vb_ra
 		   size_t nr, const char *name, struct vb_err *e)
 {
 	size_t argsz = VB_FEATURE_HDR_SIZE + VB_DMABUF_HDR_SIZE + nr * VB_DMA_RANGE_SIZE;
-	struct vfio_device_feature *f = calloc(1, argsz);
+	/* a few ranges (the usual request) on the stack: no allocation */
+	union {
+		struct vfio_device_feature f;
+		char b[VB_FEATURE_HDR_SIZE + VB_DMABUF_HDR_SIZE + 4 * VB_DMA_RANGE_SIZE];
+	} small;
+	struct vfio_device_feature *f = argsz <= sizeof(small) ? &small.f : calloc(1, argsz);
 	struct vfio_device_feature_dma_buf *db;
 	int fd, err;
 
@@ -323,7 +328,8 @@ int vb_vfio_export(const struct vb_vfio_dev *d, uint32_t bar, const struct vb_ra
 	}
 	fd = ioctl(d->device_fd, VFIO_DEVICE_FEATURE, f);
 	err = errno;
-	free(f);
+	if (f != &small.f)
+		free(f);
 	if (fd < 0 && err == EOPNOTSUPP && d->sys)
 		return no_export(d, e);
 	if (fd < 0) {

@@ -241,6 +241,30 @@ static void test_export_reply_text(void)
 	same_as_jansson(&rq, &x, "no ranges, empty name");
 }
 
+/* A buffer too small for the reply: 0, and nothing written past its end. */
+static void test_reply_write_bounds(void)
+{
+	struct vb_request rq = { .op = VB_OP_RELEASE, .has_id = true, .id = 12345 };
+	struct vb_range r = { 0, 4096 };
+	struct vb_export_result x = { NULL, 0, 7, "0000:04:00.0", 2, &r, 1, 4096,
+				      "0000:04:00.0/bar2+0x0", "group", false };
+	char buf[256];
+	size_t full = vb_proto_release_reply_write(buf, sizeof(buf), &rq, 42), fx;
+
+	ok(full > 0 && buf[full] == '\0', "release reply written (%zu bytes)", full);
+	memset(buf, 'Z', sizeof(buf));
+	is_int((int)vb_proto_release_reply_write(buf, full, &rq, 42), 0,
+	       "one byte short of its NUL: refused");
+	ok(buf[full] == 'Z', "nothing written past the buffer");
+	rq.op = VB_OP_EXPORT;
+	fx = vb_proto_export_reply_write(buf, sizeof(buf), &rq, &x);
+	ok(fx > 0 && fx == strlen(buf), "export reply written (%zu bytes)", fx);
+	memset(buf, 'Z', sizeof(buf));
+	is_int((int)vb_proto_export_reply_write(buf, fx, &rq, &x), 0, "export reply cut: refused");
+	ok(buf[fx] == 'Z', "nothing written past the buffer");
+	is_int((int)vb_proto_export_reply_write(buf, 0, &rq, &x), 0, "no buffer at all: refused");
+}
+
 /* The release reply written directly must be what jansson writes. */
 static void test_release_reply_text(void)
 {
@@ -384,6 +408,7 @@ int main(void)
 	test_plain_path();
 	test_export_reply_text();
 	test_release_reply_text();
+	test_reply_write_bounds();
 	test_ops();
 	test_release_list();
 	test_errors();
