@@ -8,7 +8,7 @@ DEV=0000:04:00.0
 SOCK=/tmp/vfiobuf-bench.sock
 N=${BENCH_REQUESTS:-20000}
 SOAK=${SOAK_REQUESTS:-100000}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 $VB bind $DEV >/dev/null
 
 start() { # start BINARY: the daemon, quiet, in the background
@@ -26,29 +26,45 @@ fds() { ls /proc/$PID/fd | wc -l; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 echo "== (a) dma-buf fds delivered per second, $ROUNDS rounds of $N fds per run"
-# Each round runs every server once in each shape, the order of the servers
-# alternating from round to round: the floor (a server that only receives,
-# exports and sends: no parsing, policy, accounting or events), vfiobuf
-# serve, and $VB_BEFORE when given (another build, for before/after in one
-# boot); 64 clients, two shapes: export + release as two round trips
-# ("rate"), and one round trip per fd, each export releasing the previous
-# lease ("single").  The emulated machine drifts a lot from run to run, so
-# each ratio is the median of the per-round ratios (runs seconds apart),
-# and each server's CPU time per fd (user + system, /proc/PID/stat) is
-# printed beside its rate: CPU does not depend on what else the host runs.
+# Each round runs every server once in each shape and placement, the order
+# of the servers alternating from round to round: the floor (a server that
+# only receives, exports and sends: no parsing, policy, accounting or
+# events), vfiobuf serve, and $VB_BEFORE when given (another build, for
+# before/after in one boot); 64 clients, two shapes: export + release as
+# two round trips ("rate"), and one round trip per fd, each export
+# releasing the previous lease ("single").  Two placements: "pinned", the
+# server on vCPU 1 and the clients on vCPU 0 for every server alike, and
+# "free", wherever the guest's scheduler puts them.  Free runs of one
+# binary differ by up to 1.5x within a boot: under TCG every address-space
+# switch flushes the emulated TLB, so whether the scheduler happens to put
+# the server beside its clients decides the rate more than the server's
+# own work does; pinned, that lottery is gone and the rate is bound by the
+# server's CPU, which makes the ratio the stricter measure of the server.
+# Each ratio is the median of the per-round ratios (runs seconds apart);
+# each server's CPU time per fd (user + system, /proc/PID/stat) is printed
+# beside its rate.
 R=$(mktemp -d)
 rate_of() { field "$1" rate; }
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
-# load NAME PID SHAPE: one run against the server PID listening on $SOCK
+# load NAME PID SHAPE PLACEMENT: one run against the server PID on $SOCK
 load() {
 	local t0 out
+	if [ "$4" = pinned ]; then
+		taskset -a -p -c 1 "$2" >/dev/null
+	else
+		taskset -a -p -c 0,1 "$2" >/dev/null
+	fi
 	t0=$(ticks "$2")
-	out=$("$B/broker-load" "$3" $SOCK $DEV 64 "$N")
-	rate_of "$out" >>"$R/$1.$3"
+	if [ "$4" = pinned ]; then
+		out=$(taskset -c 0 "$B/broker-load" "$3" $SOCK $DEV 64 "$N")
+	else
+		out=$("$B/broker-load" "$3" $SOCK $DEV 64 "$N")
+	fi
+	rate_of "$out" >>"$R/$1.$3.$4"
 	# CPU microseconds per fd (clock ticks of 10 ms)
-	echo "$(( ($(ticks "$2") - t0) * 10000 / N ))" >>"$R/$1.$3.cpu"
+	echo "$(( ($(ticks "$2") - t0) * 10000 / N ))" >>"$R/$1.$3.$4.cpu"
 }
-serve_round() { # NAME BINARY...: both shapes against one server
+serve_round() { # NAME BINARY...: both shapes and placements against one server
 	local name=$1
 	shift
 	if [ "$name" = floor ]; then
@@ -58,8 +74,10 @@ serve_round() { # NAME BINARY...: both shapes against one server
 	else
 		start "$@" -q
 	fi
-	load "$name" $PID rate
-	load "$name" $PID single
+	for place in pinned free; do
+		load "$name" $PID rate $place
+		load "$name" $PID single $place
+	done
 	if [ "$name" = floor ]; then
 		kill $PID
 		wait $PID 2>/dev/null || true
@@ -78,43 +96,47 @@ while [ $r -le "$ROUNDS" ]; do
 	for sv in $order; do
 		serve_round "$sv" "$(bin_of "$sv")"
 	done
-	line="round $r (fds/s, two / one round trips): raw $(tail -1 "$R/raw")"
-	for sv in $servers; do line="$line, $sv $(tail -1 "$R/$sv.rate") / $(tail -1 "$R/$sv.single")"; done
-	echo "$line"
+	for place in pinned free; do
+		line="round $r $place (fds/s, two / one round trips):"
+		[ $place = pinned ] && line="$line raw $(tail -1 "$R/raw"),"
+		for sv in $servers; do line="$line $sv $(tail -1 "$R/$sv.rate.$place") / $(tail -1 "$R/$sv.single.$place"),"; done
+		echo "${line%,}"
+	done
 	r=$((r + 1))
 done
 med() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 div() { echo "scale=2; $1 / $2" | bc; }
 # pratio A B: median over rounds of A's rate / B's rate in the same round
 pratio() { paste "$R/$1" "$R/$2" | awk '{printf "%.4f\n", $1 / $2}' | med | awk '{printf "%.2f", $1}'; }
+# spread A B: the lowest and highest per-round ratio
+spread() { paste "$R/$1" "$R/$2" | awk '{printf "%.2f\n", $1 / $2}' | sort -g | sed -n '1p;$p' | paste -sd- -; }
 m() { med <"$R/$1"; }
 raw=$(m raw)
 echo "issue 18's targets, vs the floor server (the least broker: receive, export, send);"
-echo "rates are medians, ratios medians of the per-round ratios, CPU per fd the server's:"
-for shape in rate single; do
-	[ $shape = rate ] && echo "  two round trips per fd (export, then release):" ||
-		echo "  one round trip per fd (export with \"release\": [previous lease]):"
-	echo "    floor server   $(m floor.$shape) fds/s, CPU $(m floor.$shape.cpu) us/fd"
-	echo "    vfiobuf serve  $(m vb.$shape) fds/s, CPU $(m vb.$shape.cpu) us/fd: $(pratio vb.$shape floor.$shape)x the floor (target >= 0.9x)"
-	[ -x "${VB_BEFORE:-}" ] &&
-		echo "    before ($VB_BEFORE) $(m before.$shape) fds/s, CPU $(m before.$shape.cpu) us/fd: $(pratio before.$shape floor.$shape)x the floor"
+echo "rates are medians, ratios medians of the per-round ratios (lowest-highest round),"
+echo "CPU per fd the server's:"
+for place in pinned free; do
+	[ $place = pinned ] && echo " pinned (server on vCPU 1, clients on vCPU 0):" ||
+		echo " free (placed by the guest's scheduler):"
+	for shape in rate single; do
+		[ $shape = rate ] && echo "  two round trips per fd (export, then release):" ||
+			echo "  one round trip per fd (export with \"release\": [previous lease]):"
+		k=$shape.$place
+		echo "    floor server   $(m floor.$k) fds/s, CPU $(m floor.$k.cpu) us/fd"
+		echo "    vfiobuf serve  $(m vb.$k) fds/s, CPU $(m vb.$k.cpu) us/fd: $(pratio vb.$k floor.$k)x the floor ($(spread vb.$k floor.$k); target >= 0.9x)"
+		[ -x "${VB_BEFORE:-}" ] &&
+			echo "    before ($VB_BEFORE) $(m before.$k) fds/s, CPU $(m before.$k.cpu) us/fd: $(pratio before.$k floor.$k)x the floor ($(spread before.$k floor.$k))"
+	done
 done
 echo "old comparisons (issue 7), for the record: vs a raw C loop (export ioctl + SCM_RIGHTS over"
 echo "a socketpair, no round trip between processes): $raw fds/s"
-echo "  floor server: $(div "$(m floor.rate)" "$raw")x / $(div "$(m floor.single)" "$raw")x raw (two / one round trips: what the shape alone allows)"
-echo "  vfiobuf serve: $(div "$(m vb.rate)" "$raw")x / $(div "$(m vb.single)" "$raw")x raw (issue 7's target >= 0.5x, out of reach of the floor itself)"
+echo "  floor server: $(div "$(m floor.rate.free)" "$raw")x / $(div "$(m floor.single.free)" "$raw")x raw (two / one round trips: what the shape alone allows)"
+echo "  vfiobuf serve: $(div "$(m vb.rate.free)" "$raw")x / $(div "$(m vb.single.free)" "$raw")x raw (issue 7's target >= 0.5x, out of reach of the floor itself)"
 rm -rf "$R"
 start $VB -q
 piped=$("$B/broker-load" pipelined $SOCK $DEV 64 "$N")
 stop
 echo "vfiobuf serve, release sent ahead of the next export (two messages, one wait): $(rate_of "$piped") fds/s = $(div "$(rate_of "$piped")" "$raw")x raw"
-# the daemon on one vCPU, the clients on the other: no address-space switch
-# between them on the same vCPU (each costs a full TLB flush under TCG)
-start taskset -c 1 $VB -q
-pinned=$(taskset -c 0 "$B/broker-load" single $SOCK $DEV 64 "$N")
-stop
-echo "one round trip per fd, daemon and clients pinned to different vCPUs: $(rate_of "$pinned") fds/s = $(div "$(rate_of "$pinned")" "$raw")x raw"
-
 echo "== (b) daemon RSS with 1000 clients and 10000 live leases"
 start $VB -q
 idle=$(rss)
