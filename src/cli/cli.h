@@ -31,6 +31,10 @@ struct vb_cli {
 	bool replay; /* sys is an unpacked --snapshot */
 };
 
+/* cli zeroed but for sys's path buffers (vb_sys_clear): what
+ * `= { 0 }` gives, without writing 12 KiB at every start. */
+void cli_clear(struct vb_cli *cli);
+
 typedef int (*vb_cmd_fn)(struct vb_cli *cli, int argc, char **argv);
 
 #define VB_COMMAND(name, summary)                                      \

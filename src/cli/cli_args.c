@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,27 +186,58 @@ static int check_dump_command(struct vb_cli *cli, const char *command)
 	return cli_fail(cli, &e);
 }
 
+void cli_clear(struct vb_cli *cli)
+{
+	size_t after = offsetof(struct vb_cli, sys) + sizeof(cli->sys);
+
+	memset(cli, 0, offsetof(struct vb_cli, sys));
+	memset((char *)cli + after, 0, sizeof(*cli) - after);
+	vb_sys_clear(&cli->sys);
+}
+
+/* What argp and getopt print while parsing, collected (malloc'd, grown
+ * as needed) by a cookie stream: open_memstream would calloc a BUFSIZ
+ * buffer per parse, two per command line, that a parse without an error
+ * never uses. */
+struct collected {
+	char *text;
+	size_t len;
+};
+
+static ssize_t collect_write(void *cookie, const char *buf, size_t n)
+{
+	struct collected *c = cookie;
+	char *p = realloc(c->text, c->len + n + 1);
+
+	if (!p)
+		return -1;
+	memcpy(p + c->len, buf, n);
+	c->len += n;
+	p[c->len] = '\0';
+	c->text = p;
+	return (ssize_t)n;
+}
+
 int cli_argp_run(const struct argp *argp, int argc, char **argv, void *input, char **errtext)
 {
+	static const cookie_io_functions_t collector = { .write = collect_write };
+	struct collected c = { NULL, 0 };
 	FILE *saved = stderr, *mem;
-	size_t len = 0;
 	int rc;
 
 	*errtext = NULL;
 	/* argp and getopt print their complaints on stderr; collect them so
 	 * the caller can report one line (and JSON under -j). */
-	mem = open_memstream(errtext, &len);
+	mem = fopencookie(&c, "w", collector);
 	if (!mem)
 		return ENOMEM;
+	setvbuf(mem, NULL, _IONBF, 0); /* no stdio buffer: written as it comes */
 	stderr = mem;
 	rc = argp_parse(argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
 			input);
 	stderr = saved;
 	fclose(mem);
-	if (*errtext && !**errtext) {
-		free(*errtext);
-		*errtext = NULL;
-	}
+	*errtext = c.text;
 	return rc || *errtext ? EINVAL : 0;
 }
 

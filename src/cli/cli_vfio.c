@@ -27,6 +27,11 @@ void cli_event(struct vb_cli *cli, json_t *ev)
 	json_decref(ev);
 }
 
+bool cli_shows_events(const struct vb_cli *cli)
+{
+	return !cli->quiet;
+}
+
 static void reset_event(struct vb_cli *cli, json_t *ev, const char *server)
 {
 	if (server)

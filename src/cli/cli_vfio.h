@@ -26,6 +26,8 @@ error_t cli_vfio_mode_option(struct argp_state *state, const char *arg, enum vb_
 
 /* A JSON Lines event on stdout, flushed at once. */
 void cli_event(struct vb_cli *cli, json_t *ev);
+/* Are events printed at all (not -q)?  Lets a command skip building them. */
+bool cli_shows_events(const struct vb_cli *cli);
 /* The revoked / restored events (cause "reset") a reset of bdf made;
  * server (or NULL) names the daemon's socket that did it. */
 void cli_reset_events(struct vb_cli *cli, const char *bdf, const struct vb_reset_outcome *o,

@@ -307,7 +307,8 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 		json_object_set_new(desc, "lease", json_integer(lease));
 		json_object_set_new(desc, "socket", json_string(a.server));
 	}
-	cli_event(cli, json_deep_copy(desc));
+	if (cli_shows_events(cli)) /* -q: no event is built only to be dropped */
+		cli_event(cli, json_deep_copy(desc));
 	rc = hand_on(&a, &h, fd, desc, &cause, &e);
 	json_decref(desc);
 	close(fd);
@@ -318,14 +319,18 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 		while (h.broker >= 0 && broker_pending(&h))
 			;
 		close(h.broker); /* the daemon releases the lease */
-		ev = vb_event_released(lease, bdf, "client-disconnected");
-		json_object_set_new(ev, "socket", json_string(a.server));
-		cli_event(cli, ev);
+		if (cli_shows_events(cli)) {
+			ev = vb_event_released(lease, bdf, "client-disconnected");
+			json_object_set_new(ev, "socket", json_string(a.server));
+			cli_event(cli, ev);
+		}
 	} else {
 		vb_vfio_close(&d);
-		cli_event(cli, vb_event_revoked(bdf, "device-closed", true));
+		if (cli_shows_events(cli))
+			cli_event(cli, vb_event_revoked(bdf, "device-closed", true));
 	}
-	cli_event(cli, vb_event_closed(bdf, cause));
+	if (cli_shows_events(cli))
+		cli_event(cli, vb_event_closed(bdf, cause));
 	if (rc < 0)
 		return cli_fail(cli, &e);
 	return rc;

@@ -267,13 +267,14 @@ static void seed_json_hashes(void)
 int main(int argc, char **argv)
 {
 	struct main_args a = { 0 };
-	struct vb_cli cli = { 0 };
+	struct vb_cli cli;
 	struct vb_err e = { 0 };
 	int rc;
 
 	char *errtext = NULL;
 	int prc;
 
+	cli_clear(&cli);
 	seed_json_hashes();
 	argp_program_version = "vfiobuf " VFIOBUF_VERSION;
 	a.sysfs_root = getenv("VFIOBUF_SYSFS_ROOT");

@@ -23,6 +23,10 @@ struct vb_sys {
 				 the PCI bus: no sysfs attributes then */
 };
 
+/* s empty (the real /sys not set yet, no root, no dump), without zeroing
+ * its three PATH_MAX buffers: every reader stops at their NUL. */
+void vb_sys_clear(struct vb_sys *s);
+
 /* sysfs_root NULL or "" means the real /sys.  Fails (usage exit code) when
  * the directory cannot be read. */
 int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e);
