@@ -20,7 +20,6 @@
 
 struct vb_cli {
 	struct vb_out *out;
-	struct vb_sys sys;
 	bool json, pretty, quiet;
 	int verbose;
 	/* The sysfs root given before the command (or VFIOBUF_SYSFS_ROOT) is
@@ -29,6 +28,9 @@ struct vb_cli {
 	 * --sysfs-root there replaces it). */
 	struct vb_err sys_err;
 	bool replay; /* sys is an unpacked --snapshot */
+	/* last: its flags and sysfs[] follow the fields above on the same
+	 * page; root[] and dump[] stay untouched unless used (vb_sys) */
+	struct vb_sys sys;
 };
 
 /* cli zeroed but for sys's path buffers (vb_sys_clear): what

@@ -154,13 +154,12 @@ static int apply_globals(struct vb_cli *cli, const struct wrap_state *w)
 		return cli_fail(cli, &e);
 	}
 	if (w->sysfs_root) {
-		char dump[sizeof(cli->sys.dump)];
+		bool has_dump = cli->sys.has_dump; /* -F given before it: kept */
 
 		vb_err_clear(&cli->sys_err);
-		memcpy(dump, cli->sys.dump, sizeof(dump)); /* -F given before it */
 		if (vb_sys_init(&cli->sys, w->sysfs_root, &e) < 0)
 			return cli_fail(cli, &e);
-		memcpy(cli->sys.dump, dump, sizeof(dump));
+		cli->sys.has_dump = has_dump; /* dump[] itself is left as it was */
 	}
 	if (w->dump && vb_sys_set_dump(&cli->sys, w->dump, &e) < 0)
 		return cli_fail(cli, &e);

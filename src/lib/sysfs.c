@@ -15,8 +15,8 @@
 
 void vb_sys_clear(struct vb_sys *s)
 {
-	s->sysfs[0] = s->root[0] = s->dump[0] = '\0';
-	s->fake = false;
+	s->sysfs[0] = '\0';
+	s->fake = s->has_dump = false;
 }
 
 int vb_sys_init(struct vb_sys *s, const char *sysfs_root, struct vb_err *e)
@@ -69,6 +69,7 @@ int vb_sys_set_dump(struct vb_sys *s, const char *path, struct vb_err *e)
 	if (access(path, R_OK) < 0)
 		return vb_err_set(e, VB_EXIT_USAGE, errno, NULL, "cannot read lspci dump '%s'", path);
 	snprintf(s->dump, sizeof(s->dump), "%s", path);
+	s->has_dump = true;
 	return 0;
 }
 
@@ -105,7 +106,7 @@ int vb_root_path(const struct vb_sys *s, char *buf, size_t n, const char *fmt, .
 	int r;
 
 	va_start(ap, fmt);
-	r = vpath(buf, n, s->root, "", fmt, ap);
+	r = vpath(buf, n, s->fake ? s->root : "", "", fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -15,16 +15,21 @@
 
 #include "vb_error.h"
 
+/* The flags first and sysfs next: a command that uses neither a fake root
+ * nor a dump never touches root[] or dump[] (each its own page of the
+ * stack, a page fault each at every start, costly under emulation). */
 struct vb_sys {
-	char sysfs[PATH_MAX]; /* "/sys" or the --sysfs-root directory */
-	char root[PATH_MAX];  /* "" or the fake root (parent of sysfs) */
 	bool fake;            /* true when a --sysfs-root was given */
-	char dump[PATH_MAX];  /* "" or the lspci -x dump (-F FILE) read instead of
-				 the PCI bus: no sysfs attributes then */
+	bool has_dump;        /* dump[] is set */
+	char sysfs[PATH_MAX]; /* "/sys" or the --sysfs-root directory */
+	char root[PATH_MAX];  /* the fake root (parent of sysfs): read only when fake */
+	char dump[PATH_MAX];  /* the lspci -x dump (-F FILE) read instead of the PCI
+				 bus (no sysfs attributes then): only when has_dump */
 };
 
-/* s empty (the real /sys not set yet, no root, no dump), without zeroing
- * its three PATH_MAX buffers: every reader stops at their NUL. */
+/* s empty (the real /sys not set yet, no root, no dump), without writing
+ * its three PATH_MAX buffers: root[] and dump[] are read only under their
+ * flags, sysfs[] up to its NUL. */
 void vb_sys_clear(struct vb_sys *s);
 
 /* sysfs_root NULL or "" means the real /sys.  Fails (usage exit code) when
@@ -39,7 +44,7 @@ int vb_sys_set_dump(struct vb_sys *s, const char *path, struct vb_err *e);
 /* True when the PCI functions come from a dump, not the live kernel. */
 static inline bool vb_sys_is_dump(const struct vb_sys *s)
 {
-	return s->dump[0] != '\0';
+	return s->has_dump;
 }
 
 /* Build DIR/<rel> where rel is printf-formatted and relative to /sys
