@@ -1,5 +1,6 @@
 /* cli_vfio: event printing, exec with an inherited fd, signal handling. */
 #include "cli_vfio.h"
+#include "numfmt.h"
 #include "signals.h"
 #include "export.h"
 
@@ -27,6 +28,15 @@ void cli_event(struct vb_cli *cli, json_t *ev)
 	json_decref(ev);
 }
 
+void cli_event_text(struct vb_cli *cli, const char *text)
+{
+	if (!cli->quiet) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+}
+
 bool cli_shows_events(const struct vb_cli *cli)
 {
 	return !cli->quiet;
@@ -48,43 +58,93 @@ void cli_reset_events(struct vb_cli *cli, const char *bdf, const struct vb_reset
 		reset_event(cli, vb_event_restored(bdf, "reset"), server);
 }
 
-static void setenv_json(const char *name, const json_t *v)
-{
-	char buf[64];
+/* The variables that describe the buffer to the command (vfiobuf(1)),
+ * in the order of enum cli_buffer_var, with desc's key for each. */
+static const char *const desc_vars[CLI_VAR_COUNT][2] = {
+	{ "VFIOBUF_SIZE", "size" },	{ "VFIOBUF_DEVICE", "bdf" }, { "VFIOBUF_BAR", "bar" },
+	{ "VFIOBUF_RANGES", "ranges_text" }, { "VFIOBUF_NAME", "name" }, { "VFIOBUF_INO", "ino" },
+};
+#define NVARS CLI_VAR_COUNT
 
-	if (json_is_string(v))
-		setenv(name, json_string_value(v), 1);
-	else if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		setenv(name, buf, 1);
+/* "NAME=value" (malloc'd); NULL when out of memory. */
+static char *env_entry(const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+	char *p = malloc(n + v + 2);
+
+	if (p) {
+		memcpy(p, name, n);
+		p[n] = '=';
+		memcpy(p + n + 1, value, v + 1);
 	}
+	return p;
 }
 
-/* posix_spawn (vfork-like: no copy of our page tables) with the one fd
- * made inheritable, the description in the environment and a clean signal
- * mask, even where the caller blocks SIGINT/SIGTERM for a signalfd. */
-int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
+/* Is entry ("NAME=value") one of the variables set for the command? */
+static bool is_desc_var(const char *entry)
+{
+	static const char *const own[] = { "VFIOBUF_FD", "VFIOBUF_DESCRIPTION" };
+	size_t n = strcspn(entry, "=");
+
+	if (strncmp(entry, "VFIOBUF_", 8) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strlen(own[i]) == n && !strncmp(entry, own[i], n))
+			return true;
+	for (size_t i = 0; i < NVARS; i++)
+		if (strlen(desc_vars[i][0]) == n && !strncmp(entry, desc_vars[i][0], n))
+			return true;
+	return false;
+}
+
+/* The command's environment: ours without any VFIOBUF_* variable of the
+ * description (one inherited would describe another buffer), then the
+ * description's; built for posix_spawn, our own environment untouched
+ * (no setenv: eight of them copied the environment and were a twentieth
+ * of an export's instructions).  The added strings are in added[] (to
+ * free); NULL when out of memory. */
+static char **child_env(int fd, const struct cli_buffer_vars *v, char **added, size_t *nadded)
 {
 	extern char **environ;
+	size_t n = 0, k = 0;
+	char **env, num[VB_NUM_MAX];
+
+	while (environ[n])
+		n++;
+	env = malloc((n + NVARS + 3) * sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!is_desc_var(environ[i]))
+			env[k++] = environ[i];
+	*nadded = 0;
+	vb_fmt_sdec(num, fd);
+	added[(*nadded)++] = env_entry("VFIOBUF_FD", num);
+	for (size_t i = 0; i < NVARS; i++)
+		if (v->value[i])
+			added[(*nadded)++] = env_entry(desc_vars[i][0], v->value[i]);
+	if (v->description)
+		added[(*nadded)++] = env_entry("VFIOBUF_DESCRIPTION", v->description);
+	for (size_t i = 0; i < *nadded; i++)
+		if (added[i])
+			env[k++] = added[i];
+	env[k] = NULL;
+	return env;
+}
+
+int cli_exec_with_vars(char **argv, int fd, const struct cli_buffer_vars *v, struct vb_err *e)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
 	pid_t pid;
 	int status, err;
-	char buf[32], *text;
+	char *added[NVARS + 2], **env;
+	size_t nadded = 0;
 
-	snprintf(buf, sizeof(buf), "%d", fd);
-	setenv("VFIOBUF_FD", buf, 1);
-	setenv_json("VFIOBUF_SIZE", json_object_get(desc, "size"));
-	setenv_json("VFIOBUF_DEVICE", json_object_get(desc, "bdf"));
-	setenv_json("VFIOBUF_BAR", json_object_get(desc, "bar"));
-	setenv_json("VFIOBUF_RANGES", json_object_get(desc, "ranges_text"));
-	setenv_json("VFIOBUF_NAME", json_object_get(desc, "name"));
-	setenv_json("VFIOBUF_INO", json_object_get(desc, "ino"));
-	text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (text)
-		setenv("VFIOBUF_DESCRIPTION", text, 1);
-	free(text);
+	env = child_env(fd, v, added, &nadded);
+	if (!env)
+		return vb_err_set(e, VB_EXIT_FAIL, ENOMEM, NULL, "out of memory");
 	posix_spawn_file_actions_init(&fa);
 	/* dup2 onto itself clears close-on-exec (glibc >= 2.29) */
 	posix_spawn_file_actions_adddup2(&fa, fd, fd);
@@ -92,9 +152,12 @@ int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	for (size_t i = 0; i < nadded; i++)
+		free(added[i]);
+	free(env);
 	if (err) {
 		vb_err_set(e, VB_EXIT_FAIL, err, NULL, "cannot run '%s'", argv[0]);
 		e->exit_code = 127; /* what a shell returns for a command it cannot run */
@@ -104,6 +167,28 @@ int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
 		if (errno != EINTR)
 			return vb_err_set(e, VB_EXIT_FAIL, errno, NULL, "waitpid failed");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e)
+{
+	struct cli_buffer_vars v = { 0 };
+	char nums[NVARS][VB_NUM_MAX];
+	char *text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc;
+
+	/* a string as it is, an integer in decimal; anything else left out */
+	for (size_t i = 0; i < NVARS; i++) {
+		const json_t *j = json_object_get(desc, desc_vars[i][1]);
+
+		if (json_is_string(j))
+			v.value[i] = json_string_value(j);
+		else if (json_is_integer(j) && vb_fmt_sdec(nums[i], (int64_t)json_integer_value(j)))
+			v.value[i] = nums[i];
+	}
+	v.description = text;
+	rc = cli_exec_with_vars(argv, fd, &v, e);
+	free(text);
+	return rc;
 }
 
 int cli_signalfd(void)

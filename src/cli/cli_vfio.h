@@ -38,6 +38,19 @@ void cli_reset_events(struct vb_cli *cli, const char *bdf, const struct vb_reset
  * (exit code 127) when it cannot be started.  The child gets an empty
  * signal mask. */
 int cli_exec_with_fd(char **argv, int fd, const json_t *desc, struct vb_err *e);
+/* The same with the variables' values given (NULL: left out), in this
+ * order; description: VFIOBUF_DESCRIPTION's text. */
+enum cli_buffer_var {
+	CLI_VAR_SIZE, CLI_VAR_DEVICE, CLI_VAR_BAR, CLI_VAR_RANGES, CLI_VAR_NAME, CLI_VAR_INO,
+	CLI_VAR_COUNT
+};
+struct cli_buffer_vars {
+	const char *value[CLI_VAR_COUNT];
+	const char *description;
+};
+int cli_exec_with_vars(char **argv, int fd, const struct cli_buffer_vars *v, struct vb_err *e);
+/* An event already written as JSON text (one line on stdout). */
+void cli_event_text(struct vb_cli *cli, const char *text);
 
 /* Validate bar and ranges (none: the whole BAR, added to r) against sysfs,
  * without opening anything: 0, or -1 with e (usage errors exit 2). */

@@ -3,6 +3,7 @@
  * and hand it on, keeping the device open as long as the buffer must live
  * (closing it revokes the buffer for good).  JSON Lines events on stdout. */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include "signals.h"
 #include "cli_broker.h"
 #include "cli_vfio.h"
+#include "numfmt.h"
+#include "jtext.h"
 #include "events.h"
 #include "fdpass.h"
 #include "pci_model.h"
@@ -26,13 +29,15 @@ struct export_args {
 	struct vb_bdf bdf;
 	bool have_bdf;
 	int bar;
-	struct vb_range ranges[VB_RANGES_MAX];
 	size_t nranges;
 	char **exec_argv;
 	const char *send_to;
 	bool hold;
 	const char *server;
 	enum vb_vfio_mode mode;
+	/* last, and not zeroed: only the first nranges are read (4 KiB that
+	 * a zeroing wrote byte by byte under emulation, at every export) */
+	struct vb_range ranges[VB_RANGES_MAX];
 };
 
 static const struct argp_option export_options[] = {
@@ -101,23 +106,61 @@ const struct argp cmd_export_argp = {
 	NULL, NULL, NULL
 };
 
-static json_t *describe(const char *bdf, const char *mode, int bar, const struct vb_range *r,
-			size_t nr, int fd, const char *name)
+/* The buffer's description: the "exported" event with the fd, its inode,
+ * the exporter, the VFIO mode and our pid (and with --server the lease and
+ * the socket), written as JSON text without building jansson objects (the
+ * bytes json_dumps would give: test_jtext), and the values of the
+ * command's VFIOBUF_* variables.  The strings are ours (BDF, mode, socket),
+ * the kernel's (exporter name) or the daemon's decoded reply (the name
+ * with --server): valid UTF-8, so the variables carry them as they are. */
+struct description {
+	char *text;
+	char size[VB_NUM_MAX], bar[VB_NUM_MAX], ino[VB_NUM_MAX];
+	char ranges[VB_RANGES_TEXT_LEN];
+	struct cli_buffer_vars vars;
+};
+
+static int describe(struct description *out, const struct export_args *a, const char *bdf,
+		    const char *mode, int fd, const char *name, json_int_t lease, struct vb_err *err)
 {
 	struct vb_dmabuf_info info = { 0 };
-	struct vb_err e = { 0 };
-	struct vb_event_export x = { -1, bdf, bar, r, nr, 0, name };
-	json_t *ev;
+	struct vb_err e = { 0 }; /* fdinfo unreadable: the fields stay 0 */
+	struct vb_event_export x = { -1, bdf, a->bar, a->ranges, a->nranges, 0, name };
+	struct vb_jtext t;
 
 	vb_dmabuf_info(fd, &info, &e);
 	x.size = info.size;
-	ev = vb_event_exported(&x);
-	json_object_set_new(ev, "fd", json_integer(fd));
-	json_object_set_new(ev, "ino", json_integer((json_int_t)info.ino));
-	json_object_set_new(ev, "exp_name", json_string(info.exp_name));
-	json_object_set_new(ev, "vfio_mode", json_string(mode));
-	json_object_set_new(ev, "pid", json_integer(getpid()));
-	return ev;
+	vb_jt_init(&t);
+	vb_event_exported_write(&t, &x, vb_event_now());
+	vb_jt_key(&t, "fd");
+	vb_jt_int(&t, fd);
+	vb_jt_key(&t, "ino");
+	vb_jt_int(&t, (int64_t)info.ino);
+	vb_jt_key(&t, "exp_name");
+	vb_jt_string(&t, info.exp_name);
+	vb_jt_key(&t, "vfio_mode");
+	vb_jt_string(&t, mode);
+	vb_jt_key(&t, "pid");
+	vb_jt_int(&t, getpid());
+	if (a->server) {
+		vb_jt_key(&t, "lease");
+		vb_jt_int(&t, lease);
+		vb_jt_key(&t, "socket");
+		vb_jt_string(&t, a->server);
+	}
+	vb_jt_end_object(&t);
+	out->text = vb_jt_take(&t, NULL);
+	vb_fmt_sdec(out->size, (int64_t)info.size);
+	vb_fmt_sdec(out->bar, a->bar);
+	vb_fmt_sdec(out->ino, (int64_t)info.ino);
+	vb_ranges_format(a->ranges, a->nranges, out->ranges, sizeof(out->ranges));
+	out->vars = (struct cli_buffer_vars){
+		.value = { [CLI_VAR_SIZE] = out->size, [CLI_VAR_DEVICE] = bdf,
+			   [CLI_VAR_BAR] = out->bar, [CLI_VAR_RANGES] = out->ranges,
+			   [CLI_VAR_NAME] = name, [CLI_VAR_INO] = out->ino },
+		.description = out->text,
+	};
+	return out->text ? 0 : vb_err_set(err, VB_EXIT_FAIL, ENOMEM, bdf, "out of memory");
 }
 
 /* Who holds the buffer: the device itself (local mode) or a daemon
@@ -208,14 +251,13 @@ static const char *hold(struct holding *h)
 	return "error";
 }
 
-static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *desc,
-		   const char **cause, struct vb_err *e)
+static int hand_on(struct export_args *a, struct holding *h, int fd, const char *bdf,
+		   const struct description *desc, const char **cause, struct vb_err *e)
 {
 	int rc;
-	char *text;
 
 	if (a->exec_argv) {
-		rc = cli_exec_with_fd(a->exec_argv, fd, desc, e);
+		rc = cli_exec_with_vars(a->exec_argv, fd, &desc->vars, e);
 		*cause = "command-exited";
 		return rc;
 	}
@@ -226,12 +268,9 @@ static int hand_on(struct export_args *a, struct holding *h, int fd, json_t *des
 	h->peer = vb_unix_connect(a->send_to, e);
 	if (h->peer < 0)
 		return -1;
-	text = json_dumps(desc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	rc = text ? vb_fd_send(h->peer, fd, text, e) : -1;
-	free(text);
+	rc = vb_fd_send(h->peer, fd, desc->text, e);
 	if (rc == 0) {
-		cli_event(h->cli, vb_event_sent(json_string_value(json_object_get(desc, "bdf")),
-						a->send_to));
+		cli_event(h->cli, vb_event_sent(bdf, a->send_to));
 		*cause = hold(h);
 	}
 	close(h->peer);
@@ -277,16 +316,17 @@ static int export_remote(struct vb_cli *cli, struct export_args *a, const char *
 
 int cmd_export(struct vb_cli *cli, int argc, char **argv)
 {
-	struct export_args a = { 0 };
+	struct export_args a;
 	struct vb_vfio_dev d;
 	struct vb_err e = { 0 };
 	char bdf[VB_BDF_STRLEN], name[VB_DMABUF_NAME_LEN] = "", mode[16] = "";
 	struct holding h = { cli, NULL, -1, -1 };
 	const char *cause = "done";
 	json_int_t lease = 0;
-	json_t *desc;
+	struct description desc;
 	int rc, fd;
 
+	memset(&a, 0, offsetof(struct export_args, ranges));
 	rc = cli_parse_args(cli, &cmd_export_argp, argc, argv, &a);
 	if (rc)
 		return rc;
@@ -301,16 +341,13 @@ int cmd_export(struct vb_cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	}
 	h.d = a.server ? NULL : &d;
-	desc = describe(bdf, a.server ? mode : vb_vfio_mode_name(d.mode), a.bar, a.ranges,
-			a.nranges, fd, name);
-	if (a.server) {
-		json_object_set_new(desc, "lease", json_integer(lease));
-		json_object_set_new(desc, "socket", json_string(a.server));
+	rc = describe(&desc, &a, bdf, a.server ? mode : vb_vfio_mode_name(d.mode), fd, name,
+		      lease, &e);
+	if (rc == 0) {
+		cli_event_text(cli, desc.text);
+		rc = hand_on(&a, &h, fd, bdf, &desc, &cause, &e);
 	}
-	if (cli_shows_events(cli)) /* -q: no event is built only to be dropped */
-		cli_event(cli, json_deep_copy(desc));
-	rc = hand_on(&a, &h, fd, desc, &cause, &e);
-	json_decref(desc);
+	free(desc.text);
 	close(fd);
 	if (a.server) {
 		json_t *ev;

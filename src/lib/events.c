@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "jtext.h"
 #include "proto.h"
 
 double vb_event_now(void)
@@ -77,6 +78,43 @@ json_t *vb_event_exported(const struct vb_event_export *x)
 	json_object_set_new(ev, "size", json_integer((json_int_t)x->size));
 	json_object_set_new(ev, "name", x->name ? vb_proto_text(x->name) : json_null());
 	return ev;
+}
+
+void vb_event_exported_write(struct vb_jtext *t, const struct vb_event_export *x, double when)
+{
+	char text[VB_RANGES_TEXT_LEN];
+
+	vb_jt_object(t);
+	vb_jt_key(t, "event");
+	vb_jt_string(t, "exported");
+	vb_jt_key(t, "time");
+	vb_jt_real(t, when);
+	if (x->lease >= 0) {
+		vb_jt_key(t, "lease");
+		vb_jt_int(t, x->lease);
+	}
+	vb_jt_key(t, "bdf");
+	vb_jt_string(t, x->bdf);
+	vb_jt_key(t, "bar");
+	vb_jt_int(t, x->bar);
+	vb_jt_key(t, "ranges");
+	vb_jt_array(t);
+	for (size_t i = 0; i < x->nranges; i++) {
+		vb_jt_key(t, NULL);
+		vb_jt_object(t);
+		vb_jt_key(t, "offset");
+		vb_jt_int(t, (int64_t)x->ranges[i].offset);
+		vb_jt_key(t, "length");
+		vb_jt_int(t, (int64_t)x->ranges[i].length);
+		vb_jt_end_object(t);
+	}
+	vb_jt_end_array(t);
+	vb_jt_key(t, "ranges_text");
+	vb_jt_string(t, vb_ranges_format(x->ranges, x->nranges, text, sizeof(text)));
+	vb_jt_key(t, "size");
+	vb_jt_int(t, (int64_t)x->size);
+	vb_jt_key(t, "name");
+	vb_jt_string(t, x->name);
 }
 
 json_t *vb_event_uevent(const char *action, const char *bdf, const char *driver,

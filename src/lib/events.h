@@ -42,6 +42,11 @@ struct vb_event_export {
 	const char *name;       /* the dma-buf's name */
 };
 json_t *vb_event_exported(const struct vb_event_export *x);
+/* The same event written as text into t at time `when`, left open (the
+ * caller adds its keys and closes it): the bytes json_dumps gives for
+ * vb_event_exported's object with that time (unit-tested). */
+struct vb_jtext;
+void vb_event_exported_write(struct vb_jtext *t, const struct vb_event_export *x, double when);
 
 /* A kernel uevent about a PCI function (monitor, the daemon); devpath
  * NULL or "": no "devpath" (the daemon's events carry none). */

@@ -1,5 +1,6 @@
 /* proto: the broker protocol codec.  See proto.h. */
 #include "proto.h"
+#include "jtext.h"
 #include "numfmt.h"
 
 #include <errno.h>
@@ -829,11 +830,6 @@ static void w_int(struct wbuf *w, long long v)
 	w_raw(w, num, vb_fmt_sdec(num, v));
 }
 
-/* The bytes a JSON string escapes (and the NUL that ends a C string). */
-static const bool needs_escape[256] = {
-	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
-};
-
 /* A JSON string, escaped as jansson escapes it (no ASCII forcing): runs
  * that need no escape are copied whole. */
 static void w_str(struct wbuf *w, const char *s)
@@ -844,23 +840,12 @@ static void w_str(struct wbuf *w, const char *s)
 		unsigned char ch;
 		char esc[8];
 
-		while (!needs_escape[ch = (unsigned char)*s])
+		while (!vb_json_escaped[ch = (unsigned char)*s])
 			s++;
 		w_raw(w, run, (size_t)(s - run));
 		if (!ch)
 			break;
-		switch (ch) {
-		case '"': W_LIT(w, "\\\""); break;
-		case '\\': W_LIT(w, "\\\\"); break;
-		case '\b': W_LIT(w, "\\b"); break;
-		case '\f': W_LIT(w, "\\f"); break;
-		case '\n': W_LIT(w, "\\n"); break;
-		case '\r': W_LIT(w, "\\r"); break;
-		case '\t': W_LIT(w, "\\t"); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04X", ch);
-			w_raw(w, esc, strlen(esc));
-		}
+		w_raw(w, esc, vb_json_escape(ch, esc));
 		s++;
 	}
 	W_LIT(w, "\"");
