@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "numfmt.h"
-#include "proto.h"
 
 const bool vb_json_escaped[256] = {
 	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
@@ -27,6 +26,36 @@ size_t vb_json_escape(unsigned char ch, char out[8])
 	out[4] = hex[ch >> 4];
 	out[5] = hex[ch & 0xf];
 	return 6;
+}
+
+size_t vb_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
 }
 
 void vb_jt_init(struct vb_jtext *t)

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid
+ * (overlong forms, surrogates and code points over U+10FFFF included). */
+size_t vb_utf8_seq(const unsigned char *s, size_t n);
+
 /* The bytes a JSON string escapes (controls, '"', '\\'; NUL ends it). */
 extern const bool vb_json_escaped[256];
 /* The escape jansson writes for such a byte ch (not NUL) into out (8

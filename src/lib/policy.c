@@ -1,5 +1,6 @@
 /* policy: broker access rules and quotas.  See policy.h. */
 #include "policy.h"
+#include "jtext.h"
 #include "proto.h"
 
 #include <errno.h>

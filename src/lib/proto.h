@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "bdf.h"
+#include "jtext.h" /* vb_utf8_seq */
 #include "ranges.h"
 #include "vb_error.h"
 
@@ -86,8 +87,6 @@ json_t *vb_proto_error_object(const struct vb_err *e);
 /* A JSON string of s; bytes that are not UTF-8 (a client's string cut
  * mid-character by a message's %.64s...) become U+FFFD, never NULL. */
 json_t *vb_proto_text(const char *s);
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-size_t vb_utf8_seq(const unsigned char *s, size_t n);
 /* An event skeleton {"event":name}. */
 json_t *vb_proto_event(const char *name);
 
