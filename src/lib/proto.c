@@ -894,39 +894,6 @@ size_t vb_proto_release_reply_write(char *buf, size_t cap, const struct vb_reque
 	return w_done(&w);
 }
 
-/* A written reply copied to the heap at its size (NULL when it did not
- * fit in the protocol's limit or memory is short). */
-static char *reply_copy(const char *text, size_t n, size_t *len)
-{
-	char *p = n ? malloc(n + 1) : NULL;
-
-	if (!p)
-		return NULL;
-	memcpy(p, text, n + 1);
-	if (len)
-		*len = n;
-	return p;
-}
-
-char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
-				 size_t *len)
-{
-	char *buf = malloc(VB_PROTO_MAX_MSG + 1), *out;
-
-	if (!buf)
-		return NULL;
-	out = reply_copy(buf, vb_proto_export_reply_write(buf, VB_PROTO_MAX_MSG + 1, rq, x), len);
-	free(buf);
-	return out;
-}
-
-char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len)
-{
-	char buf[128];
-
-	return reply_copy(buf, vb_proto_release_reply_write(buf, sizeof(buf), rq, lease), len);
-}
-
 json_t *vb_proto_lease_parts(const json_t *ev, const json_t *ids)
 {
 	size_t n = json_array_size(ids), parts = n ? (n + VB_EVENT_LEASES_MAX - 1) / VB_EVENT_LEASES_MAX : 1;

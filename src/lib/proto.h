@@ -134,15 +134,11 @@ void vb_proto_export_fields(json_t *obj, const struct vb_export_result *x, bool 
  * does not fit (VB_PROTO_MAX_MSG + 1 bytes always hold it). */
 size_t vb_proto_export_reply_write(char *buf, size_t cap, const struct vb_request *rq,
 				   const struct vb_export_result *x);
-/* The same, malloc'd (NULL when out of memory). */
-char *vb_proto_export_reply_text(const struct vb_request *rq, const struct vb_export_result *x,
-				 size_t *len);
 
-/* The release reply to rq for lease, the same ways: what vb_proto_encode
+/* The release reply to rq for lease, the same way: what vb_proto_encode
  * gives for vb_proto_reply(rq) + "lease" (unit-tested). */
 size_t vb_proto_release_reply_write(char *buf, size_t cap, const struct vb_request *rq,
 				    uint64_t lease);
-char *vb_proto_release_reply_text(const struct vb_request *rq, uint64_t lease, size_t *len);
 
 /* Lease ids per event: an event listing more is split into parts. */
 #define VB_EVENT_LEASES_MAX 2048

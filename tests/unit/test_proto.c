@@ -199,18 +199,18 @@ static void test_release_list(void)
 static void same_as_jansson(const struct vb_request *rq, const struct vb_export_result *x,
 			    const char *what)
 {
+	static char d[VB_PROTO_MAX_MSG + 1];
 	json_t *reply = vb_proto_reply(rq);
-	size_t jl = 0, dl = 0;
-	char *j, *d;
+	size_t jl = 0, dl;
+	char *j;
 
 	vb_proto_export_fields(reply, x, true);
 	j = vb_proto_encode(reply, &jl);
-	d = vb_proto_export_reply_text(rq, x, &dl);
+	dl = vb_proto_export_reply_write(d, sizeof(d), rq, x);
 	is_str(d, j, "%s", what);
 	ok(jl == dl, "same length");
 	json_decref(reply);
 	free(j);
-	free(d);
 }
 
 static void test_export_reply_text(void)
@@ -277,18 +277,17 @@ static void test_release_reply_text(void)
 				struct vb_request rq = { .op = VB_OP_RELEASE, .has_id = with_id,
 							 .id = ids[i], .lease = leases[k] };
 				json_t *reply = vb_proto_reply(&rq);
-				size_t jl = 0, dl = 0;
-				char *j, *d;
+				size_t jl = 0, dl;
+				char *j, d[128];
 
 				json_object_set_new(reply, "lease", json_integer((json_int_t)leases[k]));
 				j = vb_proto_encode(reply, &jl);
-				d = vb_proto_release_reply_text(&rq, leases[k], &dl);
+				dl = vb_proto_release_reply_write(d, sizeof(d), &rq, leases[k]);
 				is_str(d, j, "release reply, id %s %lld, lease %llu",
 				       with_id ? "" : "absent,", ids[i], (unsigned long long)leases[k]);
 				ok(jl == dl, "same length");
 				json_decref(reply);
 				free(j);
-				free(d);
 			}
 }
 
