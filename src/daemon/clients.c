@@ -67,13 +67,19 @@ static void note_queue(struct vb_broker *b, struct srv_client *c)
 	}
 }
 
+/* A send that failed only because the socket is full for now. */
+static bool would_block(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS;
+}
+
 void srv_client_flush(struct vb_broker *b, struct srv_client *c)
 {
 	while (c->qlen) {
 		struct srv_outmsg *m = &c->queue[c->qhead];
 		ssize_t w = vb_msg_send(c->fd, m->text, m->len, m->fd, MSG_DONTWAIT);
 
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+		if (w < 0 && would_block(errno)) {
 			epoll_mod(b, c, true);
 			note_queue(b, c);
 			return;
@@ -148,7 +154,7 @@ void srv_client_send_buf(struct vb_broker *b, struct srv_client *c, const char *
 				close(fd);
 			return;
 		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+		if (!would_block(errno)) {
 			kill_client(c, "connection-error");
 			note_queue(b, c);
 			if (fd >= 0)
